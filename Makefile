@@ -1,0 +1,53 @@
+# Regflow: `make demo` to try it, `make test` to check it. Needs Python 3.11+ and make.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+
+# Settings for the embedded demo (SQLite, in-memory channel layer).
+DEMO_ENV := DEBUG=true
+# The suite runs with production-like settings, minus the HTTPS redirect that
+# the test client cannot follow. DATABASE_URL and REDIS_URL pass through.
+TEST_ENV := DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false
+
+.PHONY: demo test lint format messages clean
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo "Regflow is at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	@$(DEMO_ENV) PORT=$(PORT) $(PY) manage.py serve_demo
+
+test: $(VENV)/.installed-test
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(DEMO_ENV) $(VENV)/bin/mypy .
+	$(DEMO_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(DEMO_ENV) $(PY) manage.py check --fail-level WARNING
+	$(PY) .ci/check_catalogues.py
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: $(VENV)/.installed-test
+	$(DEMO_ENV) $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests
+	$(DEMO_ENV) $(PY) manage.py makemessages -d djangojs -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests --ignore=staticfiles
+	$(PY) .ci/check_catalogues.py --compile
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from permissions.demo import USERS, seed_base
+
+DEFAULT_DEMO_PASSWORD = "regflow-demo"  # noqa: S105 - demo data only, printed on every run
+
+
+class Command(BaseCommand):
+    help = "Create the demo jurisdictions, facilities, users and cases. Safe to run again: it changes nothing."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+        with transaction.atomic():
+            world = seed_base(password=password, log=lambda m: self.stdout.write(f"  {m}"))
+            # Each procedure app may ship a demo.py with seed(world=..., log=...).
+            for config in apps.get_app_configs():
+                if config.name == "permissions":
+                    continue
+                try:
+                    module = importlib.import_module(f"{config.name}.demo")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{config.name}.demo":
+                        raise
+                    continue
+                self.stdout.write(f"  {config.verbose_name}:")
+                world.created += module.seed(world=world, log=lambda m: self.stdout.write(f"    {m}"))
+        verdict = f"created {world.created} objects" if world.created else "nothing to do: demo data already present"
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({verdict})."))
+        self.stdout.write(f"Accounts (password for all: {password}):")
+        for username, printed, role, _scope, *_rest in USERS:
+            self.stdout.write(f"  {username:<10} {role:<18} {printed}")
+        self.stdout.write(f"  {'admin':<10} {'superuser':<18} Django admin at /admin/")

@@ -1,0 +1,161 @@
+"""Granting and revoking roles, and changing county rules. All audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from audit.services import audit_record, model_changes
+
+from .models import CountyConfig, Facility, Jurisdiction, RoleAssignment
+from .roles import ROLE_MODEL_PERMISSIONS, ROLE_SPECS, Role
+from .signals import access_changed
+
+
+def role_groups_sync(*, using: str = "default") -> None:
+    """Make each role's group hold exactly the model permissions declared for it."""
+    for role in Role.values:
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        wanted = ROLE_MODEL_PERMISSIONS.get(role, set())
+        perms = []
+        for dotted in sorted(wanted):
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is not None:  # absent until that app has migrated
+                perms.append(perm)
+        group.permissions.set(perms)
+
+
+def role_scope_validate(*, role: str, facility: Facility | None, jurisdiction: Jurisdiction | None) -> None:
+    spec = ROLE_SPECS[role]
+    if spec.scope == "facility":
+        if facility is None or jurisdiction is not None:
+            raise ValidationError(_("This role is held at a facility."))
+    else:
+        if jurisdiction is None or facility is not None:
+            raise ValidationError(_("This role is held for a jurisdiction."))
+        if jurisdiction.level not in spec.scope_levels:
+            raise ValidationError(_("This role cannot be held at that level of jurisdiction."))
+
+
+@transaction.atomic
+def role_grant(
+    *,
+    actor: Any,
+    user: Any,
+    role: str,
+    facility: Facility | None = None,
+    jurisdiction: Jurisdiction | None = None,
+    request: HttpRequest | None = None,
+) -> RoleAssignment:
+    role_scope_validate(role=role, facility=facility, jurisdiction=jurisdiction)
+    assignment = RoleAssignment.objects.create(
+        user=user, role=role, facility=facility, jurisdiction=jurisdiction, granted_by=actor
+    )
+    user.groups.add(Group.objects.get(name=role))
+    scope = facility or jurisdiction
+    for perm in ROLE_SPECS[role].object_permissions:
+        assign_perm(perm, user, scope)
+    audit_record(
+        actor=actor,
+        action="role.grant",
+        obj=assignment,
+        changes={"user": user.pk, "role": role, "scope": f"{scope._meta.model_name}:{scope.pk}"},  # type: ignore[union-attr]
+        request=request,
+    )
+    transaction.on_commit(lambda: access_changed.send(sender=RoleAssignment, user_id=user.pk))
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, actor: Any, assignment: RoleAssignment, reason: str, request: HttpRequest | None = None) -> None:
+    if not reason.strip():
+        raise ValidationError(_("A reason is required."))
+    assignment = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.revoked_at is not None:
+        return
+    assignment.revoked_at = timezone.now()
+    assignment.save(update_fields=["revoked_at"])
+    user, scope, role = assignment.user, assignment.scope, assignment.role
+    still_held = RoleAssignment.objects.filter(user=user, role=role, revoked_at__isnull=True)
+    if not still_held.exists():
+        user.groups.remove(Group.objects.get(name=role))
+    # Remove each object permission unless another live assignment grants it on the same scope.
+    for perm in ROLE_SPECS[role].object_permissions:
+        others = RoleAssignment.objects.filter(
+            user=user,
+            revoked_at__isnull=True,
+            role__in=[r for r, spec in ROLE_SPECS.items() if perm in spec.object_permissions],
+            facility=assignment.facility,
+            jurisdiction=assignment.jurisdiction,
+        )
+        if not others.exists():
+            remove_perm(perm, user, scope)
+    audit_record(
+        actor=actor,
+        action="role.revoke",
+        obj=assignment,
+        changes={"user": user.pk, "role": role, "revoked_at": [None, assignment.revoked_at]},
+        reason=reason,
+        request=request,
+    )
+    transaction.on_commit(lambda: access_changed.send(sender=RoleAssignment, user_id=user.pk))
+
+
+CONFIG_FIELDS = [
+    "gestational_threshold_weeks",
+    "accepted_personal_pathways",
+    "decision_deadline_days",
+    "certificate_validity_days",
+    "device_filing_deadline_days",
+    "retirement_filing_deadline_days",
+    "follow_up_interval_days",
+]
+
+
+@transaction.atomic
+def county_config_update(
+    *, actor: Any, config: CountyConfig, values: dict[str, Any], reason: str, request: HttpRequest | None = None
+) -> CountyConfig:
+    """Change a county's rules. A reason is required: these rules decide who may be treated."""
+    if not reason.strip():
+        raise ValidationError(_("A reason is required."))
+    current = CountyConfig.objects.select_for_update().get(pk=config.pk)
+    before = model_to_dict(current, fields=CONFIG_FIELDS)
+    for field, value in values.items():
+        if field not in CONFIG_FIELDS:
+            raise ValidationError(_("Unknown setting: %(field)s") % {"field": field})
+        setattr(current, field, value)
+    current.full_clean()
+    current.save()
+    changes = model_changes(before, model_to_dict(current, fields=CONFIG_FIELDS))
+    if changes:
+        audit_record(
+            actor=actor, action="county_config.update", obj=current, changes=changes, reason=reason, request=request
+        )
+    return current
+
+
+@transaction.atomic
+def county_config_create(
+    *, actor: Any, county: Jurisdiction, request: HttpRequest | None = None, **values: Any
+) -> CountyConfig:
+    config = CountyConfig(county=county, **values)
+    config.full_clean()
+    config.save()
+    audit_record(
+        actor=actor,
+        action="county_config.create",
+        obj=config,
+        changes=model_to_dict(config, fields=CONFIG_FIELDS),
+        request=request,
+    )
+    return config

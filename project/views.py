@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from django.views.generic import TemplateView
+from viewflow.urls import Application
+
+from permissions.selectors import active_assignments
+
+
+class HomeView(TemplateView):
+    template_name = "workspace/home.html"
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        context["assignments"] = active_assignments(self.request.user)
+        return context
+
+
+class WorkspaceApp(Application):
+    title = _("Workspace")
+    icon = "dashboard"
+    app_name = "workspace"
+
+    @property
+    def index_path(self):  # type: ignore[no-untyped-def]
+        return path("", HomeView.as_view(), name="index")
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for the proxy: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,157 @@
+"""Personas and suite-wide policies.
+
+Personas: a clerk and a director at a designated hospital in county A, three
+senior experts on county A's panel, an officer and a director of county A's
+bureau, an inspector of county A, and outsiders: a clerk at another facility of
+county A, a clerk and an officer of county B.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from permissions.models import Facility, Jurisdiction, Profile
+from permissions.roles import Role
+from permissions.services import role_grant
+
+from .factories import PASSWORD, FacilityFactory, ProfileFactory, UserFactory, county, township
+
+SERVICE_MARKERS = ("postgres", "redis")
+
+
+def pytest_configure(config: Any) -> None:
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    on_redis = bool(os.environ.get("REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "redis" in item.keywords and not on_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+
+
+_skipped_service_tests: list[str] = []
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if report.skipped and any(marker in report.keywords for marker in SERVICE_MARKERS):
+        _skipped_service_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """In CI (REGFLOW_REQUIRE_SERVICES=1) a skipped PostgreSQL or Redis test fails the run."""
+    if os.environ.get("REGFLOW_REQUIRE_SERVICES") == "1" and _skipped_service_tests:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"FAILED: {len(_skipped_service_tests)} service test(s) skipped:", red=True)
+            for nodeid in _skipped_service_tests:
+                reporter.write_line(f"  {nodeid}", red=True)
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _no_https_redirect(settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass
+class World:
+    county_a: Jurisdiction
+    county_b: Jurisdiction
+    town_a: Jurisdiction
+    hospital_a: Facility
+    centre_a: Facility
+    hospital_b: Facility
+    users: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["users"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def make_person(
+    username: str,
+    role: str,
+    *,
+    facility: Facility | None = None,
+    jurisdiction: Jurisdiction | None = None,
+    rank: str = Profile.Rank.NONE,
+) -> Any:
+    user = UserFactory(username=username)
+    ProfileFactory(
+        user=user,
+        printed_name=f"{username.title()} Printed",
+        facility=facility,
+        jurisdiction=jurisdiction or (facility.county if facility else None),
+        rank=rank,
+    )
+    role_grant(actor=None, user=user, role=role, facility=facility, jurisdiction=jurisdiction)
+    return user
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    county_a = county("920101", "County A")
+    county_b = county("920102", "County B", city=county_a.parent)
+    town_a = township("920101001", "Town A1", parent=county_a)
+    town_b = township("920102001", "Town B1", parent=county_b)
+    hospital_a = FacilityFactory(name="Hospital A", county=county_a, township=town_a)
+    centre_a = FacilityFactory(
+        name="Centre A",
+        county=county_a,
+        township=town_a,
+        kind=Facility.Kind.TOWNSHIP_CENTRE,
+        designated_for_termination=False,
+        designated_max_weeks=None,
+        mch_licence_number="",
+    )
+    hospital_b = FacilityFactory(name="Hospital B", county=county_b, township=town_b)
+    senior = Profile.Rank.DEPUTY_CHIEF
+    users = {
+        "clerk": make_person("clerk", Role.FACILITY_CLERK, facility=hospital_a),
+        "director": make_person("director", Role.FACILITY_DIRECTOR, facility=hospital_a, rank=Profile.Rank.CHIEF),
+        "expert1": make_person("expert1", Role.EXPERT, jurisdiction=county_a, rank=Profile.Rank.CHIEF),
+        "expert2": make_person("expert2", Role.EXPERT, jurisdiction=county_a, rank=senior),
+        "expert3": make_person("expert3", Role.EXPERT, jurisdiction=county_a, rank=senior),
+        "officer": make_person("officer", Role.BUREAU_OFFICER, jurisdiction=county_a),
+        "officer2": make_person("officer2", Role.BUREAU_OFFICER, jurisdiction=county_a),
+        "chief": make_person("chief", Role.BUREAU_DIRECTOR, jurisdiction=county_a),
+        "inspector": make_person("inspector", Role.INSPECTOR, jurisdiction=county_a),
+        "clerk_other": make_person("clerk_other", Role.FACILITY_CLERK, facility=centre_a),
+        "clerk_b": make_person("clerk_b", Role.FACILITY_CLERK, facility=hospital_b),
+        "officer_b": make_person("officer_b", Role.BUREAU_OFFICER, jurisdiction=county_b),
+    }
+    return World(county_a, county_b, town_a, hospital_a, centre_a, hospital_b, users)
+
+
+@pytest.fixture
+def login(client: Any) -> Any:
+    """login("officer") logs the test client in as that persona, through the real login form."""
+
+    def _login(user: Any) -> Any:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD

@@ -1,0 +1,112 @@
+"""Login, throttling, session lifetime and headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+LOGIN = "/accounts/login/"
+
+
+def attempt(client: Any, username: str, password: str, ip: str = "10.1.1.1") -> Any:
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client: Any, db: Any) -> None:
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN + "?next=/")
+
+
+def test_login_works_and_rotates_the_session_key(client: Any, world: Any, password: str) -> None:
+    client.get(LOGIN)
+    before = client.session.session_key
+    response = attempt(client, "clerk", password)
+    assert response.status_code == 302
+    assert client.session.session_key != before
+    assert client.get("/workspace/").status_code == 200
+
+
+def test_sixth_failure_is_refused_even_with_the_right_password(client: Any, world: Any, password: str) -> None:
+    for _ in range(4):
+        assert attempt(client, "clerk", "wrong").status_code == 200  # the form again, with an error
+    assert attempt(client, "clerk", "wrong").status_code == 429  # the fifth failure locks
+    response = attempt(client, "clerk", password)  # the sixth attempt: refused despite the right password
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_cools_off_after_fifteen_minutes(client: Any, world: Any, password: str) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(5):
+            attempt(client, "clerk", "wrong")
+        assert attempt(client, "clerk", password).status_code == 429
+        traveller.shift(timedelta(minutes=14))
+        assert attempt(client, "clerk", password).status_code == 429
+        # The cool-off runs from the last refused attempt: 15 minutes of quiet unlock it.
+        traveller.shift(timedelta(minutes=16))
+        assert attempt(client, "clerk", password).status_code == 302
+
+
+def test_a_locked_username_can_still_log_in_from_another_address(client: Any, world: Any, password: str) -> None:
+    for _ in range(5):
+        attempt(client, "clerk", "wrong", ip="10.6.6.6")
+    assert attempt(client, "clerk", password, ip="10.6.6.6").status_code == 429
+    assert attempt(client, "clerk", password, ip="10.2.2.2").status_code == 302
+
+
+def test_session_ends_after_thirty_idle_minutes(client: Any, world: Any, password: str) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        attempt(client, "clerk", password)
+        traveller.shift(timedelta(minutes=29))
+        assert client.get("/workspace/").status_code == 200
+        traveller.shift(timedelta(minutes=29))  # active a minute ago: still fine
+        assert client.get("/workspace/").status_code == 200
+        traveller.shift(timedelta(minutes=31))
+        response = client.get("/workspace/")
+        assert response.status_code == 302
+        assert response["Location"].startswith(LOGIN)
+
+
+def test_session_ends_after_twelve_hours_however_active(client: Any, world: Any, password: str) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        attempt(client, "clerk", password)
+        for _ in range(12 * 3):  # a request every 20 minutes for 12 hours
+            assert client.get("/workspace/").status_code == 200
+            traveller.shift(timedelta(minutes=20))
+        traveller.shift(timedelta(minutes=1))
+        response = client.get("/workspace/")
+        assert response.status_code == 302
+        assert response["Location"].startswith(LOGIN)
+
+
+def test_security_headers_on_every_response(client: Any, db: Any) -> None:
+    response = client.get(LOGIN)
+    csp = response["Content-Security-Policy"]
+    assert "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/healthz"])
+def test_public_routes_need_no_login(client: Any, db: Any, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+def test_the_footer_links_to_the_source(client: Any, db: Any, settings: Any) -> None:
+    assert settings.SOURCE_URL in client.get(LOGIN).content.decode()
+
+
+def test_home_shows_name_role_and_scope(client: Any, world: Any, login: Any) -> None:
+    login(world.officer)
+    body = client.get(reverse("workspace:index")).content.decode()
+    assert "Officer Printed" in body
+    assert "Bureau officer" in body
+    assert "County A" in body

@@ -1,0 +1,109 @@
+"""Settings read the environment strictly, and production values pass the deploy checks."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = ROOT / "project" / "settings.py"
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "production-like-secret-key-with-enough-entropy-0123456789",
+    "DATABASE_URL": "postgres://regflow@127.0.0.1:5432/regflow",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ALLOWED_HOSTS": "regflow.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://regflow.example.org",
+    "SECURE_PROXY_SSL_HEADER": "true",
+}
+
+
+def load_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
+    for key in ["DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"]:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return runpy.run_path(str(SETTINGS))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "mysql://root@localhost/regflow"),
+        ("DATABASE_URL", "nonsense"),
+        ("REDIS_URL", "http://localhost:6379"),
+        ("CSRF_TRUSTED_ORIGINS", "regflow.example.org"),
+        ("UPLOAD_MAX_BYTES", "ten megabytes"),
+        ("DISPLAY_TIME_ZONE", "Mars/Olympus_Mons"),
+        ("SECURE_HSTS_SECONDS", "-1"),
+    ],
+)
+def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    env = {"DEBUG": "true", variable: value}
+    with pytest.raises(ImproperlyConfigured, match=variable):
+        load_settings(monkeypatch, **env)
+
+
+def test_secret_key_is_required_when_debug_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load_settings(monkeypatch, DEBUG="false")
+
+
+def test_embedded_defaults_are_sqlite_immediate_and_in_memory_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(monkeypatch, DEBUG="true")
+    database = settings["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert settings["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_services_are_switched_by_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(monkeypatch, **PRODUCTION_ENV)
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
+
+
+def run_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "SECURE_SSL_REDIRECT"}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_passes_with_production_values() -> None:
+    result = run_check(PRODUCTION_ENV, "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_fails_with_debug_on() -> None:
+    result = run_check({**PRODUCTION_ENV, "DEBUG": "true"}, "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr + result.stdout
+
+
+def test_in_memory_channel_layer_is_refused_when_debug_is_off() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = run_check(env)
+    assert result.returncode != 0
+    assert "project.E001" in result.stderr + result.stdout
+
+
+def test_sqlite_is_refused_when_debug_is_off() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DATABASE_URL"}
+    result = run_check(env)
+    assert result.returncode != 0
+    assert "project.E002" in result.stderr + result.stdout
