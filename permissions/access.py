@@ -87,3 +87,8 @@ def access_county_for_user(*, user: Any, pk: int, write: bool = False) -> Jurisd
     if pk not in counties:
         raise deny(user=user, route="county", obj=f"jurisdiction:{pk}")
     return Jurisdiction.objects.get(pk=pk)
+
+
+# --- Procedures ---------------------------------------------------------------
+# Each procedure appends its own section below (access_<thing>_for_user and
+# the queryset of records a user may see). Generic helpers stay above.
