@@ -21,7 +21,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["sequence", "occurred_at", "actor_name", "action", "object_type", "object_id"]
+    list_display = ["sequence", "occurred_at", "actor_name", "action", "object_type", "object_id", "county_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["action", "object_id", "actor_name", "request_id"]
 

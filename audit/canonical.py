@@ -35,7 +35,14 @@ def normalise(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [normalise(v) for v in value]
         return sorted(items, key=canonical_json) if isinstance(value, (set, frozenset)) else items
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        # PostgreSQL cannot store NUL in text or jsonb; a stray one must not turn an audit write into a 500.
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, float):
+        # jsonb rewrites some floats (1e20 comes back as an integer), which would change the hash after a
+        # round trip; the shortest repr as a string does not move.
+        return repr(value)
+    if value is None or isinstance(value, (bool, int)):
         return value
     if hasattr(value, "pk"):
         return value.pk

@@ -31,6 +31,11 @@ class AuditEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    # Jurisdiction scope of the object, copied at write time so that inspector
+    # search can filter by county without knowing every procedure's models.
+    # Plain integers, not foreign keys: the trail must outlive any row it names.
+    county_id = models.BigIntegerField(_("county"), null=True, blank=True)
+    facility_id = models.BigIntegerField(_("facility"), null=True, blank=True, db_index=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
 
@@ -41,6 +46,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id", "sequence"], name="audit_object_idx"),
             models.Index(fields=["occurred_at"], name="audit_time_idx"),
+            models.Index(fields=["county_id", "sequence"], name="audit_county_idx"),
         ]
 
     def __str__(self) -> str:
@@ -62,6 +68,8 @@ class Signature(models.Model):
         ESCALATED = "escalated", _("Escalation handled")
         UNDERTAKING = "undertaking", _("Undertaking signed")
         VERIFIED = "verified", _("Verified")
+        CANCELLED = "cancelled", _("Cancelled")
+        INSPECTED = "inspected", _("Inspection recorded")
 
     signer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("signer"), on_delete=models.PROTECT, related_name="signatures"

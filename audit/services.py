@@ -2,23 +2,60 @@
 
 Every service that changes regulated state calls ``audit_record`` inside its
 own transaction, so the event commits or rolls back with the change.
+
+Rules enforced here, for every caller:
+
+- the time is the server's (``timezone.now()`` taken under the chain lock);
+  nothing a client sends can set it;
+- an action whose verb (the part after the last dot) is one of
+  ``REASON_REQUIRED_VERBS`` needs a reason, and so does a signature whose
+  meaning is one of ``REASON_REQUIRED_MEANINGS``; otherwise ValidationError;
+- ``changes`` is ``{field: [old, new]}`` for a change (``model_changes``
+  builds it); a dict that mixes in plain values (a snapshot of a new record) is
+  shown value by value, never as old → new;
+- the event records the object's jurisdiction (county, facility), taken from
+  ``obj.audit_scope()`` when the object has it, so that inspectors can search
+  by jurisdiction without knowing each procedure's models.
+
+Lock order: ``audit_record`` takes the chain lock and holds it until the
+caller's transaction ends. Call it after the row locks your service needs
+(as the last write of the service), never before them, or two services can
+wait on each other.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .canonical import AUDIT_DOMAIN, GENESIS_HASH, SIGNATURE_DOMAIN, canonical_json, normalise, sha256_hex
 from .models import AuditEvent, Signature
 
 # Any constant works; it names the one advisory lock that orders appends.
 _AUDIT_LOCK_KEY = 0x52454746  # "REGF"
+
+# Changes to data already submitted, withdrawals and cancellations must say why.
+REASON_REQUIRED_VERBS = frozenset({"amend", "correct", "withdraw", "cancel", "revoke", "reopen", "void"})
+REASON_REQUIRED_MEANINGS = frozenset(
+    {
+        Signature.Meaning.AMENDED,
+        Signature.Meaning.WITHDRAWN,
+        Signature.Meaning.CANCELLED,
+        Signature.Meaning.REJECTED,
+        Signature.Meaning.RETURNED,
+        Signature.Meaning.EXPERT_DISAGREES,
+    }
+)
+
+Scope = tuple[int | None, int | None]
 
 
 def object_ref(obj: models.Model) -> tuple[str, str]:
@@ -27,19 +64,67 @@ def object_ref(obj: models.Model) -> tuple[str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(obj.pk)
 
 
+def scope_of(obj: models.Model | None) -> Scope:
+    """(county_id, facility_id) an event about ``obj`` belongs to, or (None, None).
+
+    Procedure models say it themselves through ``audit_scope()``. The reference
+    data that permissions/services audits (facilities, counties, their
+    configuration, role assignments) is recognised by shape, so that the audit
+    app does not need to import it.
+    """
+    if obj is None:
+        return None, None
+    audit_scope = getattr(obj, "audit_scope", None)
+    if callable(audit_scope):
+        county_id, facility_id = audit_scope()
+        return county_id, facility_id
+    label = f"{obj._meta.app_label}.{obj._meta.model_name}"
+    if label == "permissions.facility":
+        return getattr(obj, "county_id", None), obj.pk
+    if label == "permissions.jurisdiction":
+        return (obj.pk, None) if getattr(obj, "level", "") == "county" else (None, None)
+    facility = getattr(obj, "facility", None) if hasattr(obj, "facility_id") else None
+    if facility is not None:
+        return facility.county_id, facility.pk
+    county_id = getattr(obj, "county_id", None)
+    if county_id is not None:
+        return county_id, None
+    jurisdiction = getattr(obj, "jurisdiction", None) if hasattr(obj, "jurisdiction_id") else None
+    if jurisdiction is not None and getattr(jurisdiction, "level", "") == "county":
+        return jurisdiction.pk, None
+    return None, None
+
+
 def printed_name_of(user: Any) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
     profile = getattr(user, "profile", None)
     if profile is not None and profile.printed_name:
-        return profile.printed_name
-    return user.get_full_name() or user.get_username()
+        return str(profile.printed_name)
+    return str(user.get_full_name() or user.get_username())
 
 
 def client_address_of(request: HttpRequest | None) -> str | None:
+    """The client's address in the one spelling PostgreSQL's inet gives back, or None.
+
+    The value is hashed before it is stored, so it must read back identically:
+    IPv4-mapped IPv6 addresses are unpacked, IPv6 is compressed and lowercase,
+    and anything unparsable is dropped rather than failing the write.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    raw = (request.META.get("REMOTE_ADDR") or "").strip()
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def request_id_of(request: HttpRequest | None) -> str:
+    return str(getattr(request, "request_id", "") or "")[:64] if request is not None else ""
 
 
 def event_hash(*, prev_hash: str, payload: dict[str, Any]) -> str:
@@ -56,6 +141,8 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
         "action": event.action,
         "object_type": event.object_type,
         "object_id": event.object_id,
+        "county_id": event.county_id,
+        "facility_id": event.facility_id,
         "changes": event.changes,
         "reason": event.reason,
         "request_id": event.request_id,
@@ -67,11 +154,16 @@ def _lock_chain_head() -> None:
     """Serialise appends so that sequence numbers and prev_hash never fork.
 
     PostgreSQL: a transaction-scoped advisory lock, released at commit or
-    rollback. SQLite: write transactions already run one at a time (IMMEDIATE).
+    rollback; the head is read after it is granted, so it is the committed
+    head. SQLite: write transactions already run one at a time (IMMEDIATE).
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_LOCK_KEY])
+
+
+def _reason_required(action: str) -> bool:
+    return action.rsplit(".", 1)[-1] in REASON_REQUIRED_VERBS
 
 
 @transaction.atomic
@@ -85,10 +177,20 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     reason: str = "",
     request: HttpRequest | None = None,
+    scope: Scope | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. The time is always the server's."""
+    """Append one event to the chain. The time is always the server's.
+
+    ``scope`` overrides the (county_id, facility_id) otherwise taken from ``obj``.
+    """
+    if not action or len(action) > 64:
+        raise ValueError(f"audit action must be 1-64 characters, got {action!r}")
+    reason = normalise(reason or "").strip()
+    if _reason_required(action) and not reason:
+        raise ValidationError(_("A reason is required."), code="reason_required")
     if obj is not None:
         object_type, object_id = object_ref(obj)
+    county_id, facility_id = scope if scope is not None else scope_of(obj)
     _lock_chain_head()
     head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
@@ -97,13 +199,15 @@ def audit_record(
         sequence=sequence,
         occurred_at=timezone.now(),
         actor_id=actor.pk if authenticated else None,  # type: ignore[union-attr]
-        actor_name=printed_name_of(actor),
+        actor_name=normalise(printed_name_of(actor))[:150],
         action=action,
-        object_type=object_type,
-        object_id=str(object_id),
+        object_type=normalise(object_type)[:100],
+        object_id=normalise(str(object_id))[:64],
+        county_id=county_id,
+        facility_id=facility_id,
         changes=normalise(changes or {}),
         reason=reason,
-        request_id=getattr(request, "request_id", "") if request is not None else "",
+        request_id=request_id_of(request),
         client_address=client_address_of(request),
         prev_hash=prev_hash,
     )
@@ -121,6 +225,32 @@ def model_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, li
     }
 
 
+def audit_reader_county_ids(user: Any) -> set[int]:
+    """Counties whose records the user reads as a bureau officer, bureau director or inspector."""
+    from permissions.access import bureau_county_ids, inspected_county_ids
+
+    if not (user and user.is_authenticated):
+        return set()
+    return bureau_county_ids(user) | inspected_county_ids(user)
+
+
+def audit_read(*, user: Any, obj: models.Model, request: HttpRequest | None = None) -> AuditEvent | None:
+    """Log a read of a patient's record by a bureau or inspector role ("record.read").
+
+    Facility staff reading their own facility's records are not logged here:
+    the privacy rule asks for the reads of the bureau and the inspectors. A
+    user who holds both kinds of role is logged when the record lies in a
+    county they oversee. Returns the event, or None when nothing was logged.
+    """
+    counties = audit_reader_county_ids(user)
+    if not counties:
+        return None
+    county_id, _facility_id = scope_of(obj)
+    if county_id is not None and county_id not in counties:
+        return None
+    return audit_record(actor=user, action="record.read", obj=obj, request=request)
+
+
 # --- Electronic signatures ---------------------------------------------------
 
 
@@ -130,7 +260,8 @@ def signature_password_check(
     """Re-authenticate a signer. A wrong password is audited and counts toward login throttling.
 
     Goes through django.contrib.auth.authenticate so that django-axes sees the
-    failure exactly as it sees a failed login. Call it from form validation, not
+    failure exactly as it sees a failed login (and refuses even the right
+    password once the user is locked out). Call it from form validation, not
     from inside a transaction that a refusal would roll back.
     """
     authenticated = authenticate(request, username=user.get_username(), password=password)
@@ -181,10 +312,15 @@ def signature_sign(
 
     The caller has already re-checked the password with signature_password_check.
     """
+    if meaning not in Signature.Meaning.values:
+        raise ValueError(f"unknown signature meaning {meaning!r}")
+    reason = normalise(reason or "").strip()
+    if meaning in REASON_REQUIRED_MEANINGS and not reason:
+        raise ValidationError(_("A reason is required."), code="reason_required")
     object_type, object_id = object_ref(obj)
     signature = Signature(
         signer=signer,
-        printed_name=printed_name_of(signer),
+        printed_name=normalise(printed_name_of(signer))[:150],
         signed_at=timezone.now(),
         meaning=meaning,
         object_type=object_type,

@@ -10,10 +10,12 @@ scope helpers below.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import Http404
-from django.utils import timezone
 
 from .models import Facility, Jurisdiction
 from .roles import Role
@@ -22,18 +24,52 @@ from .selectors import active_assignments, counties_within, jurisdictions_for_us
 denied_log = logging.getLogger("regflow.access.denied")
 
 
-def log_denied(*, user: Any, route: str, obj: str) -> None:
-    """One structured line per refusal: who, where, which object, when. No personal data."""
+@dataclass
+class RequestAccessState:
+    """What the denial log needs to know about the request being served.
+
+    permissions.middleware.DeniedRequestLogMiddleware sets it per request, so
+    that an access function deep in a view can name the route, and so that a
+    refusal already logged here is not logged again when it becomes a 403.
+    """
+
+    route: str = ""
+    obj: str = ""
+    logged: bool = False
+
+
+current_request_access: ContextVar[RequestAccessState | None] = ContextVar("current_request_access", default=None)
+
+
+def log_denied(*, user: Any, route: str = "", obj: str = "") -> None:
+    """One structured line per refusal: who, where, which object, when (UTC).
+
+    Only ids go in the line: the user's primary key, the route name and an
+    object reference such as ``termination.process:12``. Never names, ID
+    numbers or anything typed by a user. While a request is being served the
+    route is the resolved URL name (``route`` is then only a fallback, for
+    consumers and commands), and the object defaults to the URL's ids.
+    """
+    state = current_request_access.get()
+    if state is not None:
+        if state.logged:  # one line per refused request, however many checks refused it
+            return
+        route = state.route or route
+        obj = obj or state.obj
+        state.logged = True
+    user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
     denied_log.warning(
         "access_denied user_id=%s route=%s object=%s at=%s",
-        getattr(user, "pk", None),
-        route,
-        obj,
-        timezone.now().isoformat(),
+        user_id if user_id is not None else "-",
+        route or "-",
+        obj or "-",
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        extra={"user_id": user_id, "route": route, "object": obj},
     )
 
 
 def deny(*, user: Any, route: str = "", obj: str = "") -> Http404:
+    """Log the refusal and return the 404 to raise: outsiders cannot tell "hidden" from "absent"."""
     log_denied(user=user, route=route, obj=obj)
     return Http404()
 
@@ -89,6 +125,135 @@ def access_county_for_user(*, user: Any, pk: int, write: bool = False) -> Jurisd
     return Jurisdiction.objects.get(pk=pk)
 
 
+def access_notification_for_user(*, user: Any, pk: Any, write: bool = False) -> Any:
+    """A notification belongs to its recipient alone, for reading and for marking as read."""
+    from workflows.models import Notification
+
+    try:
+        return Notification.objects.get(pk=pk, recipient_id=user.pk)
+    except (Notification.DoesNotExist, ValueError, TypeError):
+        raise deny(user=user, route="notification", obj=f"notification:{pk}") from None
+
+
+def admin_site_permitted(request: Any) -> bool:
+    """Who may open the Django admin: active superusers only.
+
+    The admin lists every county's records, so it is for the system's
+    administrators, who hold no jurisdiction. Staff status alone carries no
+    scope and must not open it. Installed as admin.site.has_permission.
+    """
+    user = getattr(request, "user", None)
+    allowed = bool(user is not None and user.is_active and user.is_superuser)
+    if not allowed and user is not None and user.is_authenticated:
+        log_denied(user=user, route="admin", obj="admin")
+    return allowed
+
+
 # --- Procedures ---------------------------------------------------------------
 # Each procedure appends its own section below (access_<thing>_for_user and
 # the queryset of records a user may see). Generic helpers stay above.
+
+
+# --- Termination ---------------------------------------------------------------
+# Facility staff see their facility's cases; the bureau and inspectors see their
+# county's; panel experts see the medical cases of the county whose panel they
+# sit on. Inspectors never write.
+
+
+def termination_cases_for_user(user: Any, *, write: bool = False) -> Any:
+    """The termination cases the user may see (or, with write=True, act on)."""
+    from django.db.models import Q
+
+    from workflows.termination.models import MEDICAL_PATHWAYS, TerminationCase
+
+    if not (user and user.is_authenticated and user.is_active):
+        return TerminationCase.objects.none()
+    counties = bureau_county_ids(user)
+    if not write:
+        counties |= inspected_county_ids(user)
+    scope = (
+        Q(facility_id__in=staff_facility_ids(user))
+        | Q(county_id__in=counties)
+        | Q(county_id__in=panel_county_ids(user), pathway__in=MEDICAL_PATHWAYS)
+    )
+    return TerminationCase.objects.filter(scope)
+
+
+def access_termination_case_for_user(*, user: Any, pk: Any, write: bool = False) -> Any:
+    from workflows.termination.models import TerminationCase
+
+    try:
+        return termination_cases_for_user(user, write=write).select_related("facility", "county").get(pk=pk)
+    except (TerminationCase.DoesNotExist, ValueError, TypeError):
+        raise deny(user=user, route="termination.case", obj=f"termination.case:{pk}") from None
+
+
+def access_termination_document_for_user(*, user: Any, pk: Any) -> Any:
+    from workflows.termination.models import TerminationDocument
+
+    try:
+        document = TerminationDocument.objects.select_related("case").get(pk=pk)
+    except (TerminationDocument.DoesNotExist, ValueError, TypeError):
+        raise deny(user=user, route="termination.document", obj=f"termination.document:{pk}") from None
+    access_termination_case_for_user(user=user, pk=document.case_id)
+    return document
+
+
+def termination_fetal_sex_visible(*, user: Any, case: Any) -> bool:
+    """Only the performing facility, the bureau of its county and inspectors may see the fetal sex."""
+    return (
+        case.facility_id in staff_facility_ids(user)
+        or case.county_id in bureau_county_ids(user)
+        or case.county_id in inspected_county_ids(user)
+    )
+
+
+def termination_read_is_oversight(*, user: Any, case: Any) -> bool:
+    """A bureau or inspector read of a patient record, which the audit trail logs."""
+    return case.county_id in bureau_county_ids(user) or case.county_id in inspected_county_ids(user)
+
+
+# --- Audit -----------------------------------------------------------------------
+# Bureau officers, bureau directors and inspectors read the trail of the counties
+# they oversee (an inspector granted a city, every county in it); nobody else
+# reads it, and nobody writes through these views. Events are filtered by the
+# county recorded on each event, so this needs no knowledge of any procedure.
+
+
+def audit_county_ids_for_user(user: Any) -> set[int]:
+    """Counties whose audit trail the user may read."""
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
+    return bureau_county_ids(user) | inspected_county_ids(user)
+
+
+def audit_events_for_user(user: Any) -> Any:
+    """The audit events the user may read: those recorded in a county the user oversees."""
+    from audit.models import AuditEvent
+
+    counties = audit_county_ids_for_user(user)
+    if not counties:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(county_id__in=counties)
+
+
+def access_audit_search_for_user(*, user: Any, write: bool = False) -> set[int]:
+    """The counties a trail search may cover; 404 for anyone without any, and for every write."""
+    counties = audit_county_ids_for_user(user)
+    if write or not counties:
+        raise deny(user=user, route="audit.search", obj="audit")
+    return counties
+
+
+def access_audit_trail_for_user(*, user: Any, object_type: str, object_id: str, write: bool = False) -> set[int]:
+    """The counties whose events of one record the user may read; 404 when there are none, and for every write."""
+    from audit.models import AuditEvent
+
+    ref = f"{object_type}:{object_id}"[:120]
+    counties = audit_county_ids_for_user(user)
+    if write or not counties:
+        raise deny(user=user, route="audit.trail", obj=ref)
+    visible = AuditEvent.objects.filter(object_type=object_type, object_id=object_id, county_id__in=counties)
+    if not visible.exists():
+        raise deny(user=user, route="audit.trail", obj=ref)
+    return counties

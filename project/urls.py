@@ -1,15 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.templatetags.static import static
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog, set_language
 from viewflow.contrib.auth import AuthViewset
-from viewflow.urls import Site
+from viewflow.urls import Application, Site
+
+from audit.viewsets import AuditApp
+from permissions.access import admin_site_permitted
+from workflows.termination.views import certificate_verify
+from workflows.termination.viewsets import TerminationViewset
+from workflows.urls import NotificationsApp
 
 from . import views
 
 admin.site.site_header = _("Regflow administration")
 admin.site.site_title = _("Regflow administration")
+admin.site.has_permission = admin_site_permitted  # type: ignore[method-assign]  # superusers only
 
 
 class RegflowSite(Site):
@@ -18,7 +28,28 @@ class RegflowSite(Site):
     secondary_color = "#2e7d32"
 
 
-site = RegflowSite(viewsets=[views.WorkspaceApp()])
+class ProceduresApp(Application):
+    """The regulated procedures, one viewset each (workflows.viewsets.ScopedFlowAppViewset)."""
+
+    title = _("Procedures")
+    icon = "assignment"
+    app_name = "procedures"
+
+    @property
+    def index_path(self):  # type: ignore[no-untyped-def]
+        # The default index redirects to the first procedure on any method; only GET means anything.
+        index = super().index_path
+        return path("", require_safe(index.callback), name="index")
+
+
+site = RegflowSite(
+    viewsets=[
+        views.WorkspaceApp(),
+        ProceduresApp(viewsets=[TerminationViewset()]),
+        NotificationsApp(),
+        AuditApp(),
+    ]
+)
 
 urlpatterns = [
     path("accounts/", AuthViewset(with_profile_view=False).urls),
@@ -29,6 +60,11 @@ urlpatterns = [
         name="javascript-catalog",
     ),
     path("healthz", views.healthz, name="healthz"),
+    # Pages without an icon link (the admin's) make browsers ask for /favicon.ico.
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("viewflow/img/favicon.png")))),
+    # Public: what the QR code on a printed certificate leads to (no personal data).
+    path("verify/termination/<str:number>/<str:token>/", certificate_verify, name="termination_verify"),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("", site.urls),
 ]

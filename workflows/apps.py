@@ -7,3 +7,10 @@ class WorkflowsConfig(AppConfig):
 
     name = "workflows"
     verbose_name = _("Workflows")
+
+    def ready(self) -> None:
+        # Connects the receivers that close websockets on logout, deactivation and access changes.
+        from . import (
+            checks,  # noqa: F401 - registers workflows.E001/E002
+            events,  # noqa: F401
+        )

@@ -2,22 +2,88 @@
 
 Services call ``notify``; nothing else writes notifications or talks to the
 channel layer. The outbox row is the durable record: the push is a best-effort
-nudge, and clients replay from the outbox when they reconnect.
+nudge (the channel layer drops messages when Redis is down, over capacity or
+after its expiry), and clients replay from the outbox when they reconnect.
+
+Ordering: a client that saw id 10 must never miss 9, so one user's ids must
+grow in commit order. ``notify`` therefore takes the audit chain lock (the one
+lock every audited transaction already holds until commit) and then the
+recipients' NotificationCursor rows. Sharing the audit lock, rather than
+adding a second global lock, means a service may call ``notify`` before or
+after ``audit_record`` without the two locks ever being taken in opposite
+orders. Each push carries ``prev``, the id of that user's previous
+notification; a consumer that last sent something older knows a push was lost
+and reads the gap from the outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-from .models import Notification
+from audit.services import _lock_chain_head
+from permissions.signals import access_changed
+
+from .models import Notification, NotificationCursor
 
 log = logging.getLogger("regflow.events")
+
+# One human label per kind. The message on the wire carries only the kind; the
+# page, the script and the e-mail copy turn it into words in the reader's language.
+KIND_LABELS: dict[str, Any] = {
+    "task.available": _("New task in your queue"),
+    "task.assigned": _("A task was assigned to you"),
+    "task.taken": _("A task you could take was taken by a colleague"),
+    "process.returned": _("Your request was returned for changes"),
+    "process.approved": _("Your request was approved"),
+    "process.rejected": _("Your request was rejected"),
+    "process.expired": _("Your request expired"),
+    "deadline.approaching": _("A deadline is approaching"),
+    "deadline.passed": _("A deadline has passed"),
+    "escalation.received": _("An escalation reached you"),
+}
+DEFAULT_LABEL = _("New notification")
+KIND_ICONS: dict[str, str] = {
+    "task.available": "inbox",
+    "task.assigned": "assignment_ind",
+    "task.taken": "group",
+    "process.returned": "undo",
+    "process.approved": "check_circle",
+    "process.rejected": "cancel",
+    "process.expired": "timer_off",
+    "deadline.approaching": "schedule",
+    "deadline.passed": "alarm",
+    "escalation.received": "priority_high",
+}
+KIND_PATTERN = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
+
+# Concurrent group_send calls per commit. redis-py refuses (MaxConnectionsError, at
+# once) rather than waits when its connection pool is exhausted, so stay well below it.
+PUSH_CONCURRENCY = 16
+
+# Close codes the consumer uses and the script understands (4000-4999 are ours).
+CLOSE_LOGGED_OUT = 4001
+CLOSE_ACCESS_CHANGED = 4003
+CLOSE_RETRY_LATER = 4013
+
+
+def kind_label(kind: str) -> Any:
+    return KIND_LABELS.get(kind, DEFAULT_LABEL)
 
 
 def user_group(user_id: int) -> str:
@@ -36,23 +102,68 @@ def notification_message(notification: Notification) -> dict[str, Any]:
     }
 
 
-def push_after_commit(notifications: list[Notification]) -> None:
+async def _group_send_all(layer: Any, messages: list[tuple[int, dict[str, Any]]]) -> list[bool]:
+    """Send every message concurrently; each one that fails is tried once more at once.
+
+    One hop into the event loop per commit, however many recipients: a task
+    announced to 500 officers costs one round of concurrent Redis calls, not 500
+    sequential ones. The retry is for a Redis restart, after which the first
+    command on each pooled connection fails.
+    """
+
+    limit = asyncio.Semaphore(PUSH_CONCURRENCY)
+
+    async def send(user_id: int, message: dict[str, Any]) -> bool:
+        async with limit:
+            for attempt in (1, 2):
+                try:
+                    await layer.group_send(user_group(user_id), message)
+                except Exception:  # Redis down: never fail the caller, whose transaction has committed
+                    if attempt == 2:
+                        log.exception("channel layer push %s to user %s failed", message.get("type"), user_id)
+                else:
+                    return True
+            return False
+
+    return list(await asyncio.gather(*(send(user_id, message) for user_id, message in messages)))
+
+
+def _group_send(messages: list[tuple[int, dict[str, Any]]]) -> list[bool]:
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return [False] * len(messages)
+    return async_to_sync(_group_send_all)(layer, messages)
+
+
+def push_after_commit(notifications: list[Notification], previous: dict[int, int]) -> None:
+    """Push each row to its recipient's group once the transaction commits.
+
+    ``previous`` maps each row id to the recipient's notification id before it.
+    A failed push is logged and otherwise ignored: the row stays for replay.
+    """
+
     def push() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for notification in notifications:
-            try:
-                async_to_sync(layer.group_send)(
-                    user_group(notification.recipient_id),
-                    {"type": "notification.push", "notification": notification_message(notification)},
-                )
-            except Exception:  # Redis down or over capacity: the outbox row stays for replay
-                log.exception("push failed for notification %s; the client will replay it", notification.pk)
+        messages = [
+            (
+                notification.recipient_id,
+                {
+                    "type": "notification.push",
+                    "notification": notification_message(notification),
+                    "prev": previous[notification.pk],
+                },
+            )
+            for notification in notifications
+        ]
+        for notification, sent in zip(notifications, _group_send(messages), strict=True):
+            if not sent:
+                log.warning("notification %s stays in the outbox for replay", notification.pk)
+        if settings.NOTIFICATION_EMAILS:
+            notification_emails_send(notifications=notifications)
 
     transaction.on_commit(push)
 
 
+@transaction.atomic
 def notify(
     *,
     recipients: Iterable[Any],
@@ -60,20 +171,128 @@ def notify(
     url: str = "",
     obj: models.Model | None = None,
 ) -> list[Notification]:
-    """Write one outbox row per recipient and push them after commit."""
+    """Write one outbox row per active recipient and push them after commit.
+
+    ``recipients`` are users or user ids, computed by the caller from the
+    task's permission and jurisdiction. ``url`` must be a path on this site.
+    """
+    if not KIND_PATTERN.match(kind):
+        raise ValueError(f"notification kind must look like 'entity.event', got {kind!r}")
+    if url and (not url.startswith("/") or url.startswith("//")):
+        raise ValueError(f"notification links must be paths on this site, got {url!r}")
     object_type, object_id = "", ""
     if obj is not None:
         object_type, object_id = f"{obj._meta.app_label}.{obj._meta.model_name}", str(obj.pk)
-    seen: set[int] = set()
-    rows = []
-    for user in recipients:
-        user_id = getattr(user, "pk", user)
-        if user_id in seen:
-            continue
-        seen.add(user_id)
-        rows.append(
-            Notification(recipient_id=user_id, kind=kind, url=url, object_type=object_type, object_id=object_id)
-        )
+    wanted = {int(getattr(user, "pk", user)) for user in recipients}
+    if not wanted:
+        return []
+    user_ids = sorted(get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
+    if not user_ids:
+        return []
+    _lock_chain_head()  # see the module docstring: commit order, and no lock-order inversion with audit_record
+    NotificationCursor.objects.bulk_create(
+        [NotificationCursor(user_id=user_id) for user_id in user_ids], ignore_conflicts=True
+    )
+    cursors = list(NotificationCursor.objects.select_for_update().filter(user_id__in=user_ids).order_by("user_id"))
+    rows = [
+        Notification(recipient_id=user_id, kind=kind, url=url, object_type=object_type, object_id=object_id)
+        for user_id in user_ids
+    ]
     created = Notification.objects.bulk_create(rows)  # ids come back on PostgreSQL and SQLite alike
-    push_after_commit(created)
+    by_user = {notification.recipient_id: notification for notification in created}
+    previous: dict[int, int] = {}
+    for cursor in cursors:
+        notification = by_user[cursor.user_id]
+        previous[notification.pk] = cursor.last_id
+        cursor.last_id = notification.pk
+    NotificationCursor.objects.bulk_update(cursors, ["last_id"])
+    push_after_commit(created, previous)
     return created
+
+
+def unread_count(user_id: int) -> int:
+    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+
+
+def unread_push_after_commit(*, user_id: int) -> None:
+    """Tell the user's other tabs the unread count changed (marking as read in one tab)."""
+    transaction.on_commit(lambda: _group_send([(user_id, {"type": "unread.push", "unread": unread_count(user_id)})]))
+
+
+def sockets_close(*, user_id: int, code: int) -> None:
+    """Make every open websocket of this user close.
+
+    Clients whose session is still valid reconnect at once, authenticate
+    afresh and replay; the others are refused. If Redis is down the message is
+    lost, but then so are the pushes, and each consumer re-checks its session
+    on its own (see consumers.REVALIDATE_SECONDS).
+    """
+    _group_send([(user_id, {"type": "sockets.close", "code": code})])
+
+
+@receiver(user_logged_out, dispatch_uid="workflows.close_sockets_on_logout")
+def _close_sockets_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None and user.pk is not None:
+        sockets_close(user_id=user.pk, code=CLOSE_LOGGED_OUT)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="workflows.close_sockets_on_deactivation")
+def _close_sockets_on_deactivation(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    if not created and not instance.is_active:
+        user_id = instance.pk
+        transaction.on_commit(lambda: sockets_close(user_id=user_id, code=CLOSE_ACCESS_CHANGED))
+
+
+@receiver(access_changed, dispatch_uid="workflows.close_sockets_on_access_change")
+def _close_sockets_on_access_change(sender: Any, user_id: int, **kwargs: Any) -> None:
+    sockets_close(user_id=user_id, code=CLOSE_ACCESS_CHANGED)
+
+
+# --- E-mail copies -----------------------------------------------------------
+
+EMAIL_LANGUAGES = ("en", "zh-hans")
+
+
+def _absolute(url: str) -> str:
+    # The first trusted origin is the site's public address in production (see .env.example).
+    origins = settings.CSRF_TRUSTED_ORIGINS
+    return f"{origins[0].rstrip('/')}{url}" if origins and url else url
+
+
+def notification_email_render(*, notification: Notification) -> tuple[str, str]:
+    """Subject and body, in every interface language, with no personal data: a label and a link."""
+    labels, paragraphs = [], []
+    link = _absolute(notification.url)
+    for language in EMAIL_LANGUAGES:
+        with translation.override(language):
+            label = str(kind_label(notification.kind))
+            labels.append(label)
+            lines = [label]
+            if link:
+                lines.append(link)
+            lines.append(str(_("Sign in to Regflow to see the details. This message contains no personal data.")))
+            paragraphs.append("\n".join(lines))
+    return f"[{settings.SITE_NAME}] " + " / ".join(labels), "\n\n".join(paragraphs) + "\n"
+
+
+def notification_emails_send(*, notifications: list[Notification]) -> None:
+    """Send the optional e-mail copies. Runs after commit; a failure is logged, never raised."""
+    addresses = dict(
+        get_user_model()
+        .objects.filter(pk__in={n.recipient_id for n in notifications}, is_active=True)
+        .exclude(email="")
+        .values_list("pk", "email")
+    )
+    messages = []
+    for notification in notifications:
+        address = addresses.get(notification.recipient_id)
+        if address:
+            subject, body = notification_email_render(notification=notification)
+            messages.append(EmailMessage(subject=subject, body=body, to=[address]))
+    if not messages:
+        return
+    try:
+        with get_connection() as connection:
+            connection.send_messages(messages)
+    except Exception:
+        log.exception("e-mail copies of %d notification(s) failed", len(messages))

@@ -11,7 +11,9 @@ class Notification(models.Model):
     """Something a user should know about. Carries ids, kinds and links, never personal data.
 
     The id is the replay cursor: a reconnecting client sends the last id it saw
-    and receives every later row, in id order.
+    and receives every later row, in id order. ``notify`` takes the recipient's
+    NotificationCursor row lock before inserting, so one user's ids grow in the
+    order their transactions commit and a later id never overtakes an earlier one.
     """
 
     recipient = models.ForeignKey(
@@ -28,7 +30,39 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["id"]
-        indexes = [models.Index(fields=["recipient", "id"], name="notification_replay_idx")]
+        indexes = [
+            models.Index(fields=["recipient", "id"], name="notification_replay_idx"),
+            # The unread badge on every page counts these.
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id}"
+
+
+class NotificationCursor(models.Model):
+    """The id of the last notification written for a user.
+
+    Its row lock, held until commit, serialises the notifications of one user:
+    without it two transactions could insert ids 9 and 10 and commit 10 first,
+    and a client that saw 10 would never replay 9. ``last_id`` also travels with
+    each push as ``prev``, so a consumer sees at once when a push was lost.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_cursor",
+    )
+    last_id = models.BigIntegerField(_("last notification id"), default=0)
+
+    class Meta:
+        verbose_name = _("notification cursor")
+        verbose_name_plural = _("notification cursors")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.last_id}"

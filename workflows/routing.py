@@ -1,5 +1,11 @@
 """Websocket routes."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import NotificationConsumer
+
+SOCKET_PATH = "/ws/notifications/"
+
+websocket_urlpatterns = [
+    path(SOCKET_PATH.lstrip("/"), NotificationConsumer.as_asgi(), name="ws-notifications"),
+]

@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "regflow.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://regflow.example.org",
     "SECURE_PROXY_SSL_HEADER": "true",
+    "FIELD_ENCRYPTION_KEYS": "hKFV8O4JT37BN25kTsmrBj8IgOGqKr12q7uNRkg72Ts=",
+    "FIELD_HASH_KEY": "production-like-hmac-key-for-resident-id-comparison",
 }
 
 
@@ -100,6 +102,13 @@ def test_in_memory_channel_layer_is_refused_when_debug_is_off() -> None:
     result = run_check(env)
     assert result.returncode != 0
     assert "project.E001" in result.stderr + result.stdout
+
+
+def test_development_field_keys_are_refused_by_the_deploy_check() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if not k.startswith("FIELD_")}
+    result = run_check(env, "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "termination.E001" in result.stderr + result.stdout
 
 
 def test_sqlite_is_refused_when_debug_is_off() -> None:

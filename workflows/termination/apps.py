@@ -6,3 +6,11 @@ class TerminationConfig(AppConfig):
     name = "workflows.termination"
     label = "termination"
     verbose_name = _("Termination approval")
+
+    def ready(self) -> None:
+        from audit.actions import register_action_labels
+
+        from . import checks, roles  # noqa: F401 - registration on import
+        from .selectors import ACTION_LABELS
+
+        register_action_labels(ACTION_LABELS)

@@ -1,0 +1,338 @@
+"""A request to terminate a pregnancy at or beyond the county threshold, and its records.
+
+The case *is* the viewflow process (multi-table inheritance), so the flow's
+locks, tasks and chart belong to the same row the bureau's ledger counts.
+Patient identifiers are encrypted at rest; the resident ID is also kept as a
+keyed hash (to check the re-entered ID at the procedure) and as a masked form
+for lists.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
+
+from permissions.models import Facility, Jurisdiction
+
+from .fields import EncryptedTextField
+
+
+class MaritalStatus(models.TextChoices):
+    MARRIED = "married", _("Married")
+    UNMARRIED = "unmarried", _("Unmarried")
+    DIVORCED = "divorced", _("Divorced")
+    WIDOWED = "widowed", _("Widowed")
+
+
+class Pathway(models.TextChoices):
+    FETAL_GENETIC = "fetal_genetic", _("Medical, fetal: serious genetic disease")
+    FETAL_DEFECT = "fetal_defect", _("Medical, fetal: serious defect")
+    SEX_LINKED = "sex_linked", _("Medical, fetal: sex-linked genetic disorder")
+    MATERNAL = "maternal", _("Medical, maternal: serious disease")
+    DIVORCED = "divorced", _("Personal: divorced during pregnancy")
+    WIDOWED = "widowed", _("Personal: widowed during pregnancy")
+    UNMARRIED = "unmarried", _("Personal: unmarried, with a signed commitment letter")
+
+
+MEDICAL_PATHWAYS = frozenset({Pathway.FETAL_GENETIC, Pathway.FETAL_DEFECT, Pathway.SEX_LINKED, Pathway.MATERNAL})
+PERSONAL_PATHWAYS = frozenset({Pathway.DIVORCED, Pathway.WIDOWED, Pathway.UNMARRIED})
+
+
+class DocumentType(models.TextChoices):
+    ID_CARD = "id_card", _("Resident ID card (copy)")
+    REFERRAL_LETTER = "referral_letter", _("Referral letter")
+    PRENATAL_DIAGNOSIS = "prenatal_diagnosis_cert", _("Prenatal diagnosis certificate")
+    MEDICAL_OPINION = "medical_opinion", _("Sex-determination opinion of a prenatal-diagnosis centre")
+    DISEASE_DIAGNOSIS = "disease_diagnosis_cert", _("Disease diagnosis certificate (county level or higher)")
+    DIVORCE_CERTIFICATE = "divorce_certificate", _("Divorce certificate or judgment")
+    DEATH_CERTIFICATE = "death_certificate", _("Spouse's death certificate")
+    UNMARRIED_COMMITMENT = "unmarried_commitment", _("Unmarried patient's commitment letter")
+    EMERGENCY_RECORD = "emergency_record", _("Emergency clinical record")
+    OTHER = "other", _("Other")
+
+
+# Documents each pathway needs, on top of the ID card copy every case needs.
+REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    Pathway.FETAL_GENETIC: (DocumentType.PRENATAL_DIAGNOSIS,),
+    Pathway.FETAL_DEFECT: (DocumentType.PRENATAL_DIAGNOSIS,),
+    Pathway.SEX_LINKED: (DocumentType.PRENATAL_DIAGNOSIS, DocumentType.MEDICAL_OPINION),
+    Pathway.MATERNAL: (DocumentType.DISEASE_DIAGNOSIS,),
+    Pathway.DIVORCED: (DocumentType.DIVORCE_CERTIFICATE,),
+    Pathway.WIDOWED: (DocumentType.DEATH_CERTIFICATE,),
+    Pathway.UNMARRIED: (DocumentType.UNMARRIED_COMMITMENT,),
+}
+
+
+def required_documents(*, pathway: str, emergency: bool) -> list[str]:
+    needed = [DocumentType.ID_CARD.value, *REQUIRED_DOCUMENTS.get(pathway, ())]
+    if emergency:
+        needed.append(DocumentType.EMERGENCY_RECORD.value)
+    return needed
+
+
+class Stage(models.TextChoices):
+    PANEL = "panel", _("Expert panel")
+    FACILITY_REVIEW = "facility_review", _("Facility director review")
+    RETURNED = "returned", _("Returned for information")
+    BUREAU_REVIEW = "bureau_review", _("Bureau decision")
+    APPROVED = "approved", _("Approved, awaiting procedure")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Certificate expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STAGES = frozenset({Stage.PANEL, Stage.FACILITY_REVIEW, Stage.RETURNED, Stage.BUREAU_REVIEW})
+WITHDRAWABLE_STAGES = OPEN_STAGES
+
+
+class FetalSex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    UNDETERMINED = "undetermined", _("Undetermined")
+
+
+class ProcedureMethod(models.TextChoices):
+    MEDICAL_INDUCTION = "medical_induction", _("Medical induction (drugs)")
+    ETHACRIDINE = "ethacridine", _("Intra-amniotic ethacridine induction")
+    DILATATION_EVACUATION = "dilatation_evacuation", _("Dilatation and evacuation")
+    HYSTEROTOMY = "hysterotomy", _("Hysterotomy")
+    OTHER = "other", _("Other")
+
+
+class Decision(models.TextChoices):
+    FORWARD = "forward", _("Forward to the bureau")
+    APPROVE = "approve", _("Approve and issue a certificate")
+    RETURN = "return", _("Return for information")
+    REJECT = "reject", _("Reject")
+
+
+def new_certificate_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TerminationCase(Process):
+    """One request, from submission to its end. Patient fields are encrypted at rest."""
+
+    facility: models.ForeignKey[Any, Any] = models.ForeignKey(
+        Facility, verbose_name=_("facility"), on_delete=models.PROTECT, related_name="termination_cases"
+    )
+    county: models.ForeignKey[Any, Any] = models.ForeignKey(
+        Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="termination_cases"
+    )
+    submitted_by: models.ForeignKey[Any, Any] = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    stage: models.CharField[Any, Any] = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.FACILITY_REVIEW
+    )
+    revision: models.PositiveIntegerField[Any, Any] = models.PositiveIntegerField(_("revision"), default=1)
+
+    patient_name: Any = EncryptedTextField(_("patient name"))
+    resident_id: Any = EncryptedTextField(_("resident ID number"))
+    resident_id_digest: models.CharField[Any, Any] = models.CharField(
+        _("resident ID digest"), max_length=64, editable=False
+    )
+    resident_id_masked: models.CharField[Any, Any] = models.CharField(_("resident ID (masked)"), max_length=18)
+    marital_status: models.CharField[Any, Any] = models.CharField(
+        _("marital status"), max_length=20, choices=MaritalStatus.choices
+    )
+    gestational_weeks: models.PositiveSmallIntegerField[Any, Any] = models.PositiveSmallIntegerField(
+        _("gestational age (weeks)")
+    )
+    gestational_days: models.PositiveSmallIntegerField[Any, Any] = models.PositiveSmallIntegerField(
+        _("gestational age (days)"), default=0
+    )
+    lmp_date: models.DateField[Any, Any] = models.DateField(_("last menstrual period"))
+    pathway: models.CharField[Any, Any] = models.CharField(_("pathway"), max_length=20, choices=Pathway.choices)
+    emergency: models.BooleanField[Any, Any] = models.BooleanField(
+        _("emergency (procedure already performed)"), default=False
+    )
+    emergency_justification: models.TextField[Any, Any] = models.TextField(_("emergency justification"), blank=True)
+    flagged_for_inspection: models.BooleanField[Any, Any] = models.BooleanField(
+        _("flagged for inspectors"), default=False
+    )
+
+    last_decision: models.CharField[Any, Any] = models.CharField(
+        _("last decision"), max_length=10, choices=Decision.choices, blank=True
+    )
+    last_reason: models.TextField[Any, Any] = models.TextField(_("reason given with the last decision"), blank=True)
+    panel_dissent: models.BooleanField[Any, Any] = models.BooleanField(_("an expert dissented"), default=False)
+
+    decision_due_at: models.DateTimeField[Any, Any] = models.DateTimeField(
+        _("bureau decision due"), null=True, blank=True
+    )
+    escalated_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    certificate_number: models.CharField[Any, Any] = models.CharField(
+        _("certificate number"), max_length=32, unique=True, null=True, blank=True
+    )
+    certificate_token: models.CharField[Any, Any] = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    certificate_issued_at: models.DateTimeField[Any, Any] = models.DateTimeField(
+        _("certificate issued"), null=True, blank=True
+    )
+    certificate_valid_until: models.DateTimeField[Any, Any] = models.DateTimeField(
+        _("certificate valid until"), null=True, blank=True
+    )
+
+    procedure_date: models.DateField[Any, Any] = models.DateField(_("procedure date"), null=True, blank=True)
+    procedure_method: models.CharField[Any, Any] = models.CharField(
+        _("method"), max_length=30, choices=ProcedureMethod.choices, blank=True
+    )
+    physician_name: models.CharField[Any, Any] = models.CharField(_("performing physician"), max_length=100, blank=True)
+    physician_licence: models.CharField[Any, Any] = models.CharField(
+        _("physician licence number"), max_length=50, blank=True
+    )
+    drugs: models.JSONField[Any, Any] = models.JSONField(_("drugs and batch numbers"), default=list, blank=True)
+    fetal_sex: Any = EncryptedTextField(_("fetal sex"), blank=True)
+    complications: models.TextField[Any, Any] = models.TextField(_("complications"), blank=True)
+
+    ended_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("termination case")
+        verbose_name_plural = _("termination cases")
+        indexes = [
+            models.Index(fields=["county", "stage"], name="termination_county_stage_idx"),
+            models.Index(fields=["facility", "stage"], name="termination_facility_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Termination case #%(pk)s") % {"pk": self.pk})
+
+    @property
+    def is_medical(self) -> bool:
+        return self.pathway in MEDICAL_PATHWAYS
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def fetal_sex_label(self) -> str:
+        return str(FetalSex(self.fetal_sex).label) if self.fetal_sex in FetalSex.values else ""
+
+    def four_eyes_entered_by(self) -> set[int]:
+        """The submitter and everyone who amended the request: none of them may approve it."""
+        from audit.models import AuditEvent
+
+        amenders = AuditEvent.objects.filter(
+            object_type="termination.terminationcase", object_id=str(self.pk), action="termination.amend"
+        ).values_list("actor_id", flat=True)
+        return {self.submitted_by_id, *(pk for pk in amenders if pk is not None)}
+
+    def four_eyes_facility_id(self) -> int | None:
+        return self.facility_id
+
+    def audit_scope(self) -> tuple[int, int]:
+        return self.county_id, self.facility_id
+
+    def signature_content(self) -> dict[str, Any]:
+        """What every signature on this case binds to: the request as submitted or last amended."""
+        documents = [
+            {
+                "type": d.doc_type,
+                "number": d.number,
+                "issuer": d.issuer,
+                "issued_on": d.issued_on,
+                "original": d.is_original,
+                "sha256": d.sha256,
+            }
+            for d in self.documents.filter(revision__lte=self.revision, withdrawn_at__isnull=True).order_by("pk")
+        ]
+        return {
+            "case": self.pk,
+            "revision": self.revision,
+            "facility": self.facility_id,
+            "patient_name": self.patient_name,
+            "resident_id_digest": self.resident_id_digest,
+            "marital_status": self.marital_status,
+            "gestation": [self.gestational_weeks, self.gestational_days],
+            "lmp_date": self.lmp_date,
+            "pathway": self.pathway,
+            "emergency": self.emergency,
+            "emergency_justification": self.emergency_justification,
+            "documents": documents,
+        }
+
+
+def document_upload_to(instance: TerminationDocument, filename: str) -> str:
+    # Never the client's name: a random one, without the extension the client chose.
+    return f"termination/{secrets.token_hex(16)}"
+
+
+class TerminationDocument(models.Model):
+    case = models.ForeignKey(
+        TerminationCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="documents"
+    )
+    doc_type = models.CharField(_("document type"), max_length=30, choices=DocumentType.choices)
+    number = models.CharField(_("document number"), max_length=60)
+    issuer = models.CharField(_("issued by"), max_length=200)
+    issued_on = models.DateField(_("issue date"))
+    is_original = models.BooleanField(_("original (not a copy)"), default=False)
+    file = models.FileField(_("scan"), upload_to=document_upload_to)
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    revision = models.PositiveIntegerField(_("added in revision"), default=1)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case document")
+        verbose_name_plural = _("case documents")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_doc_type_display()} {self.number}"
+
+
+class ExpertOpinion(models.Model):
+    case = models.ForeignKey(TerminationCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="opinions")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("expert"), on_delete=models.PROTECT, related_name="+"
+    )
+    agrees = models.BooleanField(_("agrees that the medical grounds are met"))
+    reason = models.TextField(_("opinion"))
+    signature = models.OneToOneField(
+        "audit.Signature", verbose_name=_("signature"), on_delete=models.PROTECT, related_name="+"
+    )
+    revision = models.PositiveIntegerField(_("revision"))
+    created_at = models.DateTimeField(_("given at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("expert opinion")
+        verbose_name_plural = _("expert opinions")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "expert"], name="termination_opinion_one_per_expert"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.expert_id}"
+
+
+class CertificateSequence(models.Model):
+    """The next certificate number of a county for a year. Rows are locked while a number is drawn."""
+
+    county = models.ForeignKey(Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number issued"), default=0)
+
+    class Meta:
+        verbose_name = _("certificate sequence")
+        verbose_name_plural = _("certificate sequences")
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="termination_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.county_id}-{self.year}: {self.last_number}"

@@ -1,0 +1,29 @@
+"""System checks for the audit trail. Ids: audit.E001 and up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import mail
+from django.core.checks import Error, Tags, register
+
+
+@register(Tags.database)
+def check_audit_database_name(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[Error]:
+    """The append-only trigger lets TRUNCATE through in databases named test_* (for Django's test runner)."""
+    if hasattr(mail, "outbox"):  # inside a test run, where test_* is exactly right
+        return []
+    errors = []
+    for alias in databases or []:
+        config = settings.DATABASES[alias]
+        if str(config.get("ENGINE", "")).endswith("postgresql") and str(config.get("NAME", "")).startswith("test_"):
+            errors.append(
+                Error(
+                    f"Database {alias!r} is named {config['NAME']!r}: the audit trail's append-only trigger lets "
+                    "TRUNCATE through in databases named test_*, which Django reserves for test runs.",
+                    hint="Rename the database (DATABASE_URL).",
+                    id="audit.E001",
+                )
+            )
+    return errors

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from audit.checks import check_audit_database_name
+
+
+@pytest.mark.parametrize(
+    "engine, name, expected",
+    [
+        ("django.db.backends.postgresql", "test_regflow", ["audit.E001"]),
+        ("django.db.backends.postgresql", "regflow", []),
+        ("django.db.backends.sqlite3", "test_regflow", []),
+    ],
+)
+def test_a_production_postgres_database_named_test_star_is_refused(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, engine: str, name: str, expected: list[str]
+) -> None:
+    """The trigger lets TRUNCATE through in test_* databases, so production must never be named so."""
+    monkeypatch.delattr(mail, "outbox", raising=False)  # as outside a test run
+    # In place, without touching the database: this test opens no connection.
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", engine)
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", name)
+    errors = check_audit_database_name(None, databases=["default"])
+    assert [e.id for e in errors] == expected

@@ -1,0 +1,598 @@
+"""What every persona should get from every route: the authorization matrix's expectations.
+
+One entry per route, keyed by its namespaced name (or its pattern when it has
+no name). A route the resolver serves with no entry here fails
+test_every_route_has_an_expectation, naming the route: adding a view means
+deciding, here, who may use it.
+
+Statuses are for targets inside the persona's scope. Outside it the matrix
+expects 404 (302 to the login page for anonymous users) whatever the entry says;
+405 is accepted too for a POST to a view that takes no POST from anyone. Targets
+marked refused_to_all (a task or document URL naming another case's id, or a
+task of another step) must be refused to everyone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .matrix import (
+    ANONYMOUS,
+    SUPERUSER,
+    WORLD_PERSONAS,
+    Entry,
+    Record,
+    Scene,
+    Target,
+    rule,
+)
+
+LOGIN = 302  # LoginRequiredMiddleware sends anonymous users to the login page
+ANY_CLIENT_ERROR_OR_OK = {200, 204, 302, 400, 403, 404, 405}
+
+# --- The scene ----------------------------------------------------------------
+
+
+def build_scene(world: Any) -> Scene:
+    superuser = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 12)
+    scene = Scene(world=world, superuser=superuser)
+    for key in ("hospital_a", "centre_a", "hospital_b"):
+        facility = getattr(world, key)
+        county = "county_a" if facility.county_id == world.county_a.pk else "county_b"
+        scene.add(
+            Record(
+                label=key,
+                obj=facility,
+                facility=key,
+                county=county,
+                secrets=[facility.name, facility.practice_licence_number, facility.mch_licence_number],
+                panel=True,  # experts see the facilities of their panel's cases
+            )
+        )
+    for username in WORLD_PERSONAS:
+        user = world.users[username]
+        county = "county_a" if user.profile.jurisdiction_id == world.county_a.pk else "county_b"
+        scene.add(
+            Record(
+                label=f"person:{username}",
+                obj=user.profile,
+                facility=None,
+                county=county,
+                secrets=[user.profile.printed_name],
+                audience="county",
+            )
+        )
+    for builder in SCENE_BUILDERS:
+        builder(scene)
+    return scene
+
+
+def _termination(scene: Scene) -> None:
+    from .termination_scene import build_termination_scene
+
+    build_termination_scene(scene)
+
+
+# One function per procedure, adding its records (cases and their tasks) to the scene.
+SCENE_BUILDERS: list[Any] = [_termination]
+
+
+# --- Entries ------------------------------------------------------------------
+
+EVERYONE_200 = rule(200, anonymous=LOGIN)
+GET_ONLY = rule(405, anonymous=LOGIN)
+
+ENTRIES: dict[str, Entry] = {}
+
+
+def _password_reset_targets(scene: Scene) -> list[Target]:
+    user = scene.world.clerk
+    return [
+        Target(
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+            record=None,
+            label="clerk's reset link",
+        )
+    ]
+
+
+ENTRIES.update(
+    {
+        # Authentication pages: open to anyone, they touch only the session.
+        "login": Entry(get=rule(200), post=rule(200), inspector_post_allowed="shows the form's errors"),
+        "logout": Entry(get=rule(405, anonymous=302), post=rule(302), inspector_post_allowed="ends the own session"),
+        "password_change": Entry(
+            get=EVERYONE_200, post=rule(200, anonymous=LOGIN), inspector_post_allowed="own password, form errors"
+        ),
+        "password_change_done": Entry(get=EVERYONE_200, post=GET_ONLY),
+        "password_reset": Entry(get=rule(200), post=rule(200), inspector_post_allowed="form errors"),
+        "password_reset_done": Entry(get=rule(200), post=rule(405)),
+        "password_reset_confirm": Entry(
+            get=rule(302),
+            post=rule(302),
+            targets=_password_reset_targets,
+            inspector_post_allowed="redirects to the set-password step, changes nothing",
+            out_of_scope_is_404=False,
+        ),
+        "password_reset_complete": Entry(get=rule(200), post=rule(405)),
+        "set_language": Entry(get=rule(302), post=rule(302), inspector_post_allowed="sets a language cookie"),
+        "javascript-catalog": Entry(get=rule(200), post=rule(405)),
+        "healthz": Entry(get=rule(200), post=rule(405)),
+        # viewflow's Site and the workspace
+        "index": Entry(
+            get=rule(302, anonymous=LOGIN),
+            post=rule(302, anonymous=LOGIN),
+            inspector_post_allowed="a redirect to the first application, for any method; changes nothing",
+        ),
+        "workspace:index": Entry(get=EVERYONE_200, post=GET_ONLY),
+    }
+)
+
+
+# --- The admin ----------------------------------------------------------------
+# The admin is for the system's superusers, who have no jurisdiction. Nobody
+# else gets past its login page, whatever their role. Each registered model is
+# listed so that registering a new one is a decision made here.
+
+ADMIN_MODELS = {
+    "auth.group",
+    "auth.user",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+    "viewflow.process",
+    "viewflow.task",
+    "permissions.jurisdiction",
+    "permissions.facility",
+    "permissions.profile",
+    "permissions.countyconfig",
+    "permissions.roleassignment",
+    "audit.auditevent",
+    "audit.signature",
+}
+
+# Non-staff personas are sent to the admin's login page; the superuser may do
+# anything the ModelAdmin allows (deleting is refused for regulated records).
+ADMIN_RULE = rule(302, superuser=ANY_CLIENT_ERROR_OR_OK)
+
+
+def _admin_object_targets(model_label: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        instance = apps.get_model(model_label).objects.order_by("pk").first()
+        return [Target(kwargs={"object_id": instance.pk if instance else 999999}, record=None, label=model_label)]
+
+    return targets
+
+
+def _admin_entries() -> dict[str, Entry]:
+    entries: dict[str, Entry] = {
+        name: Entry(get=ADMIN_RULE, post=ADMIN_RULE)
+        for name in (
+            "admin:index",
+            "admin:password_change",
+            "admin:password_change_done",
+            "admin:autocomplete",
+            "admin:jsi18n",
+        )
+    }
+    entries["admin:logout"] = Entry(get=ADMIN_RULE, post=ADMIN_RULE, inspector_post_allowed="ends the own session")
+    entries["admin:login"] = Entry(
+        get=rule(200, superuser=302), post=rule(200), inspector_post_allowed="shows the form's errors"
+    )
+    entries["admin:view_on_site"] = Entry(
+        get=ADMIN_RULE,
+        post=ADMIN_RULE,
+        targets=lambda scene: [Target(kwargs={"content_type_id": 1, "object_id": 1}, record=None)],
+    )
+    entries["admin:app_list"] = Entry(
+        get=ADMIN_RULE,
+        post=ADMIN_RULE,
+        targets=lambda scene: [Target(kwargs={"app_label": "permissions"}, record=None)],
+    )
+    entries["admin/(?P<url>.*)$"] = Entry(
+        get=rule(302, superuser={301, 302, 404}),
+        post=rule(302, superuser={301, 302, 404}),
+        targets=lambda scene: [Target(kwargs={"url": "nowhere/"}, record=None)],
+    )
+    for label in ADMIN_MODELS:
+        app_label, model_name = label.split(".")
+        base = f"admin:{app_label}_{model_name}"
+        object_targets = _admin_object_targets(label)
+        entries[f"{base}_changelist"] = Entry(get=ADMIN_RULE, post=ADMIN_RULE)
+        entries[f"{base}_add"] = Entry(get=ADMIN_RULE, post=ADMIN_RULE)
+        for suffix in ("history", "delete", "change"):
+            entries[f"{base}_{suffix}"] = Entry(get=ADMIN_RULE, post=ADMIN_RULE, targets=object_targets)
+        entries[f"admin/{app_label}/{model_name}/<path:object_id>/"] = Entry(
+            get=ADMIN_RULE, post=ADMIN_RULE, targets=object_targets
+        )
+        if label == "auth.user":
+            entries["admin:auth_user_password_change"] = Entry(
+                get=ADMIN_RULE,
+                post=ADMIN_RULE,
+                targets=lambda scene: [Target(kwargs={"id": scene.world.clerk.pk}, record=None)],
+            )
+    return entries
+
+
+ENTRIES.update(_admin_entries())
+
+__all__ = ["ANONYMOUS", "ENTRIES", "SUPERUSER", "build_scene"]
+
+
+# --- Termination ------------------------------------------------------------------
+# Case pages are open to everyone whose scope holds the case (outsiders get 404
+# from the matrix's scope rule). Task pages follow the oracle in oracle.py:
+# only those who may take the task may claim it, nobody may execute a task
+# they do not hold, and viewflow's cancel/undo/revive are nobody's.
+
+TERMINATION_NODES = {
+    # node name: what the node is (the matrix needs a decision for every node)
+    "submit": "start",
+    "check_emergency": "gateway",
+    "check_medical": "gateway",
+    "split_panel": "split",
+    "give_opinion": "human",
+    "join_panel": "gateway",
+    "review": "human",
+    "check_review": "gateway",
+    "amend": "human",
+    "check_resubmission": "gateway",
+    "decide": "human",
+    "decide__timeout": "timer",
+    "escalate": "human",
+    "check_decision": "gateway",
+    "issue_certificate": "function",
+    "record_procedure": "human",
+    "record_procedure__timeout": "timer",
+    "expire": "function",
+    "completed": "end",
+    "rejected": "end",
+    "expired": "end",
+}
+
+
+def _cases(scene: Scene) -> list[tuple[str, Any]]:
+    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("case_")]
+
+
+def _case_targets(scene: Scene) -> list[Target]:
+    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _cases(scene)]
+
+
+def _document_targets(scene: Scene) -> list[Target]:
+    targets = [
+        Target(
+            kwargs={"process_pk": case.pk, "document_pk": case.documents.order_by("pk").first().pk},
+            record=label,
+            label=label,
+        )
+        for label, case in _cases(scene)
+    ]
+    # A document of case B fetched under case A's id.
+    case_a, case_b = scene.records["case_a_review"].obj, scene.records["case_b_decide"].obj
+    targets.append(
+        Target(
+            kwargs={"process_pk": case_a.pk, "document_pk": case_b.documents.first().pk},
+            record="case_a_review",
+            label="another case's document",
+            refused_to_all=True,
+        )
+    )
+    return targets
+
+
+# Personas who can reach the host cases of mismatched task URLs (hospital A, county A).
+COUNTY_A_INSIDERS = ("clerk", "director", "officer", "officer2", "chief", "inspector")
+
+
+def _node_of(task: Any) -> str:
+    return str(task.flow_task.name)
+
+
+def _node_targets(node_name: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        result = []
+        counties_done: set[str] = set()
+        for label, case in _cases(scene):
+            # One case per county is enough: in scope for some personas, outside it for the others.
+            county = scene.records[label].county
+            tasks = [t for t in case.task_set.order_by("-pk") if _node_of(t) == node_name]
+            if tasks and county not in counties_done:
+                counties_done.add(county)
+                result.append(
+                    Target(kwargs={"process_pk": case.pk, "task_pk": tasks[0].pk}, record=label, label=f"{label}")
+                )
+        # The same URL naming an open task of another step of the same case:
+        # the URL's step would lend its form and permission to the wrong task.
+        host = scene.records["case_a_review" if node_name == "decide" else "case_a_decide"].obj
+        other = host.task_set.filter(status="NEW", flow_task_type="HUMAN").exclude(
+            pk__in=[t.pk for t in host.task_set.all() if _node_of(t) == node_name]
+        )
+        other_task = other.order_by("pk").first()
+        host_label = "case_a_review" if node_name == "decide" else "case_a_decide"
+        insiders = (*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS)
+        # Refused with 404 to everyone, whoever may take the other task.
+        result.append(
+            Target(
+                kwargs={"process_pk": host.pk, "task_pk": other_task.pk},
+                record=host_label,
+                label=f"{_node_of(other_task)} task under {node_name}",
+                refused_to_all=True,
+                personas=insiders,
+            )
+        )
+        if TERMINATION_NODES[node_name] == "human":
+            # A task of case A under case B's id (the lock would be taken on the
+            # wrong case). One guard serves every node's URLs; the human steps'
+            # URLs, where it matters most, each prove it.
+            stranger = scene.records["case_b_decide"].obj
+            result.append(
+                Target(
+                    kwargs={"process_pk": stranger.pk, "task_pk": other_task.pk},
+                    record="case_b_decide",
+                    label="another case's task",
+                    refused_to_all=True,
+                    personas=(*insiders, "officer_b"),
+                )
+            )
+        return result
+
+    return targets
+
+
+def _task_of(scene: Scene, target: Target) -> Any:
+    from viewflow.workflow.models import Task
+
+    return Task.objects.get(pk=target.kwargs["task_pk"])
+
+
+def _claimers(scene: Scene, target: Target) -> set[str]:
+    from .oracle import may_claim
+
+    cache = scene.extra.setdefault("claimers", {})
+    key = target.kwargs["task_pk"]
+    if key not in cache:
+        task = _task_of(scene, target)
+        cache[key] = {p for p in WORLD_PERSONAS if may_claim(scene.world.users[p], task)}
+    return cache[key]
+
+
+def _owner(scene: Scene, target: Target) -> str | None:
+    task = _task_of(scene, target)
+    for persona in WORLD_PERSONAS:
+        if scene.world.users[persona].pk == task.owner_id:
+            return persona
+    return None
+
+
+def _node_status(action: str) -> Any:
+    """Statuses for an in-scope persona on a task URL of the right case and step."""
+
+    def status(scene: Scene, target: Target, method: str, persona: str) -> set[int]:
+        if action == "index":
+            return {302} if method == "GET" else {405}  # redirects to the page the persona may use
+        if action == "detail":
+            return {200} if method == "GET" else {405}
+        if method == "POST" and persona == "inspector":
+            return {404}  # changes need write access, which inspectors never have: the case "does not exist"
+        if action == "assign":
+            if persona in _claimers(scene, target):
+                return {200} if method == "GET" else {302}
+            return {403}
+        if action == "unassign":
+            # Only the holder of an assigned task may hand it back. Viewflow shows the
+            # holder of a finished task the confirmation page, and refuses the POST.
+            return {200} if (method == "GET" and persona == _owner(scene, target)) else {403}
+        if action == "execute":
+            if persona == _owner(scene, target) and _task_of(scene, target).status in {"ASSIGNED", "STARTED"}:
+                return {200}
+            return {403}
+        if action in {"cancel", "undo", "revive"}:
+            return {403}  # administrative actions: no persona holds the flow's manage permission
+        raise AssertionError(f"no rule for task action {action}")
+
+    return status
+
+
+def _termination_entries() -> dict[str, Entry]:
+    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
+    entries: dict[str, Entry] = {
+        "procedures:index": Entry(get=rule(302, anonymous=LOGIN), post=GET_ONLY),
+        # Lists: everyone signed in gets the page; what it lists is the leak check's business.
+        "procedures:termination:index": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
+        "procedures:termination:process_list": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
+        "procedures:termination:task_list": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
+        "procedures:termination:inbox": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
+        "procedures:termination:queue": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
+        "procedures:termination:archive": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
+        "procedures:termination:chart": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
+        # Bulk claim: claims nothing without task ids. Inspectors must be refused.
+        "procedures:termination:tasks_assign": Entry(
+            # Claims nothing without task ids; refused outright to whoever can take no task at all.
+            get=rule(405, anonymous=LOGIN),
+            post=rule({302, 403}, inspector=403, anonymous=LOGIN),
+        ),
+        # Submitting: facility staff only; the superuser holds every model permission
+        # but no facility, so the form offers them none.
+        "procedures:termination:submit:execute": Entry(
+            get=rule(403, clerk=200, director=200, clerk_other=200, clerk_b=200, superuser=200, anonymous=LOGIN),
+            post=rule(403, clerk=200, director=200, clerk_other=200, clerk_b=200, superuser=200, anonymous=LOGIN),
+        ),
+        # One case.
+        "procedures:termination:process_detail": Entry(get=rule(200), post=rule(405), targets=_case_targets),
+        "procedures:termination:process_chart": Entry(get=rule(200), post=rule(405), targets=_case_targets),
+        "procedures:termination:certificate": Entry(
+            get=rule(200),
+            post=rule(405, inspector={404, 405}),
+            get_only=True,
+            targets=lambda scene: [t for t in _case_targets(scene) if scene.records[t.record].obj.certificate_number],
+        ),
+        # Read-only: a POST is refused (405; 404 for inspectors when the write check runs first).
+        "procedures:termination:document": Entry(
+            get=rule(200), post=rule(405, inspector={404, 405}), targets=_document_targets, get_only=True
+        ),
+        # Withdrawal: the submitting facility's staff (400: the empty form is refused);
+        # everyone else in scope is refused, inspectors as if the case did not exist.
+        "procedures:termination:withdraw": Entry(
+            get=rule(405),
+            post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
+            targets=_case_targets,
+        ),
+    }
+    actions = {
+        "human": ("index", "detail", "assign", "unassign", "execute", "cancel", "undo", "revive"),
+        "gateway": ("index", "detail", "cancel", "undo", "revive"),
+        "split": ("index", "detail", "undo", "revive"),
+        "function": ("index", "detail", "cancel", "undo", "revive"),
+        "timer": ("index", "detail", "cancel"),
+        "end": ("index", "detail", "undo", "revive"),
+        "start": ("index", "detail", "undo"),
+    }
+    for node_name, kind in TERMINATION_NODES.items():
+        for action in actions[kind]:
+            entries[f"procedures:termination:{node_name}:{action}"] = Entry(
+                # Signed-in personas are answered by status_for; these rules serve anonymous users only.
+                get=rule(set(), anonymous=LOGIN),
+                post=rule(set(), anonymous=LOGIN),
+                targets=_node_targets(node_name),
+                status_for=_node_status(action),
+                get_only=action in {"index", "detail"},
+            )
+    return entries
+
+
+ENTRIES.update(_termination_entries())
+
+
+def _verify_targets(scene: Scene) -> list[Target]:
+    case = scene.records["case_a_record"].obj
+    return [
+        Target(kwargs={"number": case.certificate_number, "token": case.certificate_token}, record=None),
+        Target(
+            kwargs={"number": case.certificate_number, "token": "0" * 32},
+            record=None,
+            label="forged token",
+            refused_to_all=True,
+        ),
+    ]
+
+
+ENTRIES["termination_verify"] = Entry(
+    # Public, for whoever scans the certificate's QR code: status only, no personal data.
+    get=rule(200),
+    post=rule(405),
+    targets=_verify_targets,
+    out_of_scope_is_404=False,
+    # The page confirms the number it was asked about and names the issuing
+    # county and the designated facility: no patient data.
+    public_values=lambda scene, target: {str(target.kwargs["number"]), scene.world.hospital_a.name},
+    out_of_scope_statuses=frozenset({404}),
+)
+
+
+# --- Notifications ------------------------------------------------------------------
+# Each belongs to its recipient alone.
+
+
+def _notification_targets(scene: Scene) -> list[Target]:
+    from workflows.models import Notification
+
+    targets = []
+    for persona in WORLD_PERSONAS:
+        user = scene.world.users[persona]
+        notification = Notification.objects.filter(recipient=user).order_by("pk").first()
+        if notification is not None:
+            label = f"notification:{persona}"
+            if label not in scene.records:
+                scene.add(
+                    Record(
+                        label=label,
+                        obj=notification,
+                        facility=None,
+                        county="",
+                        secrets=[],
+                        audience="owner",
+                        owner=persona,
+                    )
+                )
+            targets.append(Target(kwargs={"pk": notification.pk}, record=label, label=label))
+    return targets
+
+
+ENTRIES.update(
+    {
+        "notifications:index": Entry(get=rule(200, anonymous=LOGIN), post=GET_ONLY),
+        "notifications:read_all": Entry(
+            get=rule(405, anonymous=LOGIN),
+            post=rule(303, anonymous=LOGIN),
+            inspector_post_allowed="marks the inspector's own notifications read",
+        ),
+        "notifications:read": Entry(
+            get=rule(405),
+            post=rule(303),
+            targets=_notification_targets,
+            out_of_scope_statuses=frozenset({404, 405}),
+            inspector_post_allowed="marks the inspector's own notification read",
+        ),
+    }
+)
+
+
+# --- Audit trail ------------------------------------------------------------------
+# Bureau officers and directors and inspectors read their counties' trail; nobody
+# else reads it (404), and nobody writes through it (require_safe: 405).
+
+AUDIT_READERS = rule(404, officer=200, officer2=200, chief=200, inspector=200, officer_b=200, anonymous=LOGIN)
+# The menu entry: viewflow's SiteMiddleware answers 403 to users the application is not for.
+AUDIT_MENU = rule(403, officer=302, officer2=302, chief=302, inspector=302, officer_b=302, anonymous=LOGIN)
+
+
+def _trail_targets(scene: Scene) -> list[Target]:
+    from audit.services import object_ref
+
+    targets = []
+    for label, case in _cases(scene):
+        object_type, object_id = object_ref(case)
+        targets.append(Target(kwargs={"object_type": object_type, "object_id": object_id}, record=label, label=label))
+    return targets
+
+
+def _trail_status(scene: Scene, target: Target, method: str, persona: str) -> set[int]:
+    # In the case's scope is not enough: facility staff and experts see the case, not its trail.
+    return set(AUDIT_READERS(persona)) if method == "GET" else {405}
+
+
+ENTRIES.update(
+    {
+        "audit_trail:index": Entry(
+            get=AUDIT_MENU,
+            post=rule(
+                403, anonymous=LOGIN, **dict.fromkeys(["officer", "officer2", "chief", "inspector", "officer_b"], 405)
+            ),
+        ),
+        "audit:search": Entry(get=AUDIT_READERS, post=GET_ONLY),
+        "audit:search_csv": Entry(get=AUDIT_READERS, post=GET_ONLY),
+        "audit:search_pdf": Entry(get=AUDIT_READERS, post=GET_ONLY),
+        **{
+            name: Entry(
+                get=AUDIT_READERS,
+                post=GET_ONLY,
+                targets=_trail_targets,
+                status_for=_trail_status,
+                get_only=True,
+            )
+            for name in ("audit:trail", "audit:trail_csv", "audit:trail_pdf")
+        },
+        # Browsers ask for it on pages without an icon link: a redirect to a static file, for anyone.
+        "favicon.ico": Entry(get=rule(302), post=rule(302), inspector_post_allowed="a redirect to a static file"),
+    }
+)

@@ -1,0 +1,227 @@
+"""Four-eyes holds engine-wide: every flow of the project, including the procedures added later.
+
+Every flow is found through the app registry (each app's flows module), so a
+new procedure is covered the moment it exists. For each, every human step must
+be a SigningView (the shared node that applies the rule) unless it is listed
+below as a step that signs nothing; and each signing step is then checked on a
+real case: nobody who signed another step of the case may take it, a one-off
+step refuses whoever already signed it, approval steps refuse whoever entered
+the case, and bureau steps refuse every staff member of the submitting facility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+from viewflow.workflow import flow, lock
+from viewflow.workflow.status import STATUS
+
+from audit.models import Signature
+from audit.services import object_ref
+from permissions.models import Profile
+from workflows.nodes import RegflowView, SigningView
+
+from ..factories import ProfileFactory, UserFactory
+
+# Human steps that record data but sign nothing, each with the reason. Anything
+# else a person completes must be a SigningView.
+NON_SIGNING_STEPS = {
+    "workflows.termination.flows.TerminationFlow.amend": (
+        "the clerk re-enters the request; the director's review signs it"
+    ),
+}
+
+
+def project_flows() -> list[type[flow.Flow]]:
+    """Every Flow subclass defined in one of the project's own apps."""
+    autodiscover_modules("flows")
+    base = Path(settings.BASE_DIR).resolve()
+    own_modules = {
+        config.name
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(base) and ".venv" not in Path(config.path).parts
+    }
+    found: list[type[flow.Flow]] = []
+    stack = list(flow.Flow.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if any(cls.__module__ == f"{name}.flows" for name in own_modules):
+            found.append(cls)
+    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+def human_nodes(flow_class: type[flow.Flow]) -> list[Any]:
+    return [node for node in flow_class.instance.nodes() if isinstance(node, flow.View)]
+
+
+def node_path(flow_class: type[flow.Flow], node: Any) -> str:
+    return f"{flow_class.__module__}.{flow_class.__qualname__}.{node.name}"
+
+
+FLOWS = project_flows()
+
+
+def test_the_registry_finds_the_project_flows() -> None:
+    from workflows.termination.flows import TerminationFlow
+
+    assert TerminationFlow in FLOWS
+
+
+@pytest.mark.parametrize("flow_class", FLOWS, ids=lambda cls: cls.__qualname__)
+def test_every_human_step_is_a_signing_view_or_declared_as_signing_nothing(flow_class: type[flow.Flow]) -> None:
+    wrong = []
+    for node in human_nodes(flow_class):
+        path = node_path(flow_class, node)
+        if not isinstance(node, RegflowView):
+            wrong.append(f"{path}: a plain {type(node).__name__}; use workflows.nodes.SigningView")
+        elif not isinstance(node, SigningView) and path not in NON_SIGNING_STEPS:
+            wrong.append(f"{path}: not a SigningView, and not listed in NON_SIGNING_STEPS with a reason")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("flow_class", FLOWS, ids=lambda cls: cls.__qualname__)
+def test_every_flow_locks_its_processes(flow_class: type[flow.Flow]) -> None:
+    assert flow_class.lock_impl is lock.select_for_update_lock
+
+
+def test_non_signing_steps_still_exist() -> None:
+    """A stale exemption would silently exempt a future step of the same name."""
+    paths = {node_path(cls, node) for cls in FLOWS for node in human_nodes(cls)}
+    assert set(NON_SIGNING_STEPS) <= paths
+
+
+# --- Behaviour, on a real case of each flow ---------------------------------------
+
+
+def _termination_case(world: Any) -> Any:
+    from .termination_scene import case_start
+
+    return case_start(
+        user=world.clerk, facility=world.hospital_a, pathway="fetal_defect", name="Patient-Four-Eyes", serial=301
+    )
+
+
+# How to open a case of each flow, submitted by world.clerk at world.hospital_a.
+# A flow missing here fails test_every_flow_has_a_case_factory.
+CASE_FACTORIES: dict[str, Callable[[Any], Any]] = {
+    "workflows.termination.flows.TerminationFlow": _termination_case,
+}
+
+
+def flow_path(flow_class: type[flow.Flow]) -> str:
+    return f"{flow_class.__module__}.{flow_class.__qualname__}"
+
+
+def test_every_flow_has_a_case_factory() -> None:
+    missing = [flow_path(cls) for cls in FLOWS if flow_path(cls) not in CASE_FACTORIES]
+    assert not missing, f"add a case factory to CASE_FACTORIES so that four-eyes is checked for: {missing}"
+
+
+SIGNING_NODES = [(cls, node) for cls in FLOWS for node in human_nodes(cls) if isinstance(node, SigningView)]
+
+
+def open_seat(case: Any, node: Any) -> Any:
+    """A fresh task of ``node`` on the case, open to anyone, so that only four-eyes can refuse."""
+    return node.flow_class.task_class._default_manager.create(
+        process=case, flow_task=node, flow_task_type="HUMAN", status=STATUS.NEW
+    )
+
+
+def sign(user: Any, case: Any, step: str) -> None:
+    object_type, object_id = object_ref(case.coerced if hasattr(case, "coerced") else case)
+    Signature.objects.create(
+        signer=user,
+        printed_name=user.profile.printed_name,
+        signed_at=timezone.now(),
+        meaning=Signature.Meaning.REVIEWED,
+        object_type=object_type,
+        object_id=object_id,
+        step=step,
+        content_hash="0" * 64,
+    )
+
+
+def newcomer_user() -> Any:
+    """Someone with no role and no history on the case: only four-eyes could refuse them."""
+    user = UserFactory(username="newcomer")
+    ProfileFactory(user=user, printed_name="Newcomer Printed", rank=Profile.Rank.CHIEF)
+    return user
+
+
+def refused(node: Any, user: Any, task: Any) -> bool:
+    task.owner = None
+    can_assign = node.can_assign(user, task)
+    task.owner = user
+    can_execute = node.can_execute(user, task)
+    task.owner = None
+    return not can_assign and not can_execute
+
+
+@pytest.mark.parametrize(
+    ("flow_class", "node"), SIGNING_NODES, ids=[f"{c.__qualname__}.{n.name}" for c, n in SIGNING_NODES]
+)
+def test_a_signing_step_refuses_whoever_signed_elsewhere_on_the_case(world: Any, flow_class: Any, node: Any) -> None:
+    case = CASE_FACTORIES[flow_path(flow_class)](world)
+    task = open_seat(case, node)
+    newcomer = newcomer_user()
+    assert not refused(node, newcomer, task), "baseline: with no signature yet, the newcomer may take the step"
+    sign(newcomer, case, step=f"not_{node.signing_step}")
+    assert refused(node, newcomer, task)
+
+
+@pytest.mark.parametrize(
+    ("flow_class", "node"), SIGNING_NODES, ids=[f"{c.__qualname__}.{n.name}" for c, n in SIGNING_NODES]
+)
+def test_a_one_off_signing_step_refuses_a_second_signature(world: Any, flow_class: Any, node: Any) -> None:
+    case = CASE_FACTORIES[flow_path(flow_class)](world)
+    task = open_seat(case, node)
+    newcomer = newcomer_user()
+    sign(newcomer, case, step=node.signing_step)
+    assert refused(node, newcomer, task) is (not node.repeatable)
+
+
+@pytest.mark.parametrize(
+    ("flow_class", "node"), SIGNING_NODES, ids=[f"{c.__qualname__}.{n.name}" for c, n in SIGNING_NODES]
+)
+def test_approval_steps_refuse_the_submitter(world: Any, flow_class: Any, node: Any) -> None:
+    case = CASE_FACTORIES[flow_path(flow_class)](world)
+    task = open_seat(case, node)
+    if node.approval:
+        assert refused(node, world.clerk, task)
+    else:  # e.g. recording the procedure: the facility's own work, the submitter may do it
+        assert not refused(node, world.clerk, task)
+
+
+@pytest.mark.parametrize(
+    ("flow_class", "node"), SIGNING_NODES, ids=[f"{c.__qualname__}.{n.name}" for c, n in SIGNING_NODES]
+)
+def test_bureau_steps_refuse_every_staff_member_of_the_submitting_facility(
+    world: Any, flow_class: Any, node: Any
+) -> None:
+    case = CASE_FACTORIES[flow_path(flow_class)](world)
+    task = open_seat(case, node)
+    # world.director works at the submitting facility and never touched this case.
+    if node.bureau:
+        assert refused(node, world.director, task)
+    else:
+        assert not refused(node, world.director, task)
+
+
+def test_every_bureau_decision_of_a_flow_is_a_bureau_step() -> None:
+    """Steps held by the bureau's permissions must carry bureau=True, or facility staff could sign them."""
+    from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU
+
+    wrong = []
+    for flow_class, node in SIGNING_NODES:
+        permission = getattr(node, "_owner_permission", None)
+        if permission in {ACT_FOR_BUREAU, DIRECT_BUREAU} and not node.bureau:
+            wrong.append(node_path(flow_class, node))
+    assert not wrong, f"bureau-held signing steps without bureau=True: {wrong}"

@@ -1,0 +1,169 @@
+"""The case page, the officer's queue, the certificate and its public verification page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from workflows.models import Notification
+from workflows.termination.flows import TerminationFlow as F
+from workflows.termination.selectors import case_page_context
+
+from .conftest import resident_id
+from .test_paths import record_data
+
+pytestmark = pytest.mark.django_db
+
+
+def approved_case(driver: Any, world: Any, **kwargs: Any) -> Any:
+    case = driver.submit(**({"pathway": "divorced"} | kwargs))
+    driver.act(world.director, case, F.review, {"decision": "forward"})
+    driver.act(world.officer, case, F.decide, {"decision": "approve"})
+    return driver.refresh(case)
+
+
+def test_case_page_shows_chart_documents_signatures_and_timeline(driver: Any, world: Any) -> None:
+    case = approved_case(driver, world)
+    page = driver.client(world.officer).get(F.instance.reverse("process_detail", args=[case.pk])).content.decode()
+    assert F.instance.reverse("process_chart", args=[case.pk]) in page
+    assert "Divorce certificate or judgment" in page
+    assert "Valid for the current version" in page
+    assert "Certificate issued" in page and "Signed: Approved" in page
+    assert case.certificate_number in page
+    chart = driver.client(world.officer).get(F.instance.reverse("process_chart", args=[case.pk]))
+    assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
+
+
+def test_case_page_selector_runs_a_fixed_number_of_queries(driver: Any, world: Any) -> None:
+    case = approved_case(driver, world)
+    with CaptureQueriesContext(connection) as captured:
+        case_page_context(case=case, user=world.officer)
+    first = len(captured)
+    driver.act(world.clerk, case, F.record_procedure, record_data())
+    case = driver.refresh(case)
+    with CaptureQueriesContext(connection) as captured:
+        case_page_context(case=case, user=world.officer)
+    # More signatures and events, same number of queries.
+    assert len(captured) == first == 9, first
+
+
+def test_queue_is_sorted_by_deadline_shows_time_left_and_claims_in_bulk(driver: Any, world: Any) -> None:
+    cases = []
+    for shift in (2, 0, 1):
+        with time_machine.travel(timezone.now() - dt.timedelta(hours=shift)):
+            case = driver.submit(pathway="divorced")
+            driver.act(world.director, case, F.review, {"decision": "forward"})
+        cases.append(driver.refresh(case))
+    page = driver.client(world.officer).get(F.instance.reverse("queue")).content.decode()
+    order = [int(pk) for pk in re.findall(r">#(\d+)</a>", page)]
+    expected = [c.pk for c in sorted(cases, key=lambda c: c.decision_due_at)]
+    assert order == expected
+    assert "data-regflow-live" in page and "day" in page  # time left, e.g. "2 days, 21 hours"
+
+    tasks = [driver.open_task(c, F.decide).pk for c in cases]
+    response = driver.client(world.officer).post(F.instance.reverse("tasks_assign"), {"tasks": tasks})
+    assert response.status_code == 302
+    assert Task.objects.filter(pk__in=tasks, owner=world.officer, status="ASSIGNED").count() == 3
+    assert Notification.objects.filter(recipient=world.officer2, kind="task.taken").count() == 3
+    # Claimed tasks are in the officer's inbox, gone from the other officer's queue.
+    assert str(cases[0].pk) in driver.client(world.officer).get(F.instance.reverse("inbox")).content.decode()
+    assert f">#{cases[0].pk}<" not in driver.client(world.officer2).get(F.instance.reverse("queue")).content.decode()
+
+
+def test_bulk_claim_skips_tasks_the_user_may_not_take(driver: Any, world: Any) -> None:
+    case = driver.submit(pathway="divorced")
+    task = driver.open_task(case, F.review)
+    response = driver.client(world.officer_b).post(F.instance.reverse("tasks_assign"), {"tasks": [task.pk]})
+    assert response.status_code == 302
+    assert Task.objects.get(pk=task.pk).owner is None
+
+
+def test_notifications_carry_no_personal_data(driver: Any, world: Any) -> None:
+    case = approved_case(driver, world)
+    for note in Notification.objects.all():
+        text = f"{note.kind} {note.url} {note.object_type} {note.object_id}"
+        assert resident_id() not in text and "Patient" not in text
+    assert Notification.objects.filter(kind="task.available", recipient=world.clerk_b).count() == 0
+    assert case.pk
+
+
+def test_certificate_prints_with_a_qr_code_to_the_public_verification_page(driver: Any, world: Any) -> None:
+    case = approved_case(driver, world)
+    page = driver.client(world.clerk).get(F.instance.reverse("certificate", args=[case.pk])).content.decode()
+    assert "<svg" in page and case.certificate_number in page
+    url = re.search(r"https?://[^<\s\"]+/verify/termination/[^<\s\"]+/", page).group(0)
+    path = url.split("testserver", 1)[1]
+
+    from django.test import Client
+
+    public = Client()  # not logged in
+    response = public.get(path)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert case.certificate_number in body and "Valid" in body and str(case.facility) in body
+    assert "Patient" not in body and case.resident_id_masked not in body and resident_id()[-4:] not in body
+
+    guessed = path.rsplit("/", 2)[0] + "/not-the-token/"
+    assert public.get(guessed).status_code == 404
+
+    driver.act(world.clerk, case, F.record_procedure, record_data())
+    assert "Used: the procedure has been recorded" in public.get(path).content.decode()
+
+
+def test_certificate_numbers_follow_a_per_county_sequence(driver: Any, world: Any) -> None:
+    first = approved_case(driver, world)
+    second = approved_case(driver, world)
+    year = timezone.localdate().year
+    assert first.certificate_number == f"{world.county_a.code}-{year}-000001"
+    assert second.certificate_number == f"{world.county_a.code}-{year}-000002"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_every_page_renders_for_its_personas_in_both_languages(driver: Any, world: Any, language: str) -> None:
+    case = approved_case(driver, world)
+    review_case = driver.submit(pathway="divorced")
+    review = driver.open_task(review_case, F.review)
+    driver.claim(world.director, review)
+    record = driver.open_task(case, F.record_procedure)
+    driver.claim(world.clerk, record)
+    pages = {
+        world.clerk: [
+            F.instance.reverse("index"),
+            F.submit.reverse("execute"),
+            F.instance.reverse("process_detail", args=[case.pk]),
+            F.instance.reverse("certificate", args=[case.pk]),
+            F.record_procedure.reverse("execute", args=[case.pk, record.pk]),
+            F.instance.reverse("inbox"),
+            F.instance.reverse("archive"),
+            F.instance.reverse("task_list"),
+            F.instance.reverse("process_list"),
+        ],
+        world.director: [F.review.reverse("execute", args=[review_case.pk, review.pk])],
+        world.officer: [F.instance.reverse("queue"), F.instance.reverse("process_detail", args=[review_case.pk])],
+        world.inspector: [F.instance.reverse("index"), F.instance.reverse("process_detail", args=[case.pk])],
+    }
+    for user, urls in pages.items():
+        client = driver.client(user)
+        client.cookies["django_language"] = language
+        for url in urls:
+            response = client.get(url, headers={"accept-language": language})
+            assert response.status_code == 200, (user.username, url, response.status_code)
+
+
+def test_claiming_from_the_case_page_leads_straight_to_the_form(driver: Any, world: Any) -> None:
+    case = driver.submit(pathway="divorced")
+    task = driver.open_task(case, F.review)
+    client = driver.client(world.director)
+    page = client.get(F.instance.reverse("process_detail", args=[case.pk])).content.decode()
+    assert F.review.reverse("assign", args=[case.pk, task.pk]) in page
+    response = client.post(F.review.reverse("assign", args=[case.pk, task.pk]), {"_continue": "1"}, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == F.review.reverse("execute", args=[case.pk, task.pk])

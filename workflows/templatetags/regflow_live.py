@@ -1,0 +1,36 @@
+"""The toolbar's notification bell: unread count, socket address and the words the script shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+from ..events import DEFAULT_LABEL, KIND_LABELS
+from ..models import Notification
+from ..routing import SOCKET_PATH
+
+register = template.Library()
+
+
+@register.inclusion_tag("workflows/includes/notification_badge.html", takes_context=True)
+def notification_badge(context: dict[str, Any]) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"enabled": False}
+    unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+    # Translated here, in the page's language, so the script needs no catalogue of its own.
+    words = {
+        "kinds": {kind: str(label) for kind, label in KIND_LABELS.items()},
+        "default": str(DEFAULT_LABEL),
+        "unread": _("Unread notifications: %(count)s"),
+        "none": _("No unread notifications"),
+        "missed": _("Notifications while you were away: %(count)s"),
+        "open": _("Open"),
+        "all": _("All notifications"),
+        "dismiss": _("Dismiss"),
+        "offline": _("Live updates paused; reconnecting…"),
+    }
+    return {"enabled": True, "user_id": user.pk, "unread": unread, "socket_path": SOCKET_PATH, "words": words}

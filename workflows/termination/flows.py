@@ -1,0 +1,211 @@
+"""Termination approval at a designated site (domain.md, "Flow 1").
+
+A clerk of a designated facility submits the request; medical pathways go to a
+panel of three distinct senior experts; the facility director forwards, returns
+or rejects; a bureau officer of the facility's county approves (a numbered
+certificate), returns or rejects, under a deadline that escalates to the bureau
+director; the facility records the procedure within the certificate's validity
+or the case expires. Emergencies, recorded after the fact, go straight to the
+bureau. Every signing step is a SigningView (four-eyes across the whole case).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from permissions.models import Facility, Jurisdiction
+from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
+from workflows.nodes import RegflowView, SigningView
+
+from . import notifications, services, views
+from .models import Decision, TerminationCase
+from .roles import SUBMIT_CASES
+
+
+def _case(process: Any) -> TerminationCase:
+    if isinstance(process, TerminationCase):
+        return process
+    return TerminationCase.objects.get(pk=process.pk)
+
+
+def _facility(process: Any) -> Facility | None:
+    # viewflow calls this with the process at task creation and in can_assign.
+    return _case(process).facility if process is not None and process.pk else None
+
+
+def _county(process: Any) -> Jurisdiction | None:
+    return _case(process).county if process is not None and process.pk else None
+
+
+def _is_emergency(activation: Any) -> bool:
+    return _case(activation.process).emergency
+
+
+def _is_medical(activation: Any) -> bool:
+    return _case(activation.process).is_medical
+
+
+def _decided(decision: str) -> Any:
+    return lambda activation: _case(activation.process).last_decision == decision
+
+
+def _is_senior_physician(user: Any) -> bool:
+    profile = getattr(user, "profile", None)
+    return profile is not None and profile.is_senior_physician
+
+
+def _decision_due(activation: Any) -> datetime:
+    due = _case(activation.process).decision_due_at
+    assert due is not None  # set by on_decision_created, which runs before the timer is armed
+    return due
+
+
+def _certificate_expiry(activation: Any) -> datetime:
+    valid_until = _case(activation.process).certificate_valid_until
+    assert valid_until is not None  # set by certificate_issue, the step before
+    return valid_until
+
+
+class TerminationFlow(flow.Flow):
+    process_class = TerminationCase
+    lock_impl = lock.select_for_update_lock
+
+    process_title = _("Termination approval")
+    process_description = _("Approval of a termination of pregnancy at or beyond the county's threshold.")
+    process_summary_template = "{{ process.get_stage_display }}"
+
+    # --- Facility clerk -----------------------------------------------------
+    submit = (
+        flow.Start(views.SubmitView.as_view())
+        .Annotation(title=_("Submit a request"))
+        .Permission(SUBMIT_CASES)
+        .Next(this.check_emergency)
+    )
+
+    check_emergency = (
+        flow.If(_is_emergency).Annotation(title=_("Emergency?")).Then(this.decide).Else(this.check_medical)
+    )
+
+    check_medical = (
+        flow.If(_is_medical).Annotation(title=_("Medical pathway?")).Then(this.split_panel).Else(this.review)
+    )
+
+    # --- Expert panel (three distinct senior experts, in parallel) ------------
+    # Three seats: the same node three times. (The free wheel documents Split's
+    # data_source but does not implement it.) SigningView keeps the seats distinct.
+    split_panel = (
+        flow.Split()
+        .Annotation(title=_("Convene the expert panel"))
+        .Always(this.give_opinion)
+        .Always(this.give_opinion)
+        .Always(this.give_opinion)
+    )
+
+    give_opinion = (
+        SigningView(views.OpinionView.as_view(), eligible=_is_senior_physician)
+        .Annotation(title=_("Give an expert opinion"))
+        .Permission(SIT_ON_PANEL, obj=_county)
+        .onCreate(this.on_task_created)
+        .Next(this.join_panel)
+    )
+
+    join_panel = flow.Join().Annotation(title=_("Panel complete")).Next(this.review)
+
+    # --- Facility director -------------------------------------------------------
+    review = (
+        SigningView(views.ReviewView.as_view(), repeatable=True)
+        .Annotation(title=_("Facility review"))
+        .Permission(DIRECT_FACILITY, obj=_facility)
+        .onCreate(this.on_task_created)
+        .Next(this.check_review)
+    )
+
+    check_review = (
+        flow.Switch()
+        .Annotation(title=_("Review outcome"))
+        .Case(this.decide, _decided(Decision.FORWARD))
+        .Case(this.amend, _decided(Decision.RETURN))
+        .Default(this.rejected)
+    )
+
+    amend = (
+        RegflowView(views.AmendView.as_view())
+        .Annotation(title=_("Amend the request"))
+        .Permission(WORK_AT_FACILITY, obj=_facility)
+        .onCreate(this.on_task_created)
+        .Next(this.check_resubmission)
+    )
+
+    check_resubmission = flow.If(_is_emergency).Annotation(title=_("Emergency?")).Then(this.decide).Else(this.review)
+
+    # --- Bureau officer, and the bureau director on escalation --------------------
+    decide = (
+        SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
+        .Annotation(title=_("Bureau decision"))
+        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .onCreate(this.on_decision_created)
+        .OnTimeout(_decision_due, this.escalate, title=_("Decision deadline"))
+        .Next(this.check_decision)
+    )
+
+    escalate = (
+        SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
+        .Annotation(title=_("Escalated decision"))
+        .Permission(DIRECT_BUREAU, obj=_county)
+        .onCreate(this.on_escalated)
+        .Next(this.check_decision)
+    )
+
+    check_decision = (
+        flow.Switch()
+        .Annotation(title=_("Decision"))
+        .Case(this.issue_certificate, _decided(Decision.APPROVE))
+        .Case(this.amend, _decided(Decision.RETURN))
+        .Default(this.rejected)
+    )
+
+    issue_certificate = (
+        flow.Function(this.do_issue_certificate)
+        .Annotation(title=_("Issue the certificate"))
+        .Next(this.record_procedure)
+    )
+
+    # --- Designated facility, within the certificate's validity ----------------------
+    record_procedure = (
+        SigningView(views.RecordView.as_view(), approval=False)
+        .Annotation(title=_("Record the procedure"))
+        .Permission(WORK_AT_FACILITY, obj=_facility)
+        .onCreate(this.on_task_created)
+        .OnTimeout(_certificate_expiry, this.expire, title=_("Certificate validity"))
+        .Next(this.completed)
+    )
+
+    expire = flow.Function(this.do_expire).Annotation(title=_("Certificate expired")).Next(this.expired)
+
+    # --- Ends (a withdrawal cancels the open tasks: see services.termination_withdraw) ---
+    completed = flow.End().Annotation(title=_("Completed"))
+    rejected = flow.End().Annotation(title=_("Rejected"))
+    expired = flow.End().Annotation(title=_("Expired"))
+
+    # --- Handlers: one line each, into notifications and services ----------------------
+    def on_task_created(self, activation: Any) -> None:
+        notifications.notify_task_created(activation)
+
+    def on_decision_created(self, activation: Any) -> None:
+        services.termination_decision_open(case=_case(activation.process))
+        notifications.notify_task_created(activation)
+
+    def on_escalated(self, activation: Any) -> None:
+        services.termination_escalate(case=_case(activation.process))
+        notifications.notify_task_created(activation)
+
+    def do_issue_certificate(self, activation: Any) -> None:
+        services.certificate_issue(case=_case(activation.process))
+
+    def do_expire(self, activation: Any) -> None:
+        services.termination_expire(case=_case(activation.process))

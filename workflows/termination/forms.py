@@ -1,0 +1,243 @@
+"""Forms of the termination procedure. They validate shape; services.py applies the county's rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.services import signature_password_check
+from permissions.models import Facility
+
+from .models import Decision, DocumentType, FetalSex, MaritalStatus, Pathway, ProcedureMethod
+from .validators import resident_id_normalise, validate_resident_id, validate_scan
+
+MAX_DOCUMENTS = 10
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+
+def not_in_future(value: Any) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError(_("This date lies in the future."))
+
+
+class RequestFieldsForm(forms.Form):
+    """The request's own fields: shared by submission and amendment."""
+
+    patient_name = forms.CharField(label=_("Patient name"), max_length=100)
+    resident_id = forms.CharField(
+        label=_("Resident ID number"),
+        max_length=18,
+        min_length=18,
+        validators=[validate_resident_id],
+        help_text=_("18 characters; the last one is a check digit (0-9 or X)."),
+    )
+    marital_status = forms.ChoiceField(label=_("Marital status"), choices=MaritalStatus.choices)
+    gestational_weeks = forms.IntegerField(label=_("Gestational age: weeks"), min_value=1, max_value=44)
+    gestational_days = forms.IntegerField(label=_("and days"), min_value=0, max_value=6, initial=0)
+    lmp_date = forms.DateField(label=_("Last menstrual period"), widget=DATE_WIDGET, validators=[not_in_future])
+    pathway = forms.ChoiceField(label=_("Pathway"), choices=Pathway.choices)
+
+    def clean_resident_id(self) -> str:
+        return resident_id_normalise(self.cleaned_data["resident_id"])
+
+    def clean_patient_name(self) -> str:
+        name = self.cleaned_data["patient_name"].strip()
+        if not name or any(ord(ch) < 32 for ch in name):
+            raise ValidationError(_("Enter the patient's name as on her ID card."))
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        weeks, days, lmp = data.get("gestational_weeks"), data.get("gestational_days"), data.get("lmp_date")
+        if weeks is not None and days is not None and lmp is not None:
+            by_lmp = (timezone.localdate() - lmp).days
+            stated = weeks * 7 + days
+            # Ultrasound dating may differ from LMP dating, but not by more than four weeks.
+            if abs(by_lmp - stated) > 28:
+                self.add_error(
+                    "lmp_date",
+                    _("The last menstrual period does not fit a gestation of %(weeks)d weeks %(days)d days.")
+                    % {"weeks": weeks, "days": days},
+                )
+        return data
+
+
+class SubmitForm(RequestFieldsForm):
+    facility = forms.ModelChoiceField(label=_("Facility"), queryset=Facility.objects.none())
+    emergency = forms.BooleanField(
+        label=_("Emergency: the procedure was already performed to save the patient's life or health"),
+        required=False,
+    )
+    emergency_justification = forms.CharField(
+        label=_("Emergency justification"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
+    )
+    field_order = ["facility"]
+
+    def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
+        if facilities.count() == 1:
+            self.fields["facility"].initial = facilities.first()
+
+
+class AmendForm(RequestFieldsForm):
+    emergency_justification = forms.CharField(
+        label=_("Emergency justification"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
+    )
+    reason = forms.CharField(
+        label=_("What changed, and why"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+class DocumentForm(forms.Form):
+    # A blank first choice, so that an unused row of the formset posts nothing and is skipped.
+    doc_type = forms.ChoiceField(label=_("Document type"), choices=[("", "---------"), *DocumentType.choices])
+    number = forms.CharField(label=_("Number"), max_length=60)
+    issuer = forms.CharField(label=_("Issued by"), max_length=200)
+    issued_on = forms.DateField(label=_("Issue date"), widget=DATE_WIDGET, validators=[not_in_future])
+    is_original = forms.BooleanField(label=_("Original"), required=False)
+    file = forms.FileField(label=_("Scan (PDF, JPEG or PNG)"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        validate_scan(upload)
+        return upload
+
+
+class BaseDocumentFormSet(forms.BaseFormSet):
+    def documents(self) -> list[dict[str, Any]]:
+        return [form.cleaned_data for form in self.forms if form.cleaned_data and form.has_changed()]
+
+
+DocumentFormSet = forms.formset_factory(
+    DocumentForm, formset=BaseDocumentFormSet, extra=3, max_num=MAX_DOCUMENTS, validate_max=True
+)
+
+
+class SignatureForm(forms.Form):
+    """Signing means typing one's password again; a wrong one is refused and audited."""
+
+    password = forms.CharField(
+        label=_("Your password, to sign"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )
+
+    def __init__(self, *args: Any, request: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request, self.case = request, case
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
+        checked = isinstance(password, str) and not self.errors
+        if checked and not signature_password_check(
+            request=self.request, user=self.request.user, password=str(password), obj=self.case
+        ):
+            self.add_error("password", _("The password is wrong: nothing was signed."))
+        return data
+
+
+class OpinionForm(SignatureForm):
+    agrees = forms.TypedChoiceField(
+        label=_("Opinion"),
+        choices=[("yes", _("The medical grounds are met")), ("no", _("The medical grounds are not met"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Grounds"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
+    field_order = ["agrees", "reason", "password"]
+
+
+class DecisionForm(SignatureForm):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+        help_text=_("Required to return or reject."),
+    )
+    field_order = ["decision", "reason", "password"]
+
+    def __init__(self, *args: Any, decisions: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["decision"]).choices = [(d, Decision(d).label) for d in decisions]
+
+    def clean(self) -> dict[str, Any]:
+        decision, reason = self.cleaned_data.get("decision"), (self.cleaned_data.get("reason") or "").strip()
+        if decision in {Decision.RETURN, Decision.REJECT} and not reason:
+            self.add_error("reason", _("A reason is required to return or reject a request."))
+        return super().clean()
+
+
+DRUG_LINE = re.compile(r"^\s*(?P<name>[^;:|]{2,100}?)\s*[;:|]\s*(?P<batch>[A-Za-z0-9-]{2,40})\s*$")
+
+
+class RecordForm(SignatureForm):
+    resident_id = forms.CharField(
+        label=_("Patient's resident ID number, checked against her ID card"),
+        max_length=18,
+        min_length=18,
+        validators=[validate_resident_id],
+    )
+    procedure_date = forms.DateField(label=_("Procedure date"), widget=DATE_WIDGET, validators=[not_in_future])
+    procedure_method = forms.ChoiceField(label=_("Method"), choices=ProcedureMethod.choices)
+    physician_name = forms.CharField(label=_("Performing physician"), max_length=100)
+    physician_licence = forms.RegexField(
+        label=_("Physician licence number"),
+        regex=r"^[0-9A-Za-z-]{6,30}$",
+        error_messages={"invalid": _("Enter the licence number as printed: 6-30 letters, digits or dashes.")},
+    )
+    drugs = forms.CharField(
+        label=_("Drugs and batch numbers"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("One per line: drug name; batch number"),
+        max_length=2000,
+    )
+    fetal_sex = forms.ChoiceField(label=_("Fetal sex"), choices=FetalSex.choices)
+    complications = forms.CharField(
+        label=_("Complications"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
+    )
+    field_order = ["resident_id", "procedure_date", "procedure_method", "physician_name", "physician_licence"]
+
+    def clean_resident_id(self) -> str:
+        return resident_id_normalise(self.cleaned_data["resident_id"])
+
+    def clean_drugs(self) -> list[dict[str, str]]:
+        drugs = []
+        for number, line in enumerate(self.cleaned_data.get("drugs", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            match = DRUG_LINE.match(line)
+            if match is None:
+                raise ValidationError(
+                    _("Line %(line)d: write the drug name, a semicolon, then the batch number.") % {"line": number}
+                )
+            drugs.append({"name": match["name"], "batch": match["batch"]})
+        return drugs
+
+    def clean_procedure_date(self) -> Any:
+        value = self.cleaned_data["procedure_date"]
+        if value < timezone.localdate() - timedelta(days=365):
+            raise ValidationError(_("This date is more than a year ago."))
+        return value
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for withdrawal"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("A reason is required to withdraw a request."))
+        return reason

@@ -1,0 +1,567 @@
+"""Business rules of termination approval. Every change is audited in its own transaction.
+
+Flow views validate input, then call one of these with the task's activation;
+the service signs, changes the case, audits, notifies and completes the task,
+all inside the transaction and flow lock that viewflow's task view holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.status import PROCESS
+
+from audit.models import Signature
+from audit.services import audit_record, signature_sign
+from permissions.models import CountyConfig, Facility
+
+from .fields import identifier_digest
+from .models import (
+    MEDICAL_PATHWAYS,
+    PERSONAL_PATHWAYS,
+    WITHDRAWABLE_STAGES,
+    CertificateSequence,
+    Decision,
+    DocumentType,
+    ExpertOpinion,
+    Stage,
+    TerminationCase,
+    TerminationDocument,
+    required_documents,
+)
+from .notifications import notify_escalation, notify_submitter
+from .validators import resident_id_mask, resident_id_normalise, validate_scan
+
+PANEL_SEATS = 3
+CASE_FIELDS = (
+    "patient_name",
+    "marital_status",
+    "gestational_weeks",
+    "gestational_days",
+    "lmp_date",
+    "pathway",
+    "emergency",
+    "emergency_justification",
+)
+
+
+def case_of(activation: Any) -> TerminationCase:
+    process = activation.process
+    return process if isinstance(process, TerminationCase) else process.coerced
+
+
+# --- Rules -------------------------------------------------------------------
+
+
+def termination_rules_check(
+    *,
+    facility: Facility,
+    weeks: int,
+    pathway: str,
+    emergency: bool,
+    emergency_justification: str,
+    document_types: set[str],
+) -> None:
+    """Refuse a request the county's rules do not allow. Raises before anything is written."""
+    config = CountyConfig.objects.get(county_id=facility.county_id)
+    errors: dict[str, list[str]] = {}
+    if weeks < config.gestational_threshold_weeks:
+        errors.setdefault("gestational_weeks", []).append(
+            _("At %(weeks)d weeks no bureau certificate is needed: this county's threshold is %(threshold)d weeks.")
+            % {"weeks": weeks, "threshold": config.gestational_threshold_weeks}
+        )
+    elif not facility.is_designated_for(weeks):
+        errors.setdefault("facility", []).append(
+            _("%(facility)s is not designated for terminations at %(weeks)d weeks.")
+            % {"facility": facility.name, "weeks": weeks}
+        )
+    if pathway in PERSONAL_PATHWAYS and not config.accepts_personal_pathway(pathway):
+        errors.setdefault("pathway", []).append(_("This county does not accept that personal-circumstance pathway."))
+    if emergency and not emergency_justification.strip():
+        errors.setdefault("emergency_justification", []).append(
+            _("An emergency case needs a justification: why the procedure could not wait for approval.")
+        )
+    missing = [t for t in required_documents(pathway=pathway, emergency=emergency) if t not in document_types]
+    if missing:
+        labels = ", ".join(str(DocumentType(t).label) for t in missing)
+        errors.setdefault("__all__", []).append(
+            _("Documents missing for this pathway: %(documents)s.") % {"documents": labels}
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _documents_add(*, case: TerminationCase, documents: list[dict[str, Any]], user: Any) -> list[TerminationDocument]:
+    saved = []
+    for item in documents:
+        upload = item["file"]
+        content_type = validate_scan(upload)
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        document = TerminationDocument(
+            case=case,
+            doc_type=item["doc_type"],
+            number=item["number"],
+            issuer=item["issuer"],
+            issued_on=item["issued_on"],
+            is_original=item.get("is_original", False),
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            revision=case.revision,
+            uploaded_by=user,
+        )
+        document.file.save("scan", upload, save=False)
+        document.save()
+        saved.append(document)
+    return saved
+
+
+def _set_patient_fields(case: TerminationCase, data: dict[str, Any]) -> None:
+    for field in CASE_FIELDS:
+        if field in data:
+            setattr(case, field, data[field])
+    if "resident_id" in data:
+        resident_id = resident_id_normalise(data["resident_id"])
+        case.resident_id = resident_id
+        case.resident_id_digest = identifier_digest(resident_id)
+        case.resident_id_masked = resident_id_mask(resident_id)
+    if not case.emergency:
+        case.emergency_justification = ""
+
+
+def _first_stage(case: TerminationCase) -> str:
+    if case.emergency:
+        return Stage.BUREAU_REVIEW
+    if case.pathway in MEDICAL_PATHWAYS:
+        return Stage.PANEL
+    return Stage.FACILITY_REVIEW
+
+
+def _audit_fields(case: TerminationCase) -> dict[str, Any]:
+    """What the trail records about the request: no name, no ID number (the digest stands for it)."""
+    return {
+        "facility": case.facility_id,
+        "revision": case.revision,
+        "resident_id_digest": case.resident_id_digest,
+        "gestation": [case.gestational_weeks, case.gestational_days],
+        "pathway": case.pathway,
+        "emergency": case.emergency,
+        "stage": case.stage,
+    }
+
+
+# --- Submission and amendment -------------------------------------------------------
+
+
+@transaction.atomic
+def termination_submit(
+    *,
+    activation: Any,
+    user: Any,
+    facility: Facility,
+    data: dict[str, Any],
+    documents: list[dict[str, Any]],
+    request: HttpRequest | None = None,
+) -> TerminationCase:
+    termination_rules_check(
+        facility=facility,
+        weeks=data["gestational_weeks"],
+        pathway=data["pathway"],
+        emergency=data.get("emergency", False),
+        emergency_justification=data.get("emergency_justification", ""),
+        document_types={d["doc_type"] for d in documents},
+    )
+    case = case_of(activation)
+    case.facility = facility
+    case.county_id = facility.county_id
+    case.submitted_by = user
+    _set_patient_fields(case, data)
+    case.flagged_for_inspection = case.emergency
+    case.stage = _first_stage(case)
+    case.save()
+    saved = _documents_add(case=case, documents=documents, user=user)
+    audit_record(
+        actor=user,
+        action="termination.submit",
+        obj=case,
+        changes={**_audit_fields(case), "documents": [d.pk for d in saved]},
+        reason=case.emergency_justification,
+        request=request,
+    )
+    activation.execute()
+    return case
+
+
+@transaction.atomic
+def termination_amend(
+    *,
+    activation: Any,
+    user: Any,
+    data: dict[str, Any],
+    documents: list[dict[str, Any]],
+    reason: str,
+    request: HttpRequest | None = None,
+) -> TerminationCase:
+    """The clerk answers a return: changed data and added scans, with a reason. Earlier signatures no longer match."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say what you changed and why.")]})
+    case = case_of(activation)
+    kept = set(case.documents.filter(withdrawn_at__isnull=True).values_list("doc_type", flat=True))
+    termination_rules_check(
+        facility=case.facility,
+        weeks=data["gestational_weeks"],
+        pathway=data["pathway"],
+        emergency=case.emergency,
+        emergency_justification=data.get("emergency_justification", case.emergency_justification),
+        document_types=kept | {d["doc_type"] for d in documents},
+    )
+    before = _audit_fields(case)
+    case.revision += 1
+    data = {**data, "emergency": case.emergency}
+    _set_patient_fields(case, data)
+    case.stage = Stage.BUREAU_REVIEW if case.emergency else Stage.FACILITY_REVIEW
+    case.last_decision, case.last_reason = "", ""
+    case.save()
+    saved = _documents_add(case=case, documents=documents, user=user)
+    after = _audit_fields(case)
+    audit_record(
+        actor=user,
+        action="termination.amend",
+        obj=case,
+        changes={
+            **{k: [before[k], after[k]] for k in after if before[k] != after[k]},
+            "patient_fields_changed": sorted(f for f in CASE_FIELDS if f in data),
+            "documents_added": [d.pk for d in saved],
+        },
+        reason=reason,
+        request=request,
+    )
+    activation.execute()
+    return case
+
+
+# --- Signing steps --------------------------------------------------------------
+
+
+def _sign(
+    *, activation: Any, case: TerminationCase, user: Any, meaning: str, reason: str, request: HttpRequest | None
+) -> Signature:
+    return signature_sign(
+        signer=user,
+        meaning=meaning,
+        obj=case,
+        content=case.signature_content(),
+        step=activation.flow_task.signing_step,
+        reason=reason,
+        request=request,
+    )
+
+
+def _require_reason(decision: str, reason: str) -> None:
+    if decision in {Decision.RETURN, Decision.REJECT} and not reason.strip():
+        raise ValidationError({"reason": [_("A reason is required to return or reject a request.")]})
+
+
+@transaction.atomic
+def termination_opinion(
+    *, activation: Any, user: Any, agrees: bool, reason: str, request: HttpRequest | None = None
+) -> ExpertOpinion:
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Give the grounds of your opinion.")]})
+    profile = getattr(user, "profile", None)
+    if profile is None or not profile.is_senior_physician:
+        raise ValidationError(_("Only a deputy chief physician or above may sit on the expert panel."))
+    case = case_of(activation)
+    meaning = Signature.Meaning.EXPERT_AGREES if agrees else Signature.Meaning.EXPERT_DISAGREES
+    signature = _sign(activation=activation, case=case, user=user, meaning=meaning, reason=reason, request=request)
+    try:
+        with transaction.atomic():
+            opinion = ExpertOpinion.objects.create(
+                case=case, expert=user, agrees=agrees, reason=reason, signature=signature, revision=case.revision
+            )
+    except IntegrityError:
+        raise ValidationError(_("You have already given an opinion on this case.")) from None
+    if not agrees:
+        case.panel_dissent = True
+    seats_open = activation.task.process.task_set.filter(flow_task=activation.flow_task, finished__isnull=True).exclude(
+        pk=activation.task.pk
+    )
+    if not seats_open.exists():
+        case.stage = Stage.FACILITY_REVIEW
+    case.save(update_fields=["panel_dissent", "stage"])
+    audit_record(
+        actor=user,
+        action="termination.opinion",
+        obj=case,
+        changes={"agrees": agrees, "opinion": opinion.pk, "signature_id": signature.pk},
+        reason=reason,
+        request=request,
+    )
+    activation.execute()
+    return opinion
+
+
+REVIEW_MEANINGS: dict[str, str] = {
+    Decision.FORWARD: Signature.Meaning.REVIEWED,
+    Decision.APPROVE: Signature.Meaning.APPROVED,
+    Decision.RETURN: Signature.Meaning.RETURNED,
+    Decision.REJECT: Signature.Meaning.REJECTED,
+}
+
+
+def _decide(
+    *,
+    activation: Any,
+    user: Any,
+    decision: str,
+    reason: str,
+    request: HttpRequest | None,
+    allowed: set[str],
+    action: str,
+    next_stage: str,
+) -> TerminationCase:
+    if decision not in allowed:
+        raise ValidationError({"decision": [_("Choose one of the decisions offered.")]})
+    _require_reason(decision, reason)
+    case = case_of(activation)
+    signature = _sign(
+        activation=activation, case=case, user=user, meaning=REVIEW_MEANINGS[decision], reason=reason, request=request
+    )
+    before = case.stage
+    case.last_decision, case.last_reason = decision, reason
+    if decision == Decision.RETURN:
+        case.stage = Stage.RETURNED
+    elif decision == Decision.REJECT:
+        case.stage, case.ended_at = Stage.REJECTED, timezone.now()
+    else:
+        case.stage = next_stage
+    case.save(update_fields=["last_decision", "last_reason", "stage", "ended_at"])
+    audit_record(
+        actor=user,
+        action=action,
+        obj=case,
+        changes={"decision": decision, "stage": [before, case.stage], "signature_id": signature.pk},
+        reason=reason,
+        request=request,
+    )
+    if decision == Decision.RETURN:
+        notify_submitter(case=case, kind="process.returned")
+    elif decision == Decision.REJECT:
+        notify_submitter(case=case, kind="process.rejected")
+    activation.execute()
+    return case
+
+
+@transaction.atomic
+def termination_review(
+    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
+) -> TerminationCase:
+    """The facility director forwards, returns or rejects, and signs."""
+    return _decide(
+        activation=activation,
+        user=user,
+        decision=decision,
+        reason=reason,
+        request=request,
+        allowed={Decision.FORWARD, Decision.RETURN, Decision.REJECT},
+        action="termination.review",
+        next_stage=Stage.BUREAU_REVIEW,
+    )
+
+
+@transaction.atomic
+def termination_decide(
+    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
+) -> TerminationCase:
+    """The bureau approves, returns or rejects, and signs. Approval goes on to certificate_issue."""
+    return _decide(
+        activation=activation,
+        user=user,
+        decision=decision,
+        reason=reason,
+        request=request,
+        allowed={Decision.APPROVE, Decision.RETURN, Decision.REJECT},
+        action="termination.decide",
+        next_stage=Stage.APPROVED,
+    )
+
+
+# --- Bureau deadline ------------------------------------------------------------------
+
+
+@transaction.atomic
+def termination_decision_open(*, case: TerminationCase) -> TerminationCase:
+    """Start the bureau's clock when a decision task appears (first time or after an amendment)."""
+    config = CountyConfig.objects.get(county_id=case.county_id)
+    case.decision_due_at = timezone.now() + timedelta(days=config.decision_deadline_days)
+    case.stage = Stage.BUREAU_REVIEW
+    case.save(update_fields=["decision_due_at", "stage"])
+    return case
+
+
+@transaction.atomic
+def termination_escalate(*, case: TerminationCase) -> TerminationCase:
+    """The decision deadline passed: the officer's task was withdrawn and the bureau director takes over."""
+    case.escalated_at = timezone.now()
+    case.save(update_fields=["escalated_at"])
+    audit_record(
+        actor=None,
+        action="termination.escalate",
+        obj=case,
+        changes={"decision_due_at": case.decision_due_at, "escalated_at": case.escalated_at},
+    )
+    notify_escalation(case=case)
+    return case
+
+
+# --- Certificate, procedure, expiry -----------------------------------------------------
+
+
+def _next_certificate_number(*, case: TerminationCase) -> str:
+    year = timezone.localdate().year
+    try:
+        sequence = CertificateSequence.objects.select_for_update().get(county_id=case.county_id, year=year)
+    except CertificateSequence.DoesNotExist:
+        try:
+            with transaction.atomic():
+                CertificateSequence.objects.create(county_id=case.county_id, year=year)
+        except IntegrityError:  # created meanwhile by another approval in the same county
+            pass
+        sequence = CertificateSequence.objects.select_for_update().get(county_id=case.county_id, year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"{case.county.code}-{year}-{sequence.last_number:06d}"
+
+
+@transaction.atomic
+def certificate_issue(*, case: TerminationCase) -> TerminationCase:
+    """Number the certificate from the county's sequence (never reused) and start its validity."""
+    config = CountyConfig.objects.get(county_id=case.county_id)
+    now = timezone.now()
+    case.certificate_number = _next_certificate_number(case=case)
+    case.certificate_token = secrets.token_urlsafe(24)
+    case.certificate_issued_at = now
+    case.certificate_valid_until = now + timedelta(days=config.certificate_validity_days)
+    case.stage = Stage.APPROVED
+    case.save(
+        update_fields=[
+            "certificate_number",
+            "certificate_token",
+            "certificate_issued_at",
+            "certificate_valid_until",
+            "stage",
+        ]
+    )
+    audit_record(
+        actor=None,
+        action="termination.certificate_issue",
+        obj=case,
+        changes={"certificate_number": case.certificate_number, "valid_until": case.certificate_valid_until},
+    )
+    notify_submitter(case=case, kind="process.approved")
+    return case
+
+
+@transaction.atomic
+def termination_record_procedure(
+    *, activation: Any, user: Any, data: dict[str, Any], request: HttpRequest | None = None
+) -> TerminationCase:
+    case = case_of(activation)
+    if identifier_digest(resident_id_normalise(data["resident_id"])) != case.resident_id_digest:
+        audit_record(actor=user, action="termination.id_mismatch", obj=case, request=request)
+        raise ValidationError({"resident_id": [_("This ID number does not match the certificate. Do not proceed.")]})
+    if case.certificate_valid_until and timezone.now() > case.certificate_valid_until:
+        raise ValidationError(_("The certificate has expired."))
+    if (
+        data["procedure_date"] > timezone.localdate()
+        or data["procedure_date"] < timezone.localtime(case.certificate_issued_at).date()
+    ):
+        raise ValidationError({"procedure_date": [_("The date must lie between the certificate's issue and today.")]})
+    for field in ("procedure_date", "procedure_method", "physician_name", "physician_licence", "complications"):
+        setattr(case, field, data[field])
+    case.drugs = data["drugs"]
+    case.fetal_sex = data["fetal_sex"]
+    case.stage, case.ended_at = Stage.COMPLETED, timezone.now()
+    case.save()
+    signature = _sign(
+        activation=activation, case=case, user=user, meaning=Signature.Meaning.RECORDED, reason="", request=request
+    )
+    audit_record(
+        actor=user,
+        action="termination.record_procedure",
+        obj=case,
+        changes={
+            "procedure_date": case.procedure_date,
+            "method": case.procedure_method,
+            "physician_licence": case.physician_licence,
+            "drug_batches": [d.get("batch") for d in case.drugs],
+            "signature_id": signature.pk,
+        },
+        request=request,
+    )
+    activation.execute()
+    return case
+
+
+@transaction.atomic
+def termination_expire(*, case: TerminationCase) -> TerminationCase:
+    case.stage, case.ended_at = Stage.EXPIRED, timezone.now()
+    case.save(update_fields=["stage", "ended_at"])
+    audit_record(
+        actor=None,
+        action="termination.expire",
+        obj=case,
+        changes={"certificate_number": case.certificate_number, "valid_until": case.certificate_valid_until},
+    )
+    notify_submitter(case=case, kind="process.expired")
+    return case
+
+
+# --- Withdrawal ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def termination_withdraw(
+    *, case: TerminationCase, user: Any, reason: str, request: HttpRequest | None = None
+) -> TerminationCase:
+    """The facility withdraws a request the bureau has not decided yet. Open tasks are cancelled."""
+    from .flows import TerminationFlow
+
+    if not reason.strip():
+        raise ValidationError({"reason": [_("A reason is required to withdraw a request.")]})
+    with TerminationFlow.lock(case.pk):
+        case = TerminationCase.objects.select_for_update().get(pk=case.pk)
+        if case.stage not in WITHDRAWABLE_STAGES:
+            raise ValidationError(_("Only a request the bureau has not decided yet can be withdrawn."))
+        for task in case.task_set.exclude(status__in=["DONE", "CANCELED", "REVIVED"]):
+            activation = task.flow_task.activation_class(task)
+            cancel = getattr(activation, "cancel", None)
+            if cancel is not None and cancel.can_proceed():
+                cancel()
+            else:
+                task.status, task.finished = "CANCELED", timezone.now()
+                task.save(update_fields=["status", "finished"])
+        before = case.stage
+        case.stage, case.ended_at = Stage.WITHDRAWN, timezone.now()
+        case.status, case.finished = PROCESS.CANCELED, case.ended_at
+        case.save(update_fields=["stage", "ended_at", "status", "finished"])
+        audit_record(
+            actor=user,
+            action="termination.withdraw",
+            obj=case,
+            changes={"stage": [before, case.stage]},
+            reason=reason,
+            request=request,
+        )
+    return case

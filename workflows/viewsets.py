@@ -1,0 +1,294 @@
+"""A FlowAppViewset that only ever shows what the user may see.
+
+Viewflow's built-in list, detail, dashboard and task pages show every process
+of a flow to anyone with the model-level view permission, and its task URLs
+lock the process named in the URL while loading the task by its own id. This
+viewset closes both gaps for every procedure:
+
+- every URL that names a process runs the procedure's access function first
+  (outsiders get 404, as if the case did not exist), and a task URL whose
+  process id does not match the task's is refused with 404;
+- the case list, inbox, queue, archive and task list are filtered by the
+  procedure's ``visible_processes``; the queue also drops tasks the user could
+  not claim (four-eyes), sorts by deadline and offers bulk claiming.
+
+A procedure subclasses it and sets ``visible_processes``, ``access_process``,
+``task_deadline`` and its ``process_detail_view_class``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, URLResolver, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import generic
+from viewflow import viewprop
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.flow.viewset import FlowAppViewset
+from viewflow.workflow.status import STATUS
+
+from .nodes import task_claim
+
+BUSY_MESSAGE = gettext_lazy("Someone else is working on this case right now. Please try again in a moment.")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Pages that only show things: any other method is refused before viewflow's
+# redirect views answer it with a 302.
+READ_ONLY_URL_NAMES = frozenset({"index", "detail", "process_detail", "process_chart", "chart"})
+
+
+def _guard(viewset: ScopedFlowAppViewset, callback: Any, name: str | None, node: Any) -> Any:
+    @wraps(callback)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        unsafe = request.method not in SAFE_METHODS
+        if unsafe and name in viewset.read_only_url_names:
+            return HttpResponseNotAllowed(sorted(SAFE_METHODS))
+        process_pk = kwargs.get("process_pk")
+        if process_pk is not None:
+            # A change needs write access (inspectors read only); a read needs read access.
+            viewset.access_process(user=request.user, pk=process_pk, write=unsafe)
+            task_pk = kwargs.get("task_pk")
+            if task_pk is not None:
+                # The task must belong to the URL's process and to the URL's step.
+                tasks = viewset._flow_class.task_class._default_manager.filter(pk=task_pk, process_id=process_pk)
+                if node is not None:
+                    tasks = tasks.filter(flow_task=node)
+                if not tasks.exists():
+                    raise Http404
+        try:
+            return callback(request, *args, **kwargs)
+        except FlowLockFailed:
+            # The lock gave up after its retries: another request holds the case.
+            messages.warning(request, BUSY_MESSAGE)
+            return HttpResponseRedirect(request.get_full_path())
+
+    return guarded
+
+
+def _guard_patterns(viewset: ScopedFlowAppViewset, patterns: list[Any], node: Any = None) -> None:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            # Each flow node's URLs sit under a namespace named after the node.
+            child = (
+                viewset._flow_class.instance.node(pattern.namespace, no_obsolete=True) if pattern.namespace else None
+            )
+            _guard_patterns(viewset, pattern.url_patterns, child or node)
+        elif isinstance(pattern, URLPattern) and not getattr(pattern.callback, "_regflow_guarded", False):
+            guarded = _guard(viewset, pattern.callback, pattern.name, node)
+            guarded._regflow_guarded = True  # type: ignore[attr-defined]
+            pattern.callback = guarded
+
+
+class ScopedViewMixin:
+    viewset: Any = None
+    flow_class: Any = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.flow_class.instance.has_view_permission(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["viewset"] = self.viewset
+        context["flow_class"] = self.flow_class
+        context["start_nodes"] = self.flow_class.get_start_nodes(self.request.user)  # type: ignore[attr-defined]
+        context["index_url"] = self.viewset.reverse("index")
+        return context
+
+
+class ScopedProcessListView(ScopedViewMixin, generic.ListView):
+    template_name = "workflows/process_list.html"
+    paginate_by = 50
+    title = gettext_lazy("Cases")
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.viewset.visible_processes(self.request.user).order_by("-created")
+
+
+class ScopedTaskListView(ScopedViewMixin, generic.ListView):
+    """Inbox, archive and the all-tasks list: viewflow's querysets, cut down to visible processes."""
+
+    template_name = "workflows/task_list.html"
+    paginate_by = 50
+    kind = "tasks"
+    title = gettext_lazy("Tasks")
+
+    def base_queryset(self) -> QuerySet[Any]:
+        manager = self.flow_class.task_class._default_manager
+        user = self.request.user
+        if self.kind == "inbox":
+            return manager.inbox([self.flow_class], user)
+        if self.kind == "archive":
+            return manager.archive([self.flow_class], user)
+        return manager.filter(process__flow_class=self.flow_class, flow_task_type="HUMAN")
+
+    def get_queryset(self) -> QuerySet[Any]:
+        visible = self.viewset.visible_processes(self.request.user).values("pk")
+        return (
+            self.base_queryset().filter(process_id__in=visible).select_related("process", "owner").order_by("-created")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["title"] = self.title
+        context["kind"] = self.kind
+        return context
+
+
+class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
+    """One queue across cases: tasks the user may claim, earliest deadline first, with the time left."""
+
+    template_name = "workflows/queue.html"
+    title = gettext_lazy("Queue")
+
+    def rows(self) -> list[dict[str, Any]]:
+        user = self.request.user
+        visible = self.viewset.visible_processes(user).values("pk")
+        tasks = (
+            self.flow_class.task_class._default_manager.queue([self.flow_class], user)
+            .filter(process_id__in=visible)
+            .select_related("process")
+        )
+        now = timezone.now()
+        rows = []
+        for task in tasks:
+            if not task.flow_task.can_assign(user, task):
+                continue
+            deadline = self.viewset.task_deadline(task)
+            rows.append(
+                {
+                    "task": task,
+                    "deadline": deadline,
+                    "overdue": deadline is not None and deadline <= now,
+                    "left": (deadline - now) if deadline is not None else None,
+                    "summary": self.viewset.task_summary(task),
+                }
+            )
+        far = datetime.max.replace(tzinfo=now.tzinfo)
+        rows.sort(key=lambda row: (row["deadline"] or far, row["task"].created))
+        return rows
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = self.rows()
+        context["title"] = self.title
+        return context
+
+
+class BulkClaimView(ScopedViewMixin, generic.View):
+    """Claim several queue tasks at once. Tasks taken meanwhile by someone else are reported, not fatal."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        manager = self.flow_class.task_class._default_manager
+        if not self.viewset.may_act(request.user):
+            raise PermissionDenied  # read-only roles (inspectors) claim nothing
+        visible = self.viewset.visible_processes(request.user, write=True).values("pk")
+        ids = [int(pk) for pk in request.POST.getlist("tasks") if pk.isdigit()]
+        tasks = manager.filter(pk__in=ids, process__flow_class=self.flow_class, process_id__in=visible)
+        claimed, missed = 0, 0
+        for task in tasks:
+            try:
+                # One transaction per task: a task someone else took does not undo the others.
+                with transaction.atomic(), task.activation() as activation:
+                    task = activation.task
+                    if task.status != STATUS.NEW or not task.flow_task.can_assign(request.user, task):
+                        missed += 1
+                        continue
+                    task_claim(activation=activation, user=request.user, request=request)
+                    claimed += 1
+            except FlowLockFailed:
+                missed += 1
+        missed += len(set(ids) - {t.pk for t in tasks})
+        if claimed:
+            messages.success(request, _("%(count)d task(s) claimed.") % {"count": claimed})
+        if missed:
+            messages.warning(
+                request,
+                _("%(count)d task(s) could not be claimed: taken by someone else or not yours to take.")
+                % {"count": missed},
+            )
+        return HttpResponseRedirect(self.viewset.reverse("queue"))
+
+
+class ScopedFlowAppViewset(FlowAppViewset):
+    """Row-level scoping for a procedure's pages. Subclasses provide the access rules."""
+
+    process_list_view_class = ScopedProcessListView
+    queue_view_class = DeadlineQueueView
+    read_only_url_names: frozenset[str] = READ_ONLY_URL_NAMES
+
+    def visible_processes(self, user: Any, *, write: bool = False) -> QuerySet[Any]:
+        """Processes the user may see (write=False) or act on (write=True)."""
+        raise NotImplementedError
+
+    def access_process(self, *, user: Any, pk: int, write: bool = False) -> Any:
+        """Return the process or raise Http404 (write=True: only if the user may act on it)."""
+        raise NotImplementedError
+
+    def may_act(self, user: Any) -> bool:
+        """Whether the user holds any role that may change a process (False for read-only roles)."""
+        return True
+
+    def task_deadline(self, task: Any) -> datetime | None:
+        return None
+
+    def task_summary(self, task: Any) -> str:
+        return str(task.process.coerced)
+
+    def scoped(self, view_class: Any, **kwargs: Any) -> Any:
+        return view_class.as_view(viewset=self, flow_class=self._flow_class, **kwargs)
+
+    @property
+    def index_path(self) -> Any:
+        return path("", self.scoped(self.process_list_view_class), name="index")
+
+    @viewprop
+    def process_list_view(self) -> Any:
+        return self.scoped(self.process_list_view_class)
+
+    @viewprop
+    def task_list_view(self) -> Any:
+        return self.scoped(ScopedTaskListView, kind="tasks", title=gettext_lazy("All tasks"))
+
+    @viewprop
+    def inbox_view(self) -> Any:
+        return self.scoped(ScopedTaskListView, kind="inbox", title=gettext_lazy("Inbox"))
+
+    @viewprop
+    def archive_view(self) -> Any:
+        return self.scoped(ScopedTaskListView, kind="archive", title=gettext_lazy("Archive"))
+
+    @viewprop
+    def queue_view(self) -> Any:
+        return self.scoped(self.queue_view_class)
+
+    @viewprop
+    def tasks_assign_view(self) -> Any:
+        return self.scoped(BulkClaimView)
+
+    @property
+    def process_cancel_path(self) -> Any:
+        return None  # cases end through their own services (withdrawal), never by an admin cancel
+
+    @property
+    def tasks_unassign_path(self) -> Any:
+        return None
+
+    def _get_urls(self) -> list[Any]:
+        patterns = super()._get_urls()
+        _guard_patterns(self, patterns)
+        return patterns
