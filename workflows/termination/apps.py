@@ -14,3 +14,9 @@ class TerminationConfig(AppConfig):
         from .selectors import ACTION_LABELS
 
         register_action_labels(ACTION_LABELS)
+
+        from workflows.sweeps import register_sweep
+
+        from .services import termination_deadline_reminders_send
+
+        register_sweep(termination_deadline_reminders_send)

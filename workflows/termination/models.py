@@ -168,6 +168,9 @@ class TerminationCase(Process):
         _("bureau decision due"), null=True, blank=True
     )
     escalated_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    decision_reminded_at: models.DateTimeField[Any, Any] = models.DateTimeField(
+        _("deadline reminder sent at"), null=True, blank=True
+    )
 
     certificate_number: models.CharField[Any, Any] = models.CharField(
         _("certificate number"), max_length=32, unique=True, null=True, blank=True

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, get_resolver
 from permissions.models import RoleAssignment
 from permissions.roles import Role
 from workflows.events import notify
-from workflows.nodes import task_announce
+from workflows.nodes import open_tasks, task_announce, task_candidates, task_url
 
 from .models import TerminationCase
 
@@ -37,6 +37,17 @@ def notify_task_created(activation: Any) -> None:
 
 def notify_submitter(*, case: TerminationCase, kind: str) -> None:
     notify(recipients=[case.submitted_by_id], kind=kind, url=case_url(case), obj=case)
+
+
+def notify_deadline_approaching(*, case: TerminationCase) -> None:
+    """The officer holding the decision, or every officer who could take it."""
+    from .flows import TerminationFlow
+
+    task = open_tasks(case).filter(flow_task=TerminationFlow.decide).exclude(status="SCHEDULED").first()
+    if task is None:
+        return
+    recipients = [task.owner_id] if task.owner_id else task_candidates(task)
+    notify(recipients=recipients, kind="deadline.approaching", url=task_url(task), obj=case)
 
 
 def notify_escalation(*, case: TerminationCase) -> None:

@@ -10,8 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actions import action_label
 from audit.selectors import object_trail
-from audit.services import audit_read
-from permissions.access import termination_fetal_sex_visible, termination_read_is_oversight
+from audit.services import audit_read, object_ref
+from permissions.access import (
+    audit_county_ids_for_user,
+    termination_fetal_sex_visible,
+    termination_read_is_oversight,
+)
 from workflows.nodes import open_tasks
 
 from .models import TerminationCase
@@ -23,6 +27,7 @@ ACTION_LABELS = {
     "termination.review": _("Facility review decided"),
     "termination.decide": _("Bureau decision taken"),
     "termination.escalate": _("Decision deadline passed: escalated"),
+    "termination.deadline_reminder": _("Decision deadline near: bureau reminded"),
     "termination.certificate_issue": _("Certificate issued"),
     "termination.record_procedure": _("Procedure recorded"),
     "termination.id_mismatch": _("Resident ID did not match at the procedure"),
@@ -51,6 +56,8 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
         "show_fetal_sex": termination_fetal_sex_visible(user=user, case=case),
         "chart_url": flow.reverse("process_chart", args=[case.pk]),
         "case_url": flow.reverse("process_detail", args=[case.pk]),
+        # Bureau and inspectors also get the trail's own page and its PDF and CSV copies.
+        "trail_ref": object_ref(case) if case.county_id in audit_county_ids_for_user(user) else None,
         "now": timezone.now(),
     }
 

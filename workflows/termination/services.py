@@ -37,7 +37,7 @@ from .models import (
     TerminationDocument,
     required_documents,
 )
-from .notifications import notify_escalation, notify_submitter
+from .notifications import notify_deadline_approaching, notify_escalation, notify_submitter
 from .validators import resident_id_mask, resident_id_normalise, validate_scan
 
 PANEL_SEATS = 3
@@ -405,9 +405,48 @@ def termination_decision_open(*, case: TerminationCase) -> TerminationCase:
     """Start the bureau's clock when a decision task appears (first time or after an amendment)."""
     config = CountyConfig.objects.get(county_id=case.county_id)
     case.decision_due_at = timezone.now() + timedelta(days=config.decision_deadline_days)
+    case.decision_reminded_at = None  # a new clock earns a new reminder
     case.stage = Stage.BUREAU_REVIEW
-    case.save(update_fields=["decision_due_at", "stage"])
+    case.save(update_fields=["decision_due_at", "decision_reminded_at", "stage"])
     return case
+
+
+# How long before the decision deadline the bureau is reminded (or at once, for a shorter deadline).
+DEADLINE_REMINDER_LEAD = timedelta(hours=24)
+
+
+def termination_deadline_reminders_send() -> int:
+    """Remind whoever can decide a case that its deadline is near, once per decision clock.
+
+    Run by the timer dispatcher (manage.py run_timers) on every sweep. Each case
+    is handled in its own transaction under a row lock, so two dispatchers never
+    remind twice.
+    """
+    now = timezone.now()
+    near = TerminationCase.objects.filter(
+        stage=Stage.BUREAU_REVIEW,
+        escalated_at__isnull=True,
+        decision_reminded_at__isnull=True,
+        decision_due_at__gt=now,
+        decision_due_at__lte=now + DEADLINE_REMINDER_LEAD,
+    )
+    sent = 0
+    for pk in near.values_list("pk", flat=True):
+        with transaction.atomic():
+            case = TerminationCase.objects.select_for_update().filter(pk=pk, decision_reminded_at__isnull=True).first()
+            if case is None:
+                continue
+            case.decision_reminded_at = now
+            case.save(update_fields=["decision_reminded_at"])
+            audit_record(
+                actor=None,
+                action="termination.deadline_reminder",
+                obj=case,
+                changes={"decision_due_at": case.decision_due_at},
+            )
+            notify_deadline_approaching(case=case)
+            sent += 1
+    return sent
 
 
 @transaction.atomic

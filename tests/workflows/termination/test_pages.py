@@ -52,7 +52,19 @@ def test_case_page_selector_runs_a_fixed_number_of_queries(driver: Any, world: A
     with CaptureQueriesContext(connection) as captured:
         case_page_context(case=case, user=world.officer)
     # More signatures and events, same number of queries.
-    assert len(captured) == first == 9, first
+    assert len(captured) == first == 11, first
+
+
+def test_oversight_roles_get_the_pdf_and_csv_copies_from_the_case_page(driver: Any, world: Any) -> None:
+    case = approved_case(driver, world)
+    pdf_url = f"/audit/trail/termination.terminationcase/{case.pk}/export.pdf"
+    for persona in (world.officer, world.inspector):
+        page = driver.client(persona).get(F.instance.reverse("process_detail", args=[case.pk])).content.decode()
+        assert pdf_url in page
+        response = driver.client(persona).get(pdf_url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    clerk_page = driver.client(world.clerk).get(F.instance.reverse("process_detail", args=[case.pk])).content.decode()
+    assert pdf_url not in clerk_page
 
 
 def test_queue_is_sorted_by_deadline_shows_time_left_and_claims_in_bulk(driver: Any, world: Any) -> None:

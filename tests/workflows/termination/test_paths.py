@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.timers import fire_due_timers
 
 from audit.models import AuditEvent, Signature
 from workflows.models import Notification
+from workflows.sweeps import sweeps_run
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import Stage
 
@@ -212,6 +215,35 @@ def test_overdue_decision_escalates_to_the_bureau_director(driver: Any, world: A
         assert driver.claim(world.officer, task).status_code == 403
         assert driver.act(world.chief, case, F.escalate, {"decision": "approve"}).status_code == 302
     assert driver.refresh(case).stage == Stage.APPROVED
+
+
+def test_the_bureau_is_reminded_once_a_day_before_the_decision_deadline(
+    driver: Any, world: Any, county_rules: Any
+) -> None:
+    case = driver.submit(pathway="divorced")
+    driver.act(world.director, case, F.review, {"decision": "forward"})
+    due = driver.refresh(case).decision_due_at
+    with time_machine.travel(due - dt.timedelta(hours=25)):
+        assert sweeps_run() == 0  # not yet near
+    with time_machine.travel(due - dt.timedelta(hours=23)):
+        out = io.StringIO()
+        call_command("run_timers", "--once", stdout=out)  # the dispatcher runs the sweep
+        assert "1 record(s) swept" in out.getvalue()
+        assert sweeps_run() == 0  # once per decision clock
+    for officer in (world.officer, world.officer2):
+        assert kinds_for(officer).count("deadline.approaching") == 1
+    assert "deadline.approaching" not in kinds_for(world.clerk)
+    assert AuditEvent.objects.filter(action="termination.deadline_reminder", object_id=str(case.pk)).count() == 1
+
+
+def test_a_claimed_decision_reminds_only_its_holder(driver: Any, world: Any, county_rules: Any) -> None:
+    case = driver.submit(pathway="divorced")
+    driver.act(world.director, case, F.review, {"decision": "forward"})
+    driver.claim(world.officer, driver.open_task(case, F.decide))
+    with time_machine.travel(driver.refresh(case).decision_due_at - dt.timedelta(hours=1)):
+        assert sweeps_run() == 1
+    assert "deadline.approaching" in kinds_for(world.officer)
+    assert "deadline.approaching" not in kinds_for(world.officer2)
 
 
 def test_a_decision_in_time_disarms_the_deadline(driver: Any, world: Any, county_rules: Any) -> None:

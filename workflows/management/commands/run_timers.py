@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
 
+from workflows.sweeps import sweeps_run
+
 
 class Command(BaseCommand):
     help = (
@@ -35,8 +37,12 @@ class Command(BaseCommand):
         while not stopping:
             close_old_connections()
             fired, started, conditions = fire_due_timers(), fire_due_start_timers(), fire_due_conditions()
-            if fired or started or conditions or once:
-                self.stdout.write(f"{fired} timer(s) fired, {started} process(es) started, {conditions} condition(s)")
+            swept = sweeps_run()
+            if fired or started or conditions or swept or once:
+                self.stdout.write(
+                    f"{fired} timer(s) fired, {started} process(es) started, {conditions} condition(s), "
+                    f"{swept} record(s) swept"
+                )
             if once:
                 break
             deadline = time.monotonic() + interval
