@@ -28,7 +28,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from viewflow.workflow import flow
+from viewflow.workflow.base import Edge
 from viewflow.workflow.flow.views import AssignTaskView
 from viewflow.workflow.status import STATUS
 
@@ -184,3 +186,11 @@ def open_tasks(process: Any) -> Any:
     return process.task_set.filter(Q(status__in=OPEN_TASK_STATUSES) | Q(status=STATUS.SCHEDULED)).select_related(
         "owner"
     )
+
+
+class If(flow.If):
+    """viewflow's exclusive gateway, with its chart captions ("yes"/"no") in the reader's language."""
+
+    def _outgoing(self) -> Any:
+        yield Edge(src=self, dst=self._on_true, edge_class="cond_true", label=pgettext_lazy("flow chart", "yes"))
+        yield Edge(src=self, dst=self._on_false, edge_class="cond_false", label=pgettext_lazy("flow chart", "no"))

@@ -20,7 +20,7 @@ from viewflow.workflow import flow, lock
 
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
-from workflows.nodes import RegflowView, SigningView
+from workflows.nodes import If, RegflowView, SigningView
 
 from . import notifications, services, views
 from .models import Decision, TerminationCase
@@ -87,13 +87,9 @@ class TerminationFlow(flow.Flow):
         .Next(this.check_emergency)
     )
 
-    check_emergency = (
-        flow.If(_is_emergency).Annotation(title=_("Emergency?")).Then(this.decide).Else(this.check_medical)
-    )
+    check_emergency = If(_is_emergency).Annotation(title=_("Emergency?")).Then(this.decide).Else(this.check_medical)
 
-    check_medical = (
-        flow.If(_is_medical).Annotation(title=_("Medical pathway?")).Then(this.split_panel).Else(this.review)
-    )
+    check_medical = If(_is_medical).Annotation(title=_("Medical pathway?")).Then(this.split_panel).Else(this.review)
 
     # --- Expert panel (three distinct senior experts, in parallel) ------------
     # Three seats: the same node three times. (The free wheel documents Split's
@@ -141,7 +137,7 @@ class TerminationFlow(flow.Flow):
         .Next(this.check_resubmission)
     )
 
-    check_resubmission = flow.If(_is_emergency).Annotation(title=_("Emergency?")).Then(this.decide).Else(this.review)
+    check_resubmission = If(_is_emergency).Annotation(title=_("Emergency?")).Then(this.decide).Else(this.review)
 
     # --- Bureau officer, and the bureau director on escalation --------------------
     decide = (

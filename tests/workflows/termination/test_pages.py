@@ -179,3 +179,15 @@ def test_claiming_from_the_case_page_leads_straight_to_the_form(driver: Any, wor
     response = client.post(F.review.reverse("assign", args=[case.pk, task.pk]), {"_continue": "1"}, follow=True)
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == F.review.reverse("execute", args=[case.pk, task.pk])
+
+
+def test_the_chart_speaks_the_readers_language(driver: Any, world: Any) -> None:
+    case = driver.submit(pathway="divorced")
+    client = driver.client(world.officer)
+    url = F.instance.reverse("process_chart", args=[case.pk])
+    english = client.get(url).content.decode()
+    assert ">yes</text>" in english and ">no</text>" in english
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(url).content.decode()
+    assert ">是</text>" in chinese and ">否</text>" in chinese
+    assert ">yes</text>" not in chinese

@@ -218,8 +218,11 @@ def test_overdue_decision_escalates_to_the_bureau_director(driver: Any, world: A
 
 
 def test_the_bureau_is_reminded_once_a_day_before_the_decision_deadline(
-    driver: Any, world: Any, county_rules: Any
+    driver: Any, world: Any, county_rules: Any, monkeypatch: Any
 ) -> None:
+    # The dispatcher recycles stale connections between sweeps; inside the test's transaction
+    # that would close the connection under the test (Django's test client skips it the same way).
+    monkeypatch.setattr("workflows.management.commands.run_timers.close_old_connections", lambda: None)
     case = driver.submit(pathway="divorced")
     driver.act(world.director, case, F.review, {"decision": "forward"})
     due = driver.refresh(case).decision_due_at

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.urls import get_resolver
 from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
 
 from workflows.sweeps import sweeps_run
@@ -33,6 +34,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        # Steps build their links with flow_task.reverse(), which raises NoReverseMatch
+        # until this process has loaded the URLconf (web processes do on their first request).
+        get_resolver().url_patterns  # noqa: B018
         self.stdout.write(f"timer dispatcher: sweeping every {interval:g}s")
         while not stopping:
             close_old_connections()
