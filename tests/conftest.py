@@ -21,7 +21,8 @@ from permissions.services import role_grant
 
 from .factories import PASSWORD, FacilityFactory, ProfileFactory, UserFactory, county, township
 
-SERVICE_MARKERS = ("postgres", "redis")
+# In CI (REGFLOW_REQUIRE_SERVICES=1) a test with one of these markers must run, not skip.
+SERVICE_MARKERS = ("postgres", "redis", "browser")
 
 
 def pytest_configure(config: Any) -> None:
@@ -49,7 +50,7 @@ def pytest_runtest_logreport(report: Any) -> None:
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
-    """In CI (REGFLOW_REQUIRE_SERVICES=1) a skipped PostgreSQL or Redis test fails the run."""
+    """In CI (REGFLOW_REQUIRE_SERVICES=1) a skipped PostgreSQL, Redis or browser test fails the run."""
     if os.environ.get("REGFLOW_REQUIRE_SERVICES") == "1" and _skipped_service_tests:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

@@ -25,16 +25,9 @@ from typing import Any
 
 import pytest
 
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
+
 BASE_DIR = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_PASSWORD = "browser-tests-demo-password"
 
 

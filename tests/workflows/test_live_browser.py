@@ -13,7 +13,6 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,18 +21,9 @@ from django.urls import get_resolver
 
 from workflows.events import notify
 
+from ..chromium import CHROMIUM, CHROMIUM_ARGS
 from .conftest import login_cookie
 from .servers import daphne, run_python, server_env, shared_database
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
