@@ -8,7 +8,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.actions import action_label
 from audit.selectors import object_trail
 from audit.services import audit_read, object_ref
 from permissions.access import (
@@ -43,8 +42,6 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
     trail = object_trail(obj=case)
     documents = list(case.documents.select_related("uploaded_by__profile").order_by("pk"))
     opinions = list(case.opinions.select_related("expert__profile", "signature").order_by("pk"))
-    for event in trail.events:
-        event.action_label = action_label(event.action)  # type: ignore[attr-defined]
     flow = TerminationFlow.instance
     return {
         "case": case,
@@ -52,7 +49,7 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
         "opinions": opinions,
         "signatures": trail.signatures,
         "events": trail.events,
-        "trail_ok": trail.check.ok,
+        "trail_check": trail.check,
         "show_fetal_sex": termination_fetal_sex_visible(user=user, case=case),
         "chart_url": flow.reverse("process_chart", args=[case.pk]),
         "case_url": flow.reverse("process_detail", args=[case.pk]),

@@ -155,7 +155,7 @@ def test_return_and_amend_brings_the_case_back_and_marks_earlier_signatures(driv
     assert AuditEvent.objects.filter(action="termination.amend", reason="Gestation corrected by ultrasound").exists()
 
     page = driver.client(world.director).get(F.instance.reverse("process_detail", args=[case.pk])).content.decode()
-    assert "Signed over an earlier version of the request" in page
+    assert "INVALID" in page and "The record changed after signing" in page
     # The same director reviews again after the amendment (a repeated step, not a second role).
     assert driver.act(world.director, case, F.review, {"decision": "forward"}).status_code == 302
     assert driver.refresh(case).stage == Stage.BUREAU_REVIEW
