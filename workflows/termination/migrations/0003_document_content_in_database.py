@@ -16,6 +16,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import workflows.termination.models
+
 
 def move_scans_into_database(apps, schema_editor):
     Blob = apps.get_model("documents", "Blob")
@@ -62,6 +64,12 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='documents.blob', verbose_name='content'),
         ),
         migrations.RunPython(move_scans_into_database, migrations.RunPython.noop),
+        # A default, so that reversing can add the column back on existing rows (empty: no file is written back).
+        migrations.AlterField(
+            model_name='terminationdocument',
+            name='file',
+            field=models.FileField(blank=True, default='', upload_to=workflows.termination.models.document_upload_to, verbose_name='scan'),
+        ),
         migrations.RemoveField(
             model_name='terminationdocument',
             name='file',
