@@ -3,11 +3,36 @@
 from django.db import migrations, models
 
 
-def store_content_uncompressed(apps, schema_editor):
-    # Scans are PDFs, JPEGs and PNGs, already compressed: PostgreSQL need not try again (EXTERNAL = out of line,
-    # uncompressed), and it can then read slices of a large value without decompressing all of it.
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE documents_blob ALTER COLUMN content SET STORAGE EXTERNAL")
+IMMUTABLE = r"""
+CREATE OR REPLACE FUNCTION regflow_blob_immutable() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'regflow: UPDATE on % refused: stored content never changes', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER documents_blob_immutable BEFORE UPDATE ON documents_blob
+    FOR EACH ROW EXECUTE FUNCTION regflow_blob_immutable();
+"""
+
+
+def postgresql_storage_rules(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:  # no parameters: the driver leaves % alone
+        # Scans are PDFs, JPEGs and PNGs, already compressed: EXTERNAL keeps them out of line without a second try.
+        cursor.execute("ALTER TABLE documents_blob ALTER COLUMN content SET STORAGE EXTERNAL")
+        # A row is addressed by the hash of its content, so it is never updated; only a superuser who disables
+        # the trigger can, and verify_storage then names the row. (Unreferenced rows may still be deleted.)
+        cursor.execute(IMMUTABLE)
+
+
+def postgresql_storage_rules_drop(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS documents_blob_immutable ON documents_blob")
+        cursor.execute("DROP FUNCTION IF EXISTS regflow_blob_immutable()")
 
 
 class Migration(migrations.Migration):
@@ -31,5 +56,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'stored contents',
             },
         ),
-        migrations.RunPython(store_content_uncompressed, migrations.RunPython.noop),
+        migrations.RunPython(postgresql_storage_rules, postgresql_storage_rules_drop),
     ]

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from documents.models import Blob
+from tests.audit.conftest import as_superuser_without_triggers
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import TerminationDocument
 
@@ -112,7 +113,8 @@ def test_a_missing_scan_is_our_page_with_the_case_link_and_a_logged_error(driver
 def test_a_corrupt_scan_is_refused_in_chinese_too(driver: Any, world: Any, caplog) -> None:
     case = driver.submit(pathway="divorced")
     document = case.documents.first()
-    Blob.objects.filter(pk=document.blob_id).update(content=b"%PDF-1.4 altered in place")
+    with as_superuser_without_triggers():
+        Blob.objects.filter(pk=document.blob_id).update(content=b"%PDF-1.4 altered in place")
     client = driver.client(world.officer)
     client.cookies["django_language"] = "zh-hans"
     with caplog.at_level(logging.ERROR, logger="documents.views"):
@@ -136,7 +138,8 @@ def test_verify_storage_passes_a_clean_store_and_names_every_bad_one(driver: Any
     first, second = case.documents.order_by("pk")
     other = Blob.objects.create(sha256=hashlib.sha256(OTHER_PDF).hexdigest(), size=len(OTHER_PDF), content=OTHER_PDF)
     TerminationDocument.objects.filter(pk=second.pk).update(sha256=other.pk, blob=other)
-    Blob.objects.filter(pk=first.blob_id).update(content=b"bit rot")
+    with as_superuser_without_triggers():
+        Blob.objects.filter(pk=first.blob_id).update(content=b"bit rot")
     TerminationDocument.objects.filter(pk=second.pk).update(blob=None)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError) as failure:
@@ -146,3 +149,14 @@ def test_verify_storage_passes_a_clean_store_and_names_every_bad_one(driver: Any
     assert f"termination.terminationdocument {second.pk}: missing" in out.getvalue()
     assert f"blob {other.pk}" not in out.getvalue()
     assert "verified 2 / 2 stored contents (100%)" in err.getvalue()
+
+
+@pytest.mark.postgres
+def test_stored_content_cannot_be_updated_on_postgresql(driver: Any, world: Any) -> None:
+    from django.db import DatabaseError, transaction
+
+    case = driver.submit(pathway="divorced")
+    digest = case.documents.first().blob_id
+    with pytest.raises(DatabaseError, match="stored content never changes"), transaction.atomic():
+        Blob.objects.filter(pk=digest).update(content=b"%PDF-1.4 altered in place")
+    assert bytes(Blob.objects.get(pk=digest).content) == PDF
