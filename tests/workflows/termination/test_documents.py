@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +31,19 @@ def case_url(case_pk: int) -> str:
     return F.instance.reverse("process_detail", args=[case_pk])
 
 
+def on_disk(settings: Any, directory: Path) -> None:
+    """Give Django's file storage a directory, as older versions did for scans."""
+    settings.UPLOADS_DIR = settings.MEDIA_ROOT = directory
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": directory}},
+    }
+
+
 def test_a_scan_is_kept_in_the_database_not_on_the_web_host(driver: Any, world: Any, settings: Any, tmp_path) -> None:
-    settings.UPLOADS_DIR = settings.MEDIA_ROOT = tmp_path / "uploads"
+    on_disk(settings, tmp_path / "uploads")
     case = driver.submit(pathway="divorced")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
     shutil.rmtree(tmp_path / "uploads", ignore_errors=True)  # another web host, or a restore without the disk
     for document in case.documents.all():
         response = driver.client(world.officer).get(download_url(document))

@@ -27,6 +27,7 @@ from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import Stage, TerminationCase, TerminationDocument
 
 from .conftest import scan
+from .test_documents import on_disk
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -71,7 +72,7 @@ def use_database(name: str) -> None:
 def test_a_dump_restores_into_a_new_database_that_verifies_and_carries_on(
     driver: Any, world: Any, tmp_path: Path, settings: Any
 ) -> None:
-    settings.UPLOADS_DIR = settings.MEDIA_ROOT = tmp_path / "uploads"  # where older versions kept scans
+    on_disk(settings, tmp_path / "uploads")  # where older versions kept scans: nothing may depend on it
     case = driver.submit(pathway="divorced")
     driver.act(world.director, case, F.review, {"decision": "forward"})
     # A second case with its own scans, one of them a copy of the first case's (stored once).
