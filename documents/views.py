@@ -43,7 +43,7 @@ def document_response(request: HttpRequest, *, document: StoredDocument, filenam
             status=UNAVAILABLE_STATUS[problem.reason],
         )
     response = HttpResponse(content, content_type=document.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     response["Content-Length"] = str(len(content))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
