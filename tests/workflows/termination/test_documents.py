@@ -171,3 +171,18 @@ def test_stored_content_cannot_be_updated_on_postgresql(driver: Any, world: Any)
     with pytest.raises(DatabaseError, match="stored content never changes"), transaction.atomic():
         Blob.objects.filter(pk=digest).update(content=b"%PDF-1.4 altered in place")
     assert bytes(Blob.objects.get(pk=digest).content) == PDF
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_requests_with_the_same_scan_at_once_both_succeed_and_share_it(
+    driver: Any, world: Any, attempt: int
+) -> None:
+    from .test_concurrency import race
+
+    clients = [driver.client(world.clerk) for _ in range(2)]
+    codes = race([lambda c=c: c.post(F.submit.reverse("execute"), request_data(world)) for c in clients])
+    assert codes == [302, 302]
+    assert TerminationDocument.objects.count() == 4
+    assert list(Blob.objects.values_list("pk", flat=True)) == [hashlib.sha256(PDF).hexdigest()]
