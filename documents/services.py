@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 
-from .models import Blob
+from .models import Blob, StoredDocument
 
 
 class ContentUnavailable(Exception):
@@ -81,10 +82,6 @@ def storage_verify(*, progress: Any = None) -> Iterator[StorageProblem]:
     Reads one blob at a time, so memory stays at the largest document.
     ``progress(done, total)`` is called after each blob.
     """
-    from django.apps import apps
-
-    from .models import StoredDocument
-
     keys = list(Blob.objects.order_by("pk").values_list("pk", flat=True))
     for done, key in enumerate(keys, start=1):
         row = Blob.objects.filter(pk=key).values_list("size", "content").first()
