@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "project",
+    "documents",
     "permissions",
     "audit",
     "workflows",
@@ -203,21 +204,19 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Uploaded documents live in the database (documents.Blob), so that pg_dump backs up everything. This
+# directory is read only by migration termination/0003, which moves scans stored there by older versions.
 UPLOADS_DIR = Path(os.environ.get("UPLOADS_DIR") or BASE_DIR / "var" / "uploads")
-MEDIA_ROOT = UPLOADS_DIR
-MEDIA_URL = None  # uploads are never served directly; views stream them after an access check
+MEDIA_URL = None  # uploads are never served directly; views send them after an access check
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
-FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": UPLOADS_DIR, "base_url": None},
-    },
+    # Nothing is kept through Django's file storage; viewflow only asks it whether a user has an avatar (no one has).
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG

@@ -58,7 +58,6 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "DEBUG": "true",
         "DATABASE_URL": f"sqlite:///{workdir / 'regflow.sqlite3'}",
-        "UPLOADS_DIR": str(workdir / "uploads"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
         "SECURE_SSL_REDIRECT": "false",
     }

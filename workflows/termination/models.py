@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
+from documents.models import StoredDocument
 from permissions.models import Facility, Jurisdiction
 
 from .fields import EncryptedTextField
@@ -266,12 +267,14 @@ class TerminationCase(Process):
         }
 
 
-def document_upload_to(instance: TerminationDocument, filename: str) -> str:
-    # Never the client's name: a random one, without the extension the client chose.
+def document_upload_to(instance: Any, filename: str) -> str:
+    # Scans lived on disk until migration 0003 moved them into the database; 0001 still names this function.
     return f"termination/{secrets.token_hex(16)}"
 
 
-class TerminationDocument(models.Model):
+class TerminationDocument(StoredDocument):
+    """A scan filed with a case. Its content is a ``documents.Blob``; the hash it records is signed with the case."""
+
     case = models.ForeignKey(
         TerminationCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="documents"
     )
@@ -280,10 +283,6 @@ class TerminationDocument(models.Model):
     issuer = models.CharField(_("issued by"), max_length=200)
     issued_on = models.DateField(_("issue date"))
     is_original = models.BooleanField(_("original (not a copy)"), default=False)
-    file = models.FileField(_("scan"), upload_to=document_upload_to)
-    content_type = models.CharField(_("content type"), max_length=40)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
     revision = models.PositiveIntegerField(_("added in revision"), default=1)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
@@ -291,7 +290,7 @@ class TerminationDocument(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(StoredDocument.Meta):
         verbose_name = _("case document")
         verbose_name_plural = _("case documents")
         ordering = ["pk"]

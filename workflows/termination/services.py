@@ -7,7 +7,6 @@ all inside the transaction and flow lock that viewflow's task view holds.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from viewflow.workflow.status import PROCESS
 
 from audit.models import Signature
 from audit.services import audit_record, signature_sign
+from documents.services import blob_store
 from permissions.models import CountyConfig, Facility
 
 from .fields import identifier_digest
@@ -104,10 +104,7 @@ def _documents_add(*, case: TerminationCase, documents: list[dict[str, Any]], us
     for item in documents:
         upload = item["file"]
         content_type = validate_scan(upload)
-        digest = hashlib.sha256()
-        for chunk in upload.chunks():
-            digest.update(chunk)
-        upload.seek(0)
+        blob = blob_store(upload=upload)  # in this transaction: the case and its scans commit together
         document = TerminationDocument(
             case=case,
             doc_type=item["doc_type"],
@@ -116,12 +113,12 @@ def _documents_add(*, case: TerminationCase, documents: list[dict[str, Any]], us
             issued_on=item["issued_on"],
             is_original=item.get("is_original", False),
             content_type=content_type,
-            size=upload.size,
-            sha256=digest.hexdigest(),
+            size=blob.size,
+            sha256=blob.sha256,
+            blob_id=blob.sha256,  # not the instance: that would keep the content in memory
             revision=case.revision,
             uploaded_by=user,
         )
-        document.file.save("scan", upload, save=False)
         document.save()
         saved.append(document)
     return saved

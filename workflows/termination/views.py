@@ -9,7 +9,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from django.views.decorators.http import require_GET
 
+from documents.views import document_response
 from permissions.access import (
     access_termination_case_for_user,
     access_termination_document_for_user,
@@ -290,21 +291,18 @@ class WithdrawView(CaseDetailView):
 
 
 @require_GET
-def document_download(request: HttpRequest, process_pk: int, document_pk: int) -> FileResponse:
-    """Stream a scan as an attachment, only to those who may see the case."""
+def document_download(request: HttpRequest, process_pk: int, document_pk: int) -> HttpResponse:
+    """Send a scan as an attachment, only to those who may see the case; a lost or damaged scan gets our own page."""
     document = access_termination_document_for_user(user=request.user, pk=document_pk)
     if document.case_id != process_pk:
         raise Http404
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(document.content_type, "bin")
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
+    return document_response(
+        request,
+        document=document,
         filename=f"case-{document.case_id}-document-{document.pk}.{extension}",
-        content_type=document.content_type,
+        back_url=case_detail_url(document.case_id),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def verification_url(request: HttpRequest | None, case: TerminationCase) -> str:
