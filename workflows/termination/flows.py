@@ -17,10 +17,11 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
+from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
 from . import notifications, services, views
@@ -79,7 +80,7 @@ def _certificate_expiry(activation: Any) -> datetime:
 
 class TerminationFlow(flow.Flow):
     process_class = TerminationCase
-    lock_impl = lock.select_for_update_lock
+    lock_impl = flow_lock
 
     process_title = _("Termination approval")
     process_description = _("Approval of a termination of pregnancy at or beyond the county's threshold.")
