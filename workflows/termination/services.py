@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.status import PROCESS
 
 from audit.models import Signature
-from audit.services import audit_record, object_ref, signature_sign
+from audit.services import AuditedRefusal, audit_record, audit_refusals, object_ref, signature_sign
 from permissions.models import CountyConfig, Facility
 
 from .fields import identifier_digest
@@ -581,14 +581,20 @@ def certificate_issue(*, case: TerminationCase) -> TerminationCase:
     return case
 
 
+@audit_refusals  # a wrong patient at the procedure stays on record though nothing else is saved
 @transaction.atomic
 def termination_record_procedure(
     *, activation: Any, user: Any, data: dict[str, Any], request: HttpRequest | None = None
 ) -> TerminationCase:
     case = case_of(activation)
     if identifier_digest(resident_id_normalise(data["resident_id"])) != case.resident_id_digest:
-        audit_record(actor=user, action="termination.id_mismatch", obj=case, request=request)
-        raise ValidationError({"resident_id": [_("This ID number does not match the certificate. Do not proceed.")]})
+        raise AuditedRefusal(
+            {"resident_id": [_("This ID number does not match the certificate. Do not proceed.")]},
+            actor=user,
+            action="termination.id_mismatch",
+            obj=case,
+            request=request,
+        )
     if case.certificate_valid_until and timezone.now() > case.certificate_valid_until:
         raise ValidationError(_("The certificate has expired."))
     if (
