@@ -52,8 +52,8 @@ def resident_id_mask(value: str) -> str:
 SCAN_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 # What a file's name declares.
 SCAN_EXTENSIONS = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-# What a browser's Content-Type declares; a generic type declares nothing and is not held against the file.
-DECLARED_CONTENT_TYPES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf": "application/pdf"}
+# Other spellings of the three types in a Content-Type; a generic type declares nothing, and is not held against a file.
+CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf": "application/pdf"}
 UNDECLARED_CONTENT_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 # Bytes that make a browser, or a viewer that sniffs, take the file for a web page: a PDF/HTML polyglot
 # passes the magic-byte check, so these are refused anywhere in the leading bytes, whatever the type.
@@ -107,7 +107,7 @@ def validate_scan(upload: Any) -> str:
     if by_name is None:
         raise ValidationError(_("The file's name must end in .pdf, .jpg, .jpeg or .png."), code="extension")
     declared = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
-    declared = DECLARED_CONTENT_TYPES.get(declared, declared)
+    declared = CONTENT_TYPE_ALIASES.get(declared, declared)
     for claim in (by_name, declared):
         if claim not in UNDECLARED_CONTENT_TYPES and claim != actual:
             raise ValidationError(
