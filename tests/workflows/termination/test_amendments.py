@@ -238,3 +238,14 @@ def test_an_outsider_cannot_amend(driver: Any, world: Any) -> None:
     response = driver.client(world.clerk_b).post(url, amend_data(**CHANGES["pathway"]))
     assert response.status_code == 404
     assert driver.refresh(case).revision == case.revision
+
+
+def test_the_flow_chart_shows_the_way_back_to_the_panel(driver: Any, world: Any) -> None:
+    case = panel_then_return(driver, world)
+    driver.act(world.clerk, case, F.amend, amend_data(**CHANGES["pathway"]), sign=False)
+    client = driver.client(world.director)
+    bpmn = client.get(F.instance.reverse("chart") + "?format=bpmn").content.decode()
+    for target in ("split_panel", "review", "decide"):
+        assert f'sourceRef="id_node_check_resubmission" targetRef="id_node_{target}"' in bpmn
+    chart = client.get(F.instance.reverse("process_chart", args=[case.pk]))
+    assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"

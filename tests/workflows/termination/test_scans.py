@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import TerminationCase, TerminationDocument
@@ -67,6 +68,7 @@ def test_the_refusals_are_translated(driver: Any, world: Any) -> None:
     data = request_data(world)
     data["documents-1-file"] = scan(name="scan.pdf", content=PNG, content_type="application/pdf")
     client = driver.client(world.clerk)
-    response = client.post(F.submit.reverse("execute"), data, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    with translation.override("en"):  # LocaleMiddleware leaves the request's language active on this thread
+        response = client.post(F.submit.reverse("execute"), data, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
     assert "此文件声明为 PDF，但其内容是 PNG" in response.content.decode()
