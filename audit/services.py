@@ -26,12 +26,15 @@ wait on each other.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
+from django.db.transaction import TransactionManagementError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -216,6 +219,83 @@ def audit_record(
     return event
 
 
+# --- Refusals that must stay on record -------------------------------------------------
+
+
+class AuditedRefusal(ValidationError):
+    """A refusal that must be on record although the transaction that refused rolls back.
+
+    A service raises it instead of a plain ValidationError (same message, same
+    field errors) with the event to record; ``audit_refusals`` records it once
+    the service's transaction has rolled back. Writing the event before raising
+    does not work: the rollback takes the event with it.
+    """
+
+    def __init__(
+        self,
+        message: Any,
+        *,
+        actor: Any,
+        action: str,
+        obj: models.Model | None = None,
+        changes: dict[str, Any] | None = None,
+        request: HttpRequest | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.audit: dict[str, Any] = {
+            "actor": actor,
+            "action": action,
+            "obj": obj,
+            "changes": changes,
+            "request": request,
+        }
+
+
+def audit_record_refusal(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Record a refusal in a transaction of its own, after the transaction that refused has rolled back.
+
+    Outside any transaction the event commits at once. Inside a caller's
+    transaction (a flow view holds one with the flow lock) it is written in a
+    savepoint of its own after the refused one, and commits with the caller's,
+    which the refusal no longer spoils. Called where a rollback is already
+    pending, it would be lost too: that is a programming error, raised as such.
+    """
+    if connection.in_atomic_block and connection.needs_rollback:
+        raise TransactionManagementError(f"{action}: a refusal recorded here would be rolled back with the refusal")
+    with transaction.atomic():
+        return audit_record(actor=actor, action=action, obj=obj, changes=changes, request=request)
+
+
+Service = TypeVar("Service", bound=Callable[..., Any])
+
+
+def audit_refusals(service: Service) -> Service:
+    """Decorate a service (above its ``@transaction.atomic``) so that its AuditedRefusals are recorded.
+
+    The service's transaction rolls back first, with everything it wrote; then
+    the refusal is recorded by ``audit_record_refusal`` and re-raised, so the
+    caller sees the same ValidationError as before.
+    """
+
+    @wraps(service)
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return service(*args, **kwargs)
+        except AuditedRefusal as refusal:
+            audit_record_refusal(**refusal.audit)
+            raise
+
+    return recorded  # type: ignore[return-value]
+
+
 def model_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields whose value differs."""
     return {
@@ -267,7 +347,7 @@ def signature_password_check(
     authenticated = authenticate(request, username=user.get_username(), password=password)
     if authenticated is not None and authenticated.pk == user.pk:
         return True
-    audit_record(actor=user, action="signature.password_refused", obj=obj, request=request)
+    audit_record_refusal(actor=user, action="signature.password_refused", obj=obj, request=request)
     return False
 
 

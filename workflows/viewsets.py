@@ -199,7 +199,7 @@ class BulkClaimView(ScopedViewMixin, generic.View):
         visible = self.viewset.visible_processes(request.user, write=True).values("pk")
         ids = [int(pk) for pk in request.POST.getlist("tasks") if pk.isdigit()]
         tasks = manager.filter(pk__in=ids, process__flow_class=self.flow_class, process_id__in=visible)
-        claimed, missed = 0, 0
+        claimed, missed, busy = 0, 0, 0
         for task in tasks:
             try:
                 # One transaction per task: a task someone else took does not undo the others.
@@ -211,7 +211,7 @@ class BulkClaimView(ScopedViewMixin, generic.View):
                     task_claim(activation=activation, user=request.user, request=request)
                     claimed += 1
             except FlowLockFailed:
-                missed += 1
+                busy += 1  # another request holds that case: nothing was changed on it
         missed += len(set(ids) - {t.pk for t in tasks})
         if claimed:
             messages.success(request, _("%(count)d task(s) claimed.") % {"count": claimed})
@@ -221,6 +221,8 @@ class BulkClaimView(ScopedViewMixin, generic.View):
                 _("%(count)d task(s) could not be claimed: taken by someone else or not yours to take.")
                 % {"count": missed},
             )
+        if busy:
+            messages.warning(request, BUSY_MESSAGE)
         return HttpResponseRedirect(self.viewset.reverse("queue"))
 
 

@@ -20,12 +20,13 @@ from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 from viewflow.workflow.status import STATUS
 
 from audit.models import Signature
 from audit.services import object_ref
 from permissions.models import Profile
+from workflows.locks import flow_lock
 from workflows.nodes import RegflowView, SigningView
 
 from ..factories import ProfileFactory, UserFactory
@@ -89,7 +90,8 @@ def test_every_human_step_is_a_signing_view_or_declared_as_signing_nothing(flow_
 
 @pytest.mark.parametrize("flow_class", FLOWS, ids=lambda cls: cls.__qualname__)
 def test_every_flow_locks_its_processes(flow_class: type[flow.Flow]) -> None:
-    assert flow_class.lock_impl is lock.select_for_update_lock
+    # viewflow's select_for_update_lock, with each attempt in a savepoint (workflows/locks.py).
+    assert flow_class.lock_impl is flow_lock
 
 
 def test_non_signing_steps_still_exist() -> None:

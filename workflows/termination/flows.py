@@ -1,7 +1,8 @@
 """Termination approval at a designated site (domain.md, "Flow 1").
 
 A clerk of a designated facility submits the request; medical pathways go to a
-panel of three distinct senior experts; the facility director forwards, returns
+panel of three distinct senior experts (again, a fresh panel, after an amendment of
+a fact the panel judged); the facility director forwards, returns
 or rejects; a bureau officer of the facility's county approves (a numbered
 certificate), returns or rejects, under a deadline that escalates to the bureau
 director; the facility records the procedure within the certificate's validity
@@ -16,14 +17,15 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
+from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
 from . import notifications, services, views
-from .models import Decision, TerminationCase
+from .models import Decision, Stage, TerminationCase
 from .roles import SUBMIT_CASES
 
 
@@ -50,6 +52,11 @@ def _is_medical(activation: Any) -> bool:
     return _case(activation.process).is_medical
 
 
+def _awaits_panel(activation: Any) -> bool:
+    # services.termination_amend decides whether an amendment needs a fresh panel, and says so in the stage.
+    return _case(activation.process).stage == Stage.PANEL
+
+
 def _decided(decision: str) -> Any:
     return lambda activation: _case(activation.process).last_decision == decision
 
@@ -73,7 +80,7 @@ def _certificate_expiry(activation: Any) -> datetime:
 
 class TerminationFlow(flow.Flow):
     process_class = TerminationCase
-    lock_impl = lock.select_for_update_lock
+    lock_impl = flow_lock
 
     process_title = _("Termination approval")
     process_description = _("Approval of a termination of pregnancy at or beyond the county's threshold.")
@@ -137,7 +144,15 @@ class TerminationFlow(flow.Flow):
         .Next(this.check_resubmission)
     )
 
-    check_resubmission = If(_is_emergency).Annotation(title=_("Emergency?")).Then(this.decide).Else(this.review)
+    # An amendment of a fact the panel judged sends a medical case to a fresh panel (never to the director
+    # with the old opinions): services.termination_amend sets the stage, and the rule is in its docstring.
+    check_resubmission = (
+        flow.Switch()
+        .Annotation(title=_("Resubmitted to"))
+        .Case(this.decide, _is_emergency)
+        .Case(this.split_panel, _awaits_panel)
+        .Default(this.review)
+    )
 
     # --- Bureau officer, and the bureau director on escalation --------------------
     decide = (

@@ -164,6 +164,11 @@ class TerminationCase(Process):
     )
     last_reason: models.TextField[Any, Any] = models.TextField(_("reason given with the last decision"), blank=True)
     panel_dissent: models.BooleanField[Any, Any] = models.BooleanField(_("an expert dissented"), default=False)
+    # Opinions given at this revision or later are the current panel's; an amendment of a fact the panel
+    # judged moves it forward, so that the earlier panel's opinions stop counting (services.termination_amend).
+    panel_revision: models.PositiveIntegerField[Any, Any] = models.PositiveIntegerField(
+        _("revision the current panel judges"), default=1
+    )
 
     decision_due_at: models.DateTimeField[Any, Any] = models.DateTimeField(
         _("bureau decision due"), null=True, blank=True
@@ -214,6 +219,10 @@ class TerminationCase(Process):
     @property
     def is_medical(self) -> bool:
         return self.pathway in MEDICAL_PATHWAYS
+
+    def opinion_is_current(self, opinion: ExpertOpinion) -> bool:
+        """Whether an opinion belongs to the current panel (not one an amendment superseded)."""
+        return opinion.revision >= self.panel_revision
 
     @property
     def is_open(self) -> bool:

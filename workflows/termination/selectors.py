@@ -42,11 +42,14 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
     trail = object_trail(obj=case)
     documents = list(case.documents.select_related("uploaded_by__profile").order_by("pk"))
     opinions = list(case.opinions.select_related("expert__profile", "signature").order_by("pk"))
+    # An amendment of a fact the panel judged supersedes its opinions: they stay on show, apart, as history.
+    current = [o for o in opinions if case.opinion_is_current(o)]
     flow = TerminationFlow.instance
     return {
         "case": case,
         "documents": documents,
-        "opinions": opinions,
+        "opinions": current,
+        "superseded_opinions": [o for o in opinions if not case.opinion_is_current(o)],
         "signatures": trail.signatures,
         "events": trail.events,
         "trail_check": trail.check,

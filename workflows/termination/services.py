@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.status import PROCESS
 
 from audit.models import Signature
-from audit.services import audit_record, signature_sign
+from audit.services import AuditedRefusal, audit_record, audit_refusals, object_ref, signature_sign
 from documents.services import blob_store
 from permissions.models import CountyConfig, Facility
 
@@ -50,6 +50,30 @@ CASE_FIELDS = (
     "pathway",
     "emergency",
     "emergency_justification",
+)
+
+# --- What an amendment may change, and what it costs (docs/termination.md, "Amendments") ----------
+# Every field of forms.AmendForm is classified here, once; tests/workflows/termination/test_amendments.py
+# fails for a field that is in neither set.
+#
+# The patient's identity: refused outright once anyone has signed the case (withdraw and file anew).
+IDENTITY_FIELDS = frozenset({"patient_name", "resident_id"})
+# Facts the expert panel judged: which woman, which pathway, how far along. Changing one sends a
+# medical case to a fresh panel, and the earlier panel's opinions stop counting.
+PANEL_FIELDS = IDENTITY_FIELDS | frozenset({"pathway", "gestational_weeks", "gestational_days", "lmp_date"})
+# Not judged by the panel: marital status is a personal circumstance the director and the bureau weigh;
+# the emergency justification belongs to emergency cases, which never go to the panel; the reason is the
+# amendment's own explanation, not a fact about the case.
+NON_PANEL_FIELDS = frozenset({"marital_status", "emergency_justification", "reason"})
+# Added scans that are medical evidence the panel read. "Other" is counted in: nobody can tell what it holds.
+PANEL_DOCUMENT_TYPES = frozenset(
+    {
+        DocumentType.PRENATAL_DIAGNOSIS,
+        DocumentType.MEDICAL_OPINION,
+        DocumentType.DISEASE_DIAGNOSIS,
+        DocumentType.REFERRAL_LETTER,
+        DocumentType.OTHER,
+    }
 )
 
 
@@ -200,6 +224,24 @@ def termination_submit(
     return case
 
 
+def _amended_fields(case: TerminationCase, data: dict[str, Any]) -> set[str]:
+    """The request fields whose amended value differs from the case's (compared as the form cleans them)."""
+    changed = set()
+    for field in CASE_FIELDS:
+        if field in data and data[field] != getattr(case, field):
+            changed.add(field)
+    if "resident_id" in data and resident_id_normalise(data["resident_id"]) != case.resident_id:
+        changed.add("resident_id")
+    if not case.emergency:
+        changed.discard("emergency_justification")  # cleared for a non-emergency case whatever is posted
+    return changed
+
+
+def _has_signatures(case: TerminationCase) -> bool:
+    object_type, object_id = object_ref(case)
+    return Signature.objects.filter(object_type=object_type, object_id=object_id).exists()
+
+
 @transaction.atomic
 def termination_amend(
     *,
@@ -210,10 +252,23 @@ def termination_amend(
     reason: str,
     request: HttpRequest | None = None,
 ) -> TerminationCase:
-    """The clerk answers a return: changed data and added scans, with a reason. Earlier signatures no longer match."""
+    """The clerk answers a return: changed data and added scans, with a reason. Earlier signatures no longer match.
+
+    The patient's identity cannot change once anyone has signed. A change of a fact the panel judged
+    (PANEL_FIELDS, or added medical evidence) supersedes the panel's opinions, and a medical case then goes
+    to a fresh panel, as does a medical case that has no complete current panel (e.g. one that was on a
+    personal pathway until now). The flow's check_resubmission routes on the stage set here.
+    """
     if not reason.strip():
         raise ValidationError({"reason": [_("Say what you changed and why.")]})
     case = case_of(activation)
+    changed = _amended_fields(case, data)
+    if changed & IDENTITY_FIELDS and _has_signatures(case):
+        message = _(
+            "The patient's name and resident ID cannot change once the case has been signed: "
+            "withdraw this request and file a new one."
+        )
+        raise ValidationError({field: [message] for field in sorted(changed & IDENTITY_FIELDS)})
     kept = set(case.documents.filter(withdrawn_at__isnull=True).values_list("doc_type", flat=True))
     termination_rules_check(
         facility=case.facility,
@@ -223,11 +278,21 @@ def termination_amend(
         emergency_justification=data.get("emergency_justification", case.emergency_justification),
         document_types=kept | {d["doc_type"] for d in documents},
     )
+    panel_changes = sorted(changed & PANEL_FIELDS)
+    panel_documents = sorted({d["doc_type"] for d in documents} & PANEL_DOCUMENT_TYPES)
     before = _audit_fields(case)
     case.revision += 1
     data = {**data, "emergency": case.emergency}
     _set_patient_fields(case, data)
-    case.stage = Stage.BUREAU_REVIEW if case.emergency else Stage.FACILITY_REVIEW
+    superseded = bool(panel_changes or panel_documents)
+    if superseded:
+        case.panel_revision, case.panel_dissent = case.revision, False
+    current_opinions = case.opinions.filter(revision__gte=case.panel_revision).count()
+    fresh_panel = case.is_medical and not case.emergency and (superseded or current_opinions < PANEL_SEATS)
+    if case.emergency:
+        case.stage = Stage.BUREAU_REVIEW
+    else:
+        case.stage = Stage.PANEL if fresh_panel else Stage.FACILITY_REVIEW
     case.last_decision, case.last_reason = "", ""
     case.save()
     saved = _documents_add(case=case, documents=documents, user=user)
@@ -238,7 +303,11 @@ def termination_amend(
         obj=case,
         changes={
             **{k: [before[k], after[k]] for k in after if before[k] != after[k]},
-            "patient_fields_changed": sorted(f for f in CASE_FIELDS if f in data),
+            "patient_fields_changed": sorted(changed),
+            "panel_facts_changed": panel_changes,
+            "panel_documents_added": panel_documents,
+            "panel_opinions_superseded": superseded,
+            "fresh_panel": fresh_panel,
             "documents_added": [d.pk for d in saved],
         },
         reason=reason,
@@ -509,14 +578,20 @@ def certificate_issue(*, case: TerminationCase) -> TerminationCase:
     return case
 
 
+@audit_refusals  # a wrong patient at the procedure stays on record though nothing else is saved
 @transaction.atomic
 def termination_record_procedure(
     *, activation: Any, user: Any, data: dict[str, Any], request: HttpRequest | None = None
 ) -> TerminationCase:
     case = case_of(activation)
     if identifier_digest(resident_id_normalise(data["resident_id"])) != case.resident_id_digest:
-        audit_record(actor=user, action="termination.id_mismatch", obj=case, request=request)
-        raise ValidationError({"resident_id": [_("This ID number does not match the certificate. Do not proceed.")]})
+        raise AuditedRefusal(
+            {"resident_id": [_("This ID number does not match the certificate. Do not proceed.")]},
+            actor=user,
+            action="termination.id_mismatch",
+            obj=case,
+            request=request,
+        )
     if case.certificate_valid_until and timezone.now() > case.certificate_valid_until:
         raise ValidationError(_("The certificate has expired."))
     if (

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import generic
 from django.views.decorators.http import require_GET
+from viewflow.workflow.exceptions import FlowLockFailed
 
 from documents.views import document_response
 from permissions.access import (
@@ -25,6 +26,7 @@ from permissions.access import (
 )
 from permissions.roles import Role
 from permissions.selectors import facilities_for_user
+from workflows.viewsets import BUSY_MESSAGE
 
 from . import selectors, services
 from .forms import (
@@ -282,6 +284,10 @@ class WithdrawView(CaseDetailView):
                 )
             except ValidationError as error:
                 _apply_errors(form, error)
+            except FlowLockFailed:
+                # Another request holds the case (the bureau deciding it): nothing was changed; say so on the case.
+                messages.warning(request, BUSY_MESSAGE)
+                return HttpResponseRedirect(case_detail_url(case))
             else:
                 messages.success(request, _("Request #%(pk)s withdrawn.") % {"pk": case.pk})
                 return HttpResponseRedirect(case_detail_url(case))
