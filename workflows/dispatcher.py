@@ -12,6 +12,7 @@ after it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -67,10 +68,8 @@ def dispatcher_sweep(*, interval: float) -> SweepResult:
 
 def _discard_connection() -> None:
     """Drop the broken connection, so that the next attempt opens (or takes from the pool) a fresh one."""
-    try:
+    with contextlib.suppress(DatabaseError):  # closing a dead connection may itself fail; it is gone either way
         connection.close()
-    except DatabaseError:
-        pass  # closing a dead connection may itself fail; it is gone either way
 
 
 class Dispatcher:

@@ -69,9 +69,7 @@ def wait_until(condition: Callable[[], bool], *, what: str, timeout: float = 60.
         time.sleep(0.1)
 
 
-def test_the_dispatcher_outlives_a_database_outage_and_fires_a_timer_made_due_after_it(
-    driver: Any, world: Any
-) -> None:
+def test_the_dispatcher_outlives_a_database_outage_and_fires_a_timer_made_due_after_it(driver: Any, world: Any) -> None:
     case = driver.submit(pathway="divorced")
     driver.act(world.director, case, F.review, {"decision": "forward"})
     timer = Task.objects.get(process=case, flow_task_type="TIMER", status=STATUS.SCHEDULED)
