@@ -104,7 +104,7 @@ def env_database(name: str, default: str) -> dict[str, Any]:
             "pool": {
                 "min_size": pool_min,
                 "max_size": pool_max,
-                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 5, minimum=1),
                 # Idle connections above min_size are closed after this long.
                 "max_idle": 60,
             },
@@ -172,6 +172,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Its process_exception runs last: a database that cannot be reached is a 503 of ours.
+    "project.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -358,10 +360,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A database outage is logged once by project.middleware, not with a traceback per request.
+    "filters": {"not_connection_failures": {"()": "workflows.outages.ConnectionFailureLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["not_connection_failures"]},
         "axes": {"level": "WARNING"},
     },
 }

@@ -73,3 +73,38 @@ class Outage:
 def _describe(error: BaseException) -> str:
     text = " ".join(str(error).split())  # psycopg's messages span several lines
     return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+# SQLSTATE classes and codes that mean "no usable connection", not "this statement failed":
+# 08 connection exception; 57P01-57P03 the server is shutting down, crashed or not yet accepting.
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_connection_failure(error: BaseException | None) -> bool:
+    """Whether a database error means the database cannot be reached (not a lock, a timeout or a bug).
+
+    psycopg raises errors without a SQLSTATE when the server refuses or drops
+    the connection, and the pool raises PoolTimeout when none came in time.
+    A lock timeout (55P03) or a deadlock (40P01) is not a connection failure.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate).startswith(_CONNECTION_SQLSTATES)
+    return cause is None or type(cause).__module__.startswith("psycopg")
+
+
+class ConnectionFailureLogFilter(logging.Filter):
+    """Keep django.request from logging a traceback per request while the database is down.
+
+    The first failure of an outage is logged once by project.middleware instead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and is_connection_failure(record.exc_info[1]))

@@ -116,7 +116,7 @@ def daphne(*, env: dict[str, str], count: int = 1, ports: list[int] | None = Non
     try:
         for port, process, log in zip(ports, processes, logs, strict=True):
             try:
-                wait_for_http(f"http://127.0.0.1:{port}/healthz")
+                wait_for_http(f"http://127.0.0.1:{port}/accounts/login/")
             except TimeoutError:
                 log.seek(0)
                 raise RuntimeError(
