@@ -114,7 +114,7 @@ def _check_database() -> dict[str, Any]:
 
 def _check_redis() -> dict[str, Any]:
     client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=HEALTH_TIMEOUT_SECONDS, socket_timeout=HEALTH_TIMEOUT_SECONDS
+        str(settings.REDIS_URL), socket_connect_timeout=HEALTH_TIMEOUT_SECONDS, socket_timeout=HEALTH_TIMEOUT_SECONDS
     )
     try:
         client.ping()
