@@ -4,8 +4,10 @@ and /healthz reporting each dependency with its state."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -170,3 +172,56 @@ def test_healthz_reports_a_database_that_refuses(client: Client, no_redis: None,
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == {"state": "down", "error": "OperationalError"}
     assert response.json()["checks"]["dispatcher"] == {"state": "unknown"}
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_cut_a_real_server_answers_503_then_recovers(world: Any) -> None:
+    """daphne reaches PostgreSQL through a proxy the test cuts: pages are our 503, /healthz says why."""
+    import os
+    import urllib.error
+    import urllib.request
+
+    from django.conf import settings
+
+    from ..workflows.conftest import login_cookie
+    from ..workflows.servers import TcpProxy, daphne, server_env, shared_database
+
+    cookie = login_cookie(world.clerk)
+
+    def get(port: int, path: str, *, signed_in: bool = True) -> tuple[int, dict[str, str], str]:
+        headers = {"Accept-Language": "zh-hans"}
+        if signed_in:
+            headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={cookie}"
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
+
+    with shared_database() as database_url:
+        host, port = database_url.rsplit("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+        with TcpProxy(host, int(port)) as proxy:
+            env = server_env(
+                database_url=database_url.replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/"),
+                redis_url=os.environ["REDIS_URL"],
+            )
+            env.update(DATABASE_POOL_TIMEOUT="1", DATABASE_CONNECT_TIMEOUT="1")
+            with daphne(env=env) as (web,):
+                assert get(web, "/notifications/")[0] == 200
+                proxy.cut()
+                status, headers, body = get(web, "/notifications/")
+                assert status == 503
+                assert headers["Retry-After"] == "30"
+                assert "暂时无法使用" in body and "administrators" not in body
+                status, _, body = get(web, "/healthz", signed_in=False)  # as a monitoring system asks
+                assert status == 503
+                assert json.loads(body)["checks"]["database"]["state"] in {"down", "timeout"}
+                proxy.restore()
+                deadline = time.monotonic() + 60
+                while get(web, "/notifications/")[0] != 200:  # the pool reconnects on its own
+                    assert time.monotonic() < deadline, "no recovery within 60 s"
+                    time.sleep(0.5)
