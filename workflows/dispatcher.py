@@ -89,8 +89,8 @@ class Dispatcher:
 
     def sweep_once(self) -> SweepResult:
         """One sweep; a connection failure closes the connection and is raised (logged once per outage)."""
-        close_old_connections()
         try:
+            close_old_connections()
             result = dispatcher_sweep(interval=self.interval)
         except CONNECTION_ERRORS as exc:
             _discard_connection()
