@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,11 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from workflows.outages import Outage, is_connection_failure
+
+log = logging.getLogger("regflow.requests")
 
 SESSION_STARTED_KEY = "regflow_session_started"
 
@@ -49,3 +55,43 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+# How long a client is asked to wait before trying again while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
+database_outage = Outage(logger=log, what="database (web requests)")
+
+
+def database_unavailable_response() -> HttpResponse:
+    """Our translated 503 page, rendered without the request: no context processor may touch the database."""
+    body = render_to_string("503.html", {"SITE_NAME": settings.SITE_NAME, "SOURCE_URL": settings.SOURCE_URL})
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # type: ignore[attr-defined]  # logged once per outage, not per request
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Degraded, not broken: a database that cannot be reached answers 503 with Retry-After.
+
+    A view's failure arrives in process_exception. A failure in another
+    middleware (loading the session, say) has already become an error response
+    by then; project.views.server_error (handler500) turns that into the same
+    page. Either way the outage is logged once, and its end once.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 500:
+            database_outage.succeeded()
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_connection_failure(exception):
+            return None
+        database_outage.failed(exception)
+        return database_unavailable_response()

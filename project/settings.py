@@ -72,9 +72,17 @@ def env_origins(name: str) -> list[str]:
 
 
 def env_database(name: str, default: str) -> dict[str, Any]:
+    """The database, from its URL. PostgreSQL goes through a bounded connection pool.
+
+    Not CONN_MAX_AGE: under daphne every worker thread kept its own connection
+    open and never gave it back, until PostgreSQL refused new clients. With
+    psycopg's pool (Django's OPTIONS["pool"]) each process holds at most
+    DATABASE_POOL_MAX connections; a request waits up to DATABASE_POOL_TIMEOUT
+    seconds for one, then fails with OperationalError (a 503 "try again").
+    """
     raw = os.environ.get(name) or default
     try:
-        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+        config = dj_database_url.parse(raw, conn_max_age=0, conn_health_checks=True)
     except ValueError as exc:  # unknown scheme, malformed URL
         raise ImproperlyConfigured(f"{name}: {exc}") from None
     engine = config.get("ENGINE", "")
@@ -83,7 +91,25 @@ def env_database(name: str, default: str) -> dict[str, Any]:
         # so IMMEDIATE is what keeps two approvals from interleaving.
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
         config["CONN_MAX_AGE"] = 0
-    elif engine != "django.db.backends.postgresql":
+    elif engine == "django.db.backends.postgresql":
+        pool_min = env_int("DATABASE_POOL_MIN", 2)
+        pool_max = env_int("DATABASE_POOL_MAX", 10, minimum=1)
+        if pool_min > pool_max:
+            raise ImproperlyConfigured(f"DATABASE_POOL_MIN: {pool_min} is above DATABASE_POOL_MAX ({pool_max})")
+        config["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not keep its own
+        config["OPTIONS"] = {
+            # A hung server (a partition) fails a new connection within seconds, not minutes.
+            "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1),
+            **config.get("OPTIONS", {}),
+            "pool": {
+                "min_size": pool_min,
+                "max_size": pool_max,
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 5, minimum=1),
+                # Idle connections above min_size are closed after this long.
+                "max_idle": 60,
+            },
+        }
+    else:
         raise ImproperlyConfigured(f"{name}: only postgres:// and sqlite:// URLs are supported, got {engine!r}")
     return dict(config)
 
@@ -147,6 +173,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Its process_exception runs last: a database that cannot be reached is a 503 of ours.
+    "project.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -331,10 +359,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A database outage is logged once by project.middleware, not with a traceback per request.
+    "filters": {"not_connection_failures": {"()": "workflows.outages.ConnectionFailureLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["not_connection_failures"]},
         "axes": {"level": "WARNING"},
     },
 }

@@ -51,6 +51,8 @@ site = RegflowSite(
     ]
 )
 
+handler500 = "project.views.server_error"
+
 urlpatterns = [
     path("accounts/", AuthViewset(with_profile_view=False).urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

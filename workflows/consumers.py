@@ -12,6 +12,11 @@ shows the current state). Messages to the client:
 - ``{"type": "notification", "id", "kind", "url", "object_type", "object_id", "created_at", "replayed"}``
 - ``{"type": "ready", "last_id", "unread", "replayed"}`` once, after the replay
 - ``{"type": "unread", "unread"}`` when the unread count changed elsewhere
+
+Redis down or hung: the handshake never waits for it. The socket is accepted
+first and joins its group with a short timeout; if that fails it replays from
+the outbox as usual, stays open, reads the outbox every OFFLINE_SWEEP_SECONDS
+and tries to join again each time, and joins live delivery when Redis is back.
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ from django.utils.crypto import constant_time_compare
 
 from project.middleware import SESSION_STARTED_KEY
 
-from .events import CLOSE_LOGGED_OUT, CLOSE_RETRY_LATER, notification_message, unread_count, user_group
+from .events import CLOSE_LOGGED_OUT, notification_message, unread_count, user_group
 from .models import Notification
+from .outages import Outage
 
 log = logging.getLogger("regflow.consumers")
 
@@ -53,8 +59,14 @@ REVALIDATE_SECONDS = 30.0
 # socket re-checks its session and looks for outbox rows it has not sent: a push the layer
 # dropped is otherwise noticed only when the user's next push arrives.
 SWEEP_SECONDS = 60.0
+# While the channel layer is unreachable, a socket reads its outbox (and tries to join again) this often.
+OFFLINE_SWEEP_SECONDS = 10.0
 REPLAY_BATCH = 500
 LAYER_RETRY_SECONDS = 5.0
+# A group_add or group_discard that Redis has not answered within this long is given up.
+LAYER_TIMEOUT_SECONDS = 0.5
+# One log line per outage for all the sockets of this process, not one per socket.
+layer_outage = Outage(logger=log, what="channel layer (sockets)")
 
 
 def session_still_valid(*, user_id: int, session_key: str | None) -> bool:
@@ -136,8 +148,14 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             raise AssertionError("unreachable")
 
         async def sweep_tick() -> dict[str, Any]:
-            await asyncio.sleep(SWEEP_SECONDS * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not secrecy
-            return {"type": "outbox.sweep"}
+            # Re-read self.live while waiting: a socket that loses the layer sweeps sooner.
+            started, jitter = time.monotonic(), random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not secrecy
+            while True:
+                every = (SWEEP_SECONDS if self.live else OFFLINE_SWEEP_SECONDS) * jitter
+                remaining = started + every - time.monotonic()
+                if remaining <= 0:
+                    return {"type": "outbox.sweep"}
+                await asyncio.sleep(min(remaining, min(SWEEP_SECONDS, OFFLINE_SWEEP_SECONDS) * jitter))
 
         with contextlib.suppress(StopConsumer):
             await await_many_dispatch([receive, channel_receive, sweep_tick], self.dispatch)
@@ -161,18 +179,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user_id = user.pk
         self.session_key = self.scope["session"].session_key
-        for attempt in (1, 2):  # twice: after a Redis restart the first command on a pooled connection fails
-            try:
-                await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
-            except Exception:
-                if attempt == 2:
-                    log.exception("channel layer unavailable; socket of user %s replays, then retries", self.user_id)
-            else:
-                self.joined = self.live = True
-                break
         self.checked_at = time.monotonic()
-        await self.accept()
+        await self.accept()  # before anything that talks to Redis: a hung Redis never holds the handshake
         self.accepted = True
+        await self._join()  # before the replay, so that nothing committed meanwhile falls between the two
         requested = parse_last_id(self.scope.get("query_string", b""))
         newest = await database_sync_to_async(last_notification_id)(user_id=self.user_id)
         self.last_sent = newest if requested is None else min(requested, newest)
@@ -186,13 +196,35 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
                 break
         unread = await database_sync_to_async(unread_count)(self.user_id)
         await self.send_json({"type": "ready", "last_id": self.last_sent, "unread": unread, "replayed": replayed})
-        if not self.live:
-            await self._close(CLOSE_RETRY_LATER)
+
+    async def _join(self) -> bool:
+        """Join the user's group, twice at most (after a Redis restart the first command on a pooled
+        connection fails), each within LAYER_TIMEOUT_SECONDS. Whether the socket is live."""
+        for attempt in (1, 2):
+            try:
+                await asyncio.wait_for(
+                    self.channel_layer.group_add(user_group(self.user_id), self.channel_name), LAYER_TIMEOUT_SECONDS
+                )
+            except TimeoutError:
+                break  # hung: a second try would only wait as long again
+            except Exception:
+                if attempt == 2:
+                    break
+            else:
+                self.joined = self.live = True
+                layer_outage.succeeded()
+                return True
+        layer_outage.failed(ConnectionError("the channel layer did not take a group_add"))
+        self.live = False
+        return False
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
             try:
-                await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+                await asyncio.wait_for(
+                    self.channel_layer.group_discard(user_group(self.user_id), self.channel_name),
+                    LAYER_TIMEOUT_SECONDS,
+                )
             except Exception:
                 log.warning("could not leave group of user %s; channels-redis expires it", self.user_id)
 
@@ -235,6 +267,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.checked_at = 0.0  # a full session check on every sweep
         if not await self._still_valid():
             return
+        if not self.live:
+            await self._join()  # before reading the outbox, as in connect()
         newest = await database_sync_to_async(last_notification_id)(user_id=self.user_id)
         if newest > self.last_sent:
             batch = await database_sync_to_async(notifications_after)(
@@ -251,11 +285,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self._close(event.get("code", 1000))
 
     async def layer_failed(self, event: dict[str, Any]) -> None:
-        log.warning("channel layer receive failed for user socket: %s", event.get("error"))
+        """Redis went away under an open socket: keep it open, reading the outbox, until it is back."""
         if self.live:
+            layer_outage.failed(ConnectionError(event.get("error", "receive failed")))
             self.live = False
-            if self.accepted:
-                await self._close(CLOSE_RETRY_LATER)
 
     # --- Helpers -------------------------------------------------------------------
 

@@ -4,6 +4,9 @@ Services call ``notify``; nothing else writes notifications or talks to the
 channel layer. The outbox row is the durable record: the push is a best-effort
 nudge (the channel layer drops messages when Redis is down, over capacity or
 after its expiry), and clients replay from the outbox when they reconnect.
+No request waits for Redis: after commit, pushes go on a bounded queue that a
+background thread drains with a short timeout per send (PushQueue below), and
+a failing Redis is logged once per outage, not with a traceback per push.
 
 Ordering: a client that saw id 10 must never miss 9, so one user's ids must
 grow in commit order. ``notify`` therefore takes the audit chain lock (the one
@@ -19,13 +22,16 @@ and reads the gap from the outbox.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import queue
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
@@ -40,6 +46,7 @@ from audit.services import _lock_chain_head
 from permissions.signals import access_changed
 
 from .models import Notification, NotificationCursor
+from .outages import Outage
 
 log = logging.getLogger("regflow.events")
 
@@ -75,6 +82,12 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
 # Concurrent group_send calls per commit. redis-py refuses (MaxConnectionsError, at
 # once) rather than waits when its connection pool is exhausted, so stay well below it.
 PUSH_CONCURRENCY = 16
+# A push that Redis has not taken within this long is given up (the outbox keeps the row).
+PUSH_SEND_TIMEOUT = 2.0
+# Batches of pushes waiting for the push thread; past this, new pushes are dropped (and counted).
+PUSH_QUEUE_SIZE = 10_000
+# How long a process that exits waits for its queued pushes (a management command, say).
+PUSH_FLUSH_AT_EXIT = 5.0
 
 # Close codes the consumer uses and the script understands (4000-4999 are ours).
 CLOSE_LOGGED_OUT = 4001
@@ -102,13 +115,18 @@ def notification_message(notification: Notification) -> dict[str, Any]:
     }
 
 
-async def _group_send_all(layer: Any, messages: list[tuple[int, dict[str, Any]]]) -> list[bool]:
-    """Send every message concurrently; each one that fails is tried once more at once.
+push_outage = Outage(logger=log, what="channel layer (pushes)")
 
-    One hop into the event loop per commit, however many recipients: a task
-    announced to 500 officers costs one round of concurrent Redis calls, not 500
-    sequential ones. The retry is for a Redis restart, after which the first
-    command on each pooled connection fails.
+
+async def _group_send_all(layer: Any, messages: list[tuple[int, dict[str, Any]]]) -> list[bool]:
+    """Send every message concurrently; one that fails at once is tried once more.
+
+    One round of concurrent Redis calls per commit, however many recipients: a task
+    announced to 500 officers costs one round, not 500 sequential ones. The retry is
+    for a Redis restart, after which the first command on each pooled connection
+    fails; a send that times out (a hung Redis) is not retried. Failures are logged
+    once per outage (push_outage), not with a traceback per push: the rows stay in
+    the outbox and clients replay them.
     """
 
     limit = asyncio.Semaphore(PUSH_CONCURRENCY)
@@ -117,29 +135,107 @@ async def _group_send_all(layer: Any, messages: list[tuple[int, dict[str, Any]]]
         async with limit:
             for attempt in (1, 2):
                 try:
-                    await layer.group_send(user_group(user_id), message)
-                except Exception:  # Redis down: never fail the caller, whose transaction has committed
+                    await asyncio.wait_for(layer.group_send(user_group(user_id), message), PUSH_SEND_TIMEOUT)
+                except TimeoutError as exc:
+                    push_outage.failed(exc)
+                    return False
+                except Exception as exc:  # Redis down: never fail the caller, whose transaction has committed
                     if attempt == 2:
-                        log.exception("channel layer push %s to user %s failed", message.get("type"), user_id)
+                        push_outage.failed(exc)
                 else:
+                    push_outage.succeeded()
                     return True
             return False
 
     return list(await asyncio.gather(*(send(user_id, message) for user_id, message in messages)))
 
 
-def _group_send(messages: list[tuple[int, dict[str, Any]]]) -> list[bool]:
+class PushQueue:
+    """Hands pushes to one background thread, so that no request waits for Redis.
+
+    A request (after its commit) only puts a batch on a bounded queue; the
+    thread sends it on an event loop of its own. When Redis hangs the queue fills
+    and further pushes are dropped with one log line and a count: delivery does
+    not depend on them, the outbox and the clients' replay guarantee it.
+    """
+
+    def __init__(self, *, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._queue: queue.Queue[tuple[Any, list[tuple[int, dict[str, Any]]]]] = queue.Queue(maxsize)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.dropped = 0
+        self._overflowing = False
+
+    def put(self, layer: Any, messages: list[tuple[int, dict[str, Any]]]) -> bool:
+        self._start()
+        try:
+            self._queue.put_nowait((layer, messages))
+        except queue.Full:
+            with self._lock:
+                self.dropped += len(messages)
+                first = not self._overflowing
+                self._overflowing = True
+            if first:
+                log.error("push queue full: dropping pushes until it drains; clients replay them from the outbox")
+            return False
+        return True
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every queued push was sent or given up; whether that happened in time."""
+        with self._queue.all_tasks_done:
+            return self._queue.all_tasks_done.wait_for(lambda: self._queue.unfinished_tasks == 0, timeout)
+
+    def _start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="regflow-push", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        while True:
+            layer, messages = self._queue.get()
+            try:
+                loop.run_until_complete(_group_send_all(layer, messages))
+            except Exception:  # never let the thread die: the next batch may succeed
+                log.exception("push thread: a batch failed")
+            finally:
+                self._queue.task_done()
+            if self._overflowing and self._queue.qsize() < self.maxsize // 2:
+                with self._lock:
+                    dropped, self.dropped, self._overflowing = self.dropped, 0, False
+                log.warning("push queue drained; %d push(es) were dropped meanwhile", dropped)
+
+
+pushes = PushQueue(maxsize=PUSH_QUEUE_SIZE)
+atexit.register(pushes.flush, PUSH_FLUSH_AT_EXIT)
+
+
+def _group_send(messages: list[tuple[int, dict[str, Any]]]) -> None:
+    """Hand messages to the channel layer without waiting for it.
+
+    The in-memory layer (one process, the embedded set-up) cannot hang and its
+    queues belong to the server's event loop, so it is sent to at once; a layer
+    that talks to a server goes through the push thread.
+    """
     layer = get_channel_layer()
     if layer is None or not messages:
-        return [False] * len(messages)
-    return async_to_sync(_group_send_all)(layer, messages)
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(_group_send_all)(layer, messages)
+    else:
+        pushes.put(layer, messages)
 
 
 def push_after_commit(notifications: list[Notification], previous: dict[int, int]) -> None:
     """Push each row to its recipient's group once the transaction commits.
 
     ``previous`` maps each row id to the recipient's notification id before it.
-    A failed push is logged and otherwise ignored: the row stays for replay.
+    A failed push is logged (once per outage) and otherwise ignored: the row stays for replay.
     """
 
     def push() -> None:
@@ -154,9 +250,7 @@ def push_after_commit(notifications: list[Notification], previous: dict[int, int
             )
             for notification in notifications
         ]
-        for notification, sent in zip(notifications, _group_send(messages), strict=True):
-            if not sent:
-                log.warning("notification %s stays in the outbox for replay", notification.pk)
+        _group_send(messages)
         if settings.NOTIFICATION_EMAILS:
             notification_emails_send(notifications=notifications)
 

@@ -66,3 +66,23 @@ class NotificationCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.last_id}"
+
+
+class DispatcherHeartbeat(models.Model):
+    """When the timer dispatcher last finished a sweep: what /healthz reports.
+
+    A row in the database rather than a Redis key: /healthz must answer without
+    Redis, and while the database is down the dispatcher cannot fire timers
+    anyway, so a heartbeat that stops with the database tells the truth.
+    """
+
+    name = models.CharField(_("name"), max_length=50, primary_key=True)
+    beat_at = models.DateTimeField(_("last sweep at"))
+    interval_seconds = models.FloatField(_("sweep interval (seconds)"))
+
+    class Meta:
+        verbose_name = _("dispatcher heartbeat")
+        verbose_name_plural = _("dispatcher heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.beat_at.isoformat()}"

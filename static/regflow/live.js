@@ -5,8 +5,10 @@
  * - Connects to the socket named by #regflow-live-badge (present only for a
  *   signed-in user) with the last notification id this tab saw, so that the
  *   server replays what was missed, in order.
- * - Reconnects with exponential back-off and jitter; at once when the tab
- *   becomes visible or the network comes back.
+ * - Reconnects with exponential back-off (capped, with jitter); at once when
+ *   the tab becomes visible or the network comes back. The back-off is reset
+ *   only once a socket has stayed open for STABLE_MS: a server that accepts,
+ *   says "ready" and closes at once (Redis down, a restart) is not hammered.
  * - Shows the unread count on the badge and a toast per new notification.
  * - Refreshes in place every element with [data-regflow-live][id] when a
  *   notification arrives and after a reconnect: it fetches the current page
@@ -25,6 +27,7 @@
 
   var MIN_DELAY = 500;
   var MAX_DELAY = 30000;
+  var STABLE_MS = 30000;
   var REFRESH_DEBOUNCE = 250;
   var TOAST_MS = 8000;
   var MAX_TOASTS = 3;
@@ -36,6 +39,7 @@
     words: null,
     delay: MIN_DELAY,
     reconnectTimer: null,
+    stableTimer: null,
     refreshTimer: null,
     refreshing: false,
     refreshAgain: false,
@@ -303,7 +307,6 @@
       setLastId(message.last_id);
       setUnread(message.unread);
       setOnline(true);
-      state.delay = MIN_DELAY;
       if (message.replayed > 0) {
         toast(word("missed", message.replayed), null);
       }
@@ -332,8 +335,17 @@
     }
     state.socket = socket;
     socket.addEventListener("message", onMessage);
+    socket.addEventListener("open", function () {
+      window.clearTimeout(state.stableTimer);
+      state.stableTimer = window.setTimeout(function () {
+        if (state.socket === socket) {
+          state.delay = MIN_DELAY; // it stayed up: the next drop is a fresh one
+        }
+      }, STABLE_MS);
+    });
     socket.addEventListener("close", function () {
       if (state.socket === socket) {
+        window.clearTimeout(state.stableTimer);
         state.socket = null;
         setOnline(false);
         scheduleReconnect();
@@ -354,6 +366,7 @@
   function stop() {
     state.stopped = true;
     window.clearTimeout(state.reconnectTimer);
+    window.clearTimeout(state.stableTimer);
     if (state.socket) {
       var socket = state.socket;
       state.socket = null;

@@ -77,7 +77,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(f"{url}/healthz", server, log)
+        _wait_until_up(f"{url}/accounts/login/", server, log)
         yield url
     finally:
         server.terminate()

@@ -126,7 +126,9 @@ ENTRIES.update(
         "password_reset_complete": Entry(get=rule(200), post=rule(405)),
         "set_language": Entry(get=rule(302), post=rule(302), inspector_post_allowed="sets a language cookie"),
         "javascript-catalog": Entry(get=rule(200), post=rule(405)),
-        "healthz": Entry(get=rule(200), post=rule(405)),
+        # Monitoring: no login, 200 or 503 by the state of the services (no timer dispatcher
+        # runs beside the matrix, so 503 here), never a redirect; no personal data either way.
+        "healthz": Entry(get=rule({200, 503}), post=rule(405)),
         # viewflow's Site and the workspace
         "index": Entry(
             get=rule(302, anonymous=LOGIN),

@@ -97,7 +97,7 @@ def test_security_headers_on_every_response(client: Any, db: Any) -> None:
 
 @pytest.mark.parametrize("path", ["/healthz"])
 def test_public_routes_need_no_login(client: Any, db: Any, path: str) -> None:
-    assert client.get(path).status_code == 200
+    assert client.get(path).status_code in {200, 503}  # 503 while a service is failing; never the login page
 
 
 def test_the_footer_links_to_the_source(client: Any, db: Any, settings: Any) -> None:

@@ -74,6 +74,23 @@ def test_services_are_switched_by_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
 
 
+def test_postgresql_goes_through_a_bounded_pool_sized_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(monkeypatch, **PRODUCTION_ENV, DATABASE_POOL_MIN="1", DATABASE_POOL_MAX="7")
+    database = settings["DATABASES"]["default"]
+    assert database["CONN_MAX_AGE"] == 0  # Django's persistent connections are what leaked (issue #16)
+    assert database["OPTIONS"]["pool"]["min_size"] == 1
+    assert database["OPTIONS"]["pool"]["max_size"] == 7
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DATABASE_POOL_MAX", "0"), ("DATABASE_POOL_MAX", "many"), ("DATABASE_POOL_MIN", "11")],
+)
+def test_a_bad_pool_size_names_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match=variable):
+        load_settings(monkeypatch, **PRODUCTION_ENV, **{variable: value})
+
+
 def run_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "SECURE_SSL_REDIRECT"}
     return subprocess.run(

@@ -6,6 +6,7 @@ handle; the shared Redis on 6379 is never touched beyond the test's own db.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -14,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -114,7 +116,7 @@ def daphne(*, env: dict[str, str], count: int = 1, ports: list[int] | None = Non
     try:
         for port, process, log in zip(ports, processes, logs, strict=True):
             try:
-                wait_for_http(f"http://127.0.0.1:{port}/healthz")
+                wait_for_http(f"http://127.0.0.1:{port}/accounts/login/")
             except TimeoutError:
                 log.seek(0)
                 raise RuntimeError(
@@ -201,3 +203,88 @@ class RedisServer:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class TcpProxy:
+    """A TCP proxy on a free loopback port, which a test can cut like a network partition.
+
+    ``cut()`` aborts every proxied connection and refuses new ones (accepts, then
+    resets them) until ``restore()``. It runs its own event loop in a thread, so
+    that the test's code and the processes it starts see it as a server.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = free_port()
+        self.refused = 0  # connections refused while cut
+        self.is_cut = False
+        self._transports: set[asyncio.BaseTransport] = set()
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tcp-proxy", daemon=True)
+
+    def __enter__(self) -> TcpProxy:
+        self._thread.start()
+        if not self._started.wait(10):
+            raise RuntimeError("the proxy did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._serve())
+        self._loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self._started.set()
+        async with server:
+            await self._stop.wait()
+            self._abort_all()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.is_cut:
+            self.refused += 1
+            writer.transport.abort()
+            return
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        pair = {writer.transport, upstream_writer.transport}
+        self._transports |= pair
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+        self._transports -= pair
+
+    def _abort_all(self) -> None:
+        for transport in list(self._transports):
+            transport.abort()
+        self._transports.clear()
+
+    def cut(self) -> None:
+        def cut() -> None:
+            self.is_cut = True
+            self._abort_all()
+
+        self._loop.call_soon_threadsafe(cut)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._loop).result(10)  # cut() has run
+
+    def restore(self) -> None:
+        def restore() -> None:
+            self.is_cut = False
+
+        self._loop.call_soon_threadsafe(restore)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._loop).result(10)

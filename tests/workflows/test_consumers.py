@@ -18,7 +18,7 @@ from django.db import transaction
 from permissions.models import RoleAssignment
 from permissions.services import role_revoke
 from workflows import consumers
-from workflows.events import CLOSE_ACCESS_CHANGED, CLOSE_LOGGED_OUT, CLOSE_RETRY_LATER, notify, user_group
+from workflows.events import CLOSE_ACCESS_CHANGED, CLOSE_LOGGED_OUT, notify, user_group
 from workflows.models import Notification
 
 from .conftest import logged_in_client, login_cookie, next_message, until_ready, ws_connect
@@ -265,13 +265,20 @@ async def test_a_socket_whose_session_expired_closes_instead_of_forwarding(
     assert await closed_with(communicator) == CLOSE_LOGGED_OUT
 
 
-async def test_with_the_channel_layer_down_a_socket_still_replays_then_asks_to_retry(world: Any, settings: Any) -> None:
+async def test_with_the_channel_layer_down_a_socket_replays_stays_open_and_reads_its_outbox(
+    world: Any, settings: Any, monkeypatch: Any
+) -> None:
     [missed] = await notify_now([world.clerk])  # in-memory layer of the default settings, or Redis in CI
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
     }
+    monkeypatch.setattr(consumers, "OFFLINE_SWEEP_SECONDS", 0.3, raising=False)
     communicator, connected, _ = await ws_connect(await cookie_for(world.clerk), last_id=0)
     assert connected
     replayed, _ = await until_ready(communicator)
     assert [m["id"] for m in replayed] == [missed]
-    assert await closed_with(communicator) == CLOSE_RETRY_LATER
+    # No "retry later" close: the socket stays useful, delivering from the outbox.
+    [later] = await notify_now([world.clerk])
+    message = await next_message(communicator)
+    assert (message["type"], message["id"], message["replayed"]) == ("notification", later, False)
+    await communicator.disconnect()

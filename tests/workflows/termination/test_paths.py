@@ -222,7 +222,7 @@ def test_the_bureau_is_reminded_once_a_day_before_the_decision_deadline(
 ) -> None:
     # The dispatcher recycles stale connections between sweeps; inside the test's transaction
     # that would close the connection under the test (Django's test client skips it the same way).
-    monkeypatch.setattr("workflows.management.commands.run_timers.close_old_connections", lambda: None)
+    monkeypatch.setattr("workflows.dispatcher.close_old_connections", lambda: None)
     case = driver.submit(pathway="divorced")
     driver.act(world.director, case, F.review, {"decision": "forward"})
     due = driver.refresh(case).decision_due_at

@@ -1,21 +1,19 @@
 from __future__ import annotations
 
 import signal
-import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.core.management.base import BaseCommand, CommandError
 from django.urls import get_resolver
-from viewflow.workflow.timers import fire_due_conditions, fire_due_start_timers, fire_due_timers
 
-from workflows.sweeps import sweeps_run
+from workflows.dispatcher import CONNECTION_ERRORS, Dispatcher, interruptible_sleep
 
 
 class Command(BaseCommand):
     help = (
         "The timer dispatcher: fire due workflow timers (deadlines, expiries, escalations) every few seconds. "
-        "Run one per deployment as its own process (Procfile: timers)."
+        "Run one per deployment as its own process (Procfile: timers). It outlives database outages: it "
+        "retries with back-off and logs once per outage."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -37,19 +35,16 @@ class Command(BaseCommand):
         # Steps build their links with flow_task.reverse(), which raises NoReverseMatch
         # until this process has loaded the URLconf (web processes do on their first request).
         get_resolver().url_patterns  # noqa: B018
+        dispatcher = Dispatcher(
+            interval=interval, report=self.stdout.write, sleep=interruptible_sleep(lambda: stopping)
+        )
+        if once:
+            try:
+                result = dispatcher.sweep_once()
+            except CONNECTION_ERRORS as exc:
+                raise CommandError(f"database unavailable: {exc}") from exc
+            self.stdout.write(str(result))
+            return
         self.stdout.write(f"timer dispatcher: sweeping every {interval:g}s")
-        while not stopping:
-            close_old_connections()
-            fired, started, conditions = fire_due_timers(), fire_due_start_timers(), fire_due_conditions()
-            swept = sweeps_run()
-            if fired or started or conditions or swept or once:
-                self.stdout.write(
-                    f"{fired} timer(s) fired, {started} process(es) started, {conditions} condition(s), "
-                    f"{swept} record(s) swept"
-                )
-            if once:
-                break
-            deadline = time.monotonic() + interval
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
+        dispatcher.run()
         self.stdout.write("timer dispatcher stopped")
