@@ -22,6 +22,7 @@ from viewflow.workflow.status import PROCESS
 from audit.models import Signature
 from audit.services import audit_record, signature_sign
 from permissions.models import CountyConfig, Facility
+from workflows.services import notifications_of_closed_tasks_mark_read
 
 from .fields import identifier_digest
 from .models import (
@@ -591,6 +592,7 @@ def termination_withdraw(
             else:
                 task.status, task.finished = "CANCELED", timezone.now()
                 task.save(update_fields=["status", "finished"])
+        notifications_of_closed_tasks_mark_read(process=case)
         before = case.stage
         case.stage, case.ended_at = Stage.WITHDRAWN, timezone.now()
         case.status, case.finished = PROCESS.CANCELED, case.ended_at
