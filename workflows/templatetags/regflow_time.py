@@ -1,7 +1,7 @@
 """Time left before a deadline, as people say it: "2 days 23 hours", "2天23小时".
 
-Django's timeuntil prints "2 天，23 小时" in Chinese (a space before each unit and a
-comma between them), which nobody writes. Two units at most, largest first.
+Django's timeuntil prints the Chinese with a space before each unit and a
+full-width comma between them, which nobody writes. Two units at most, largest first.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def test_every_choice_that_records_a_fact_starts_blank_and_is_required(
     form_name: str, field_name: str, field: Any
 ) -> None:
     assert field.required
-    assert list(field.choices)[0][0] == ""
+    assert next(iter(field.choices))[0] == ""
     html = field.widget.render(field_name, None, attrs={})
     assert re.search(r'<option value="" selected>', html), html[:300]
     assert html.count("selected") == 1

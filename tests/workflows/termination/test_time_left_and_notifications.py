@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,7 +40,7 @@ def test_the_queue_template_uses_the_natural_time_left() -> None:
     with translation.override("zh-hans"):
         rendered = Template("{% load regflow_time %}{{ deadline|time_left }}").render(Context({"deadline": deadline}))
     assert rendered == "2天23小时"
-    source = open("workflows/templates/workflows/queue.html", encoding="utf-8").read()
+    source = Path("workflows/templates/workflows/queue.html").read_text(encoding="utf-8")
     assert "|time_left" in source and "timeuntil" not in source
 
 
