@@ -60,9 +60,12 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
 
 
 def case_tasks(*, case: TerminationCase, user: Any) -> list[dict[str, Any]]:
-    """The case's open tasks, with what this user may do about each."""
+    """The case's open steps that people act on, with what this user may do about each.
+
+    Only human tasks: the panel's split and join, gateways and timers are the engine's business.
+    """
     rows = []
-    for task in open_tasks(case).exclude(flow_task_type="TIMER").order_by("pk"):
+    for task in open_tasks(case).filter(flow_task_type="HUMAN").order_by("pk"):
         node = task.flow_task
         can_execute = task.status == "ASSIGNED" and node.can_execute(user, task)
         can_claim = task.status == "NEW" and node.can_assign(user, task)
