@@ -9,15 +9,24 @@ from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 from viewflow.urls import Application
 
-from permissions.selectors import active_assignments
+from permissions.access import user_roles
+from permissions.roles import Role
+from workflows.workspace import workspace_sections
 
 
 class HomeView(TemplateView):
+    """Each role's home: the procedures' sections for every role the person holds, and the tools of their role."""
+
     template_name = "workspace/home.html"
 
     def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
-        context["assignments"] = active_assignments(self.request.user)
+        user = self.request.user
+        roles = user_roles(user)
+        context["roles"] = roles
+        context["sections"] = workspace_sections(user=user, roles=roles)
+        context["show_audit_search"] = Role.INSPECTOR in roles
+        context["show_admin"] = user.is_active and user.is_superuser
         return context
 
 
