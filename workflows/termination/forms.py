@@ -22,7 +22,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 BLANK_CHOICE_LABEL = _("— choose —")
 
 # A personal-circumstance pathway states the patient's marital status: the two answers must agree.
-PATHWAY_MARITAL_STATUS = {
+PATHWAY_MARITAL_STATUS: dict[Pathway, MaritalStatus] = {
     Pathway.DIVORCED: MaritalStatus.DIVORCED,
     Pathway.WIDOWED: MaritalStatus.WIDOWED,
     Pathway.UNMARRIED: MaritalStatus.UNMARRIED,
@@ -88,9 +88,9 @@ class RequestFieldsForm(forms.Form):
                     _("The last menstrual period does not fit a gestation of %(weeks)d weeks %(days)d days.")
                     % {"weeks": weeks, "days": days},
                 )
-        pathway, marital_status = data.get("pathway"), data.get("marital_status")
-        stated = PATHWAY_MARITAL_STATUS.get(pathway)  # type: ignore[call-overload]
-        if stated is not None and marital_status and marital_status != stated:
+        pathway, marital_status = str(data.get("pathway") or ""), str(data.get("marital_status") or "")
+        stated = PATHWAY_MARITAL_STATUS.get(Pathway(pathway)) if pathway in Pathway.values else None
+        if stated is not None and marital_status in MaritalStatus.values and marital_status != stated:
             contradiction(
                 self,
                 "marital_status",
