@@ -135,3 +135,17 @@ def test_the_workspace_costs_the_same_queries_at_one_row_and_at_several(
     assert len(case_numbers(page)) >= 4
     with django_assert_num_queries(at_one_row):
         client.get(HOME)
+
+
+def test_a_long_list_is_cut_at_the_limit_and_links_to_all(
+    driver: Any, world: Any, login: Any, monkeypatch: Any
+) -> None:
+    from workflows.termination import selectors
+
+    monkeypatch.setattr(selectors, "SECTION_LIMIT", 2)
+    cases = [driver.submit(pathway="divorced") for _ in range(3)]
+    page = login(world.clerk).get(HOME).content.decode()
+    open_section = section(page, "termination-open")
+    assert case_numbers(open_section) == [cases[2].pk, cases[1].pk]  # newest first, cut at the limit
+    assert "(3)" in open_section
+    assert f'<a href="{F.instance.reverse("index")}">See all (3)</a>' in open_section
