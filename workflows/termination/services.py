@@ -462,6 +462,7 @@ def termination_escalate(*, case: TerminationCase) -> TerminationCase:
         changes={"decision_due_at": case.decision_due_at, "escalated_at": case.escalated_at},
     )
     notify_escalation(case=case)
+    notifications_of_closed_tasks_mark_read(process=case)  # the officers' withdrawn decision task
     return case
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.template import Context, Template
 from django.utils import timezone, translation
+from viewflow.workflow.timers import fire_due_timers
 
 from workflows.events import notification_email_render, notify
 from workflows.models import Notification
@@ -100,3 +102,20 @@ def test_withdrawal_marks_the_cancelled_tasks_notifications_read(driver: Any, wo
     response = client.post(F.instance.reverse("process_detail", args=[case.pk]) + "withdraw/", {"reason": "Changed"})
     assert response.status_code == 302
     assert not Notification.objects.filter(object_id=str(case.pk), kind="task.available", read_at__isnull=True)
+
+
+@pytest.mark.django_db
+def test_escalation_marks_the_officers_withdrawn_task_notifications_read(
+    driver: Any, world: Any, county_rules: Any
+) -> None:
+    case = driver.submit(pathway="divorced")
+    driver.act(world.director, case, F.review, {"decision": "forward"})
+    decide = Notification.objects.filter(recipient=world.officer, kind="task.available", object_id=str(case.pk))
+    assert decide.get().read_at is None
+    with time_machine.travel(timezone.now() + dt.timedelta(days=county_rules.decision_deadline_days, hours=1)):
+        assert fire_due_timers() == 1
+    assert decide.get().read_at is not None
+    # The bureau director's new task is announced, unread.
+    assert Notification.objects.filter(
+        recipient=world.chief, kind="task.available", object_id=str(case.pk), read_at__isnull=True
+    ).exists()
