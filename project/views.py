@@ -24,7 +24,10 @@ class HomeView(TemplateView):
         user = self.request.user
         roles = user_roles(user)
         context["roles"] = roles
-        context["sections"] = workspace_sections(user=user, roles=roles)
+        sections = workspace_sections(user=user, roles=roles)
+        context["sections"] = sections
+        # What a person starts (a clerk's "New request") heads the page, above the lists.
+        context["actions"] = [action for section in sections for action in section.actions]
         context["show_audit_search"] = Role.INSPECTOR in roles
         context["show_admin"] = user.is_active and user.is_superuser
         return context

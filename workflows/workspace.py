@@ -37,7 +37,7 @@ class Section:
     total: int
     see_all_url: str = ""
     empty: Any = ""
-    actions: list[tuple[Any, str]] = field(default_factory=list)
+    actions: list[tuple[Any, str]] = field(default_factory=list)  # (label, url), shown at the top of the page
 
 
 Provider = Callable[..., list[Section]]
