@@ -10,7 +10,7 @@ DEMO_ENV := DEBUG=true
 # the test client cannot follow. DATABASE_URL and REDIS_URL pass through.
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false
 
-.PHONY: demo test lint format messages clean
+.PHONY: demo demo-reset test lint format messages clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -28,6 +28,18 @@ demo: $(VENV)/.installed
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@echo "Regflow is at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	@$(DEMO_ENV) PORT=$(PORT) $(PY) manage.py serve_demo
+
+# Start the demo afresh: deletes the embedded SQLite database and the uploaded scans (no question asked),
+# then runs `make demo`. Refuses when DATABASE_URL or UPLOADS_DIR point elsewhere: it never drops a real database.
+demo-reset:
+	@if [ -n "$$DATABASE_URL" ] || [ -n "$$UPLOADS_DIR" ]; then \
+		echo "demo-reset deletes only the embedded demo (db.sqlite3, var/uploads): unset DATABASE_URL and UPLOADS_DIR"; \
+		exit 1; \
+	fi
+	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
+	rm -rf var/uploads
+	@echo "Demo database and scans deleted; seeding afresh."
+	$(MAKE) demo
 
 test: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)

@@ -95,6 +95,7 @@ USERS = [
     ("chief", "孙红 Sun Hong", Role.BUREAU_DIRECTOR, "county_a", Profile.Rank.NONE, ""),
     ("inspector", "周平 Zhou Ping", Role.INSPECTOR, "county_a", Profile.Rank.NONE, ""),
     ("clerk_b", "吴丽 Wu Li", Role.FACILITY_CLERK, "hospital_b", Profile.Rank.NONE, ""),
+    ("director_b", "黄伟 Huang Wei", Role.FACILITY_DIRECTOR, "hospital_b", Profile.Rank.CHIEF, "110990102000101"),
     ("officer_b", "郑强 Zheng Qiang", Role.BUREAU_OFFICER, "county_b", Profile.Rank.NONE, ""),
 ]
 

@@ -21,20 +21,32 @@ from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 from viewflow.urls import Application
 
-from permissions.selectors import active_assignments
+from permissions.access import user_roles
+from permissions.roles import Role
 from workflows.dispatcher import HEARTBEAT_GRACE_SECONDS, HEARTBEAT_NAME
 from workflows.models import DispatcherHeartbeat
 from workflows.outages import is_connection_failure
+from workflows.workspace import workspace_sections
 
 from .middleware import database_outage, database_unavailable_response
 
 
 class HomeView(TemplateView):
+    """Each role's home: the procedures' sections for every role the person holds, and the tools of their role."""
+
     template_name = "workspace/home.html"
 
     def get_context_data(self, **kwargs: object) -> dict[str, object]:
         context = super().get_context_data(**kwargs)
-        context["assignments"] = active_assignments(self.request.user)
+        user = self.request.user
+        roles = user_roles(user)
+        context["roles"] = roles
+        sections = workspace_sections(user=user, roles=roles)
+        context["sections"] = sections
+        # What a person starts (a clerk's "New request") heads the page, above the lists.
+        context["actions"] = [action for section in sections for action in section.actions]
+        context["show_audit_search"] = Role.INSPECTOR in roles
+        context["show_admin"] = user.is_active and user.is_superuser
         return context
 
 

@@ -13,4 +13,5 @@ class WorkflowsConfig(AppConfig):
         from . import (
             checks,  # noqa: F401 - registers workflows.E001/E002
             events,  # noqa: F401
+            services,  # noqa: F401 - marks a finished task's notifications as read
         )

@@ -99,6 +99,40 @@ def kind_label(kind: str) -> Any:
     return KIND_LABELS.get(kind, DEFAULT_LABEL)
 
 
+def subject_template(object_type: str) -> str:
+    """How a notification names its record, with ``%(id)s`` for the number: "Termination case #%(id)s".
+
+    The record's model name and number only (never anything from its fields), and no query:
+    the model comes from the app registry.
+    """
+    from django.apps import apps
+    from django.utils.text import capfirst
+
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return ""
+    return _("%(record)s #%(id)s") % {"record": capfirst(model._meta.verbose_name), "id": "%(id)s"}
+
+
+def subject_label(object_type: str, object_id: str) -> str:
+    """ "Termination case #12", or "" when the notification names no record."""
+    template = subject_template(object_type) if object_type and object_id else ""
+    return template.replace("%(id)s", object_id) if template else ""
+
+
+def subject_templates() -> dict[str, str]:
+    """The naming template of every process model, for the live script's toasts."""
+    from django.apps import apps
+    from viewflow.workflow.models import Process
+
+    return {
+        f"{model._meta.app_label}.{model._meta.model_name}": subject_template(model._meta.label_lower)
+        for model in apps.get_models()
+        if issubclass(model, Process) and model is not Process
+    }
+
+
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
@@ -360,6 +394,8 @@ def notification_email_render(*, notification: Notification) -> tuple[str, str]:
     for language in EMAIL_LANGUAGES:
         with translation.override(language):
             label = str(kind_label(notification.kind))
+            subject = subject_label(notification.object_type, notification.object_id)
+            label = f"{label} · {subject}" if subject else label
             labels.append(label)
             lines = [label]
             if link:

@@ -10,7 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import receiver
+from django.urls import NoReverseMatch, get_resolver
 from django.utils import timezone
+from viewflow.workflow.signals import task_finished
+from viewflow.workflow.status import STATUS
 
 from .events import unread_push_after_commit
 from .models import Notification
@@ -33,3 +37,38 @@ def notification_mark_all_read(*, user: Any) -> int:
     if updated:
         unread_push_after_commit(user_id=user.pk)
     return updated
+
+
+@transaction.atomic
+def notifications_of_closed_tasks_mark_read(*, process: Any) -> int:
+    """A notification that leads to a task loses its point once the task is done or cancelled: mark it read.
+
+    Task notifications link to the task's own page (nodes.task_url); those of a
+    process whose task is closed are marked read for every recipient, whose
+    other tabs then hear the new unread count. Returns how many changed.
+    """
+    from .nodes import task_url
+
+    get_resolver().url_patterns  # noqa: B018 - timer and command processes build task links too
+    closed = process.task_set.filter(status__in=[STATUS.DONE, STATUS.CANCELED], flow_task_type="HUMAN")
+    urls = set()
+    for task in closed:
+        try:
+            urls.add(task_url(task))
+        except NoReverseMatch:  # a node without pages of its own
+            continue
+    if not urls:
+        return 0
+    rows = Notification.objects.filter(object_id=str(process.pk), url__in=urls, read_at__isnull=True)
+    recipients = set(rows.values_list("recipient_id", flat=True))
+    updated = rows.update(read_at=timezone.now())
+    for user_id in recipients:
+        unread_push_after_commit(user_id=user_id)
+    return updated
+
+
+@receiver(task_finished, dispatch_uid="workflows.mark_read_when_task_finished")
+def _mark_read_when_task_finished(sender: Any, process: Any, task: Any, **kwargs: Any) -> None:
+    # viewflow sends this inside the flow's transaction: the marks commit with the step, or not at all.
+    if task.flow_task_type == "HUMAN":
+        notifications_of_closed_tasks_mark_read(process=process)

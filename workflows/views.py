@@ -13,7 +13,7 @@ from django.views.generic import ListView
 
 from permissions.access import access_notification_for_user
 
-from .events import KIND_ICONS, kind_label
+from .events import KIND_ICONS, kind_label, subject_label
 from .models import Notification
 from .services import notification_mark_all_read, notification_mark_read
 
@@ -35,6 +35,7 @@ class NotificationListView(ListView):
         context = super().get_context_data(**kwargs)
         for notification in context["notifications"]:
             notification.label = kind_label(notification.kind)
+            notification.subject = subject_label(notification.object_type, notification.object_id)
             notification.icon = KIND_ICONS.get(notification.kind, "notifications")
         context["show_unread"] = self.request.GET.get("show") == "unread"
         context["unread_total"] = Notification.objects.filter(

@@ -80,6 +80,15 @@
     return kinds[kind] || word("default") || kind;
   }
 
+  // "New task in your queue · Termination case #12": the record's number, never its contents.
+  function notificationText(message) {
+    var subjects = (state.words && state.words.subjects) || {};
+    var template = subjects[message.object_type];
+    var id = String(message.object_id || "");
+    var label = kindLabel(message.kind);
+    return template && /^[0-9A-Za-z_-]+$/.test(id) ? label + " · " + template.replace("%(id)s", id) : label;
+  }
+
   // --- The cursor: the last notification id this tab has seen ---------------------
 
   function storageKey() {
@@ -300,7 +309,7 @@
         state.replayed += 1;
       } else {
         bumpUnread();
-        toast(kindLabel(message.kind), message.url);
+        toast(notificationText(message), message.url);
         scheduleRefresh();
       }
     } else if (message.type === "ready") {

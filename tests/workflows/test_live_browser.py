@@ -134,7 +134,11 @@ def test_officers_open_queue_shows_a_clerks_new_request_within_two_seconds(world
         assert elapsed < 2.0
         assert re.search(r"#\d+", queue.inner_text())
         assert officer.evaluate("performance.getEntriesByType('navigation').length") == 1
-        assert officer.locator(".regflow-live-toast").first.inner_text().startswith("New task in your queue")
+        toast_text = officer.locator(".regflow-live-toast").first.inner_text()
+        assert toast_text.startswith("New task in your queue")
+        # The toast names the case by its number, the same number the queue shows.
+        number = re.search(r"#(\d+)", queue.inner_text())
+        assert number is not None and f"Termination case #{number.group(1)}" in toast_text
         assert officer.locator("#regflow-live-badge").get_attribute("data-unread") == "1"
         assert refused == []  # the script runs under the production CSP
         print(f"queue updated {elapsed * 1000:.0f} ms after the submission returned")

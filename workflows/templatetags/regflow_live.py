@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
-from ..events import DEFAULT_LABEL, KIND_LABELS
+from ..events import DEFAULT_LABEL, KIND_LABELS, subject_templates
 from ..models import Notification
 from ..routing import SOCKET_PATH
 
@@ -25,6 +25,7 @@ def notification_badge(context: dict[str, Any]) -> dict[str, Any]:
     words = {
         "kinds": {kind: str(label) for kind, label in KIND_LABELS.items()},
         "default": str(DEFAULT_LABEL),
+        "subjects": subject_templates(),
         "unread": _("Unread notifications: %(count)s"),
         "none": _("No unread notifications"),
         "missed": _("Notifications while you were away: %(count)s"),

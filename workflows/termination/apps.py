@@ -20,3 +20,9 @@ class TerminationConfig(AppConfig):
         from .services import termination_deadline_reminders_send
 
         register_sweep(termination_deadline_reminders_send)
+
+        from workflows.workspace import register_workspace_sections
+
+        from .selectors import workspace_sections
+
+        register_workspace_sections(workspace_sections)

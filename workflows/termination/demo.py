@@ -24,19 +24,34 @@ from .validators import resident_id_check_character
 
 PDF = b"%PDF-1.4\n% Regflow demo scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-# key, patient, pathway, weeks, emergency, how far the case goes
+# key, county, patient, pathway, weeks, emergency, how far the case goes. The serial (the row's
+# position, from 1) makes the patient's resident ID: append new rows, never reorder.
 SCENARIOS = [
-    ("review", "演示一 Demo One", "divorced", 16, False, "submitted"),
-    ("panel", "演示二 Demo Two", "sex_linked", 20, False, "panel_partial"),
-    ("returned", "演示三 Demo Three", "widowed", 17, False, "returned"),
-    ("bureau", "演示四 Demo Four", "fetal_defect", 22, False, "bureau"),
-    ("emergency", "演示五 Demo Five", "maternal", 24, True, "submitted"),
-    ("approved", "演示六 Demo Six", "unmarried", 15, False, "approved"),
-    ("completed", "演示七 Demo Seven", "divorced", 18, False, "completed"),
-    ("rejected", "演示八 Demo Eight", "widowed", 19, False, "rejected"),
-    ("expired", "演示九 Demo Nine", "divorced", 16, False, "expired"),
-    ("withdrawn", "演示十 Demo Ten", "unmarried", 15, False, "withdrawn"),
+    ("review", "a", "演示一 Demo One", "divorced", 16, False, "submitted"),
+    ("panel", "a", "演示二 Demo Two", "sex_linked", 20, False, "panel_partial"),
+    ("returned", "a", "演示三 Demo Three", "widowed", 17, False, "returned"),
+    ("bureau", "a", "演示四 Demo Four", "fetal_defect", 22, False, "bureau"),
+    ("emergency", "a", "演示五 Demo Five", "maternal", 24, True, "submitted"),
+    ("approved", "a", "演示六 Demo Six", "unmarried", 15, False, "approved"),
+    ("completed", "a", "演示七 Demo Seven", "divorced", 18, False, "completed"),
+    ("rejected", "a", "演示八 Demo Eight", "widowed", 19, False, "rejected"),
+    ("expired", "a", "演示九 Demo Nine", "divorced", 16, False, "expired"),
+    ("withdrawn", "a", "演示十 Demo Ten", "unmarried", 15, False, "withdrawn"),
+    # Xiping County (B): no expert panel there, so personal pathways only.
+    ("review", "b", "演示十一 Demo Eleven", "divorced", 17, False, "submitted"),
+    ("bureau", "b", "演示十二 Demo Twelve", "widowed", 19, False, "bureau"),
+    ("returned", "b", "演示十三 Demo Thirteen", "unmarried", 16, False, "returned"),
+    ("approved", "b", "演示十四 Demo Fourteen", "divorced", 20, False, "approved"),
+    ("completed", "b", "演示十五 Demo Fifteen", "widowed", 18, False, "completed"),
+    ("rejected", "b", "演示十六 Demo Sixteen", "unmarried", 15, False, "rejected"),
 ]
+
+# Who acts in each county's cases: demo usernames by part.
+STAFF = {
+    "a": {"clerk": "clerk", "director": "director", "officer": "officer", "facility": "hospital_a"},
+    "b": {"clerk": "clerk_b", "director": "director_b", "officer": "officer_b", "facility": "hospital_b"},
+}
+ISSUERS = {"a": "东安县人民医院 Dong'an County People's Hospital", "b": "西平县妇幼保健院 Xiping County MCH Hospital"}
 
 
 def demo_resident_id(serial: int) -> str:
@@ -57,16 +72,20 @@ def _run(case: TerminationCase, node: Any, user: Any, service: Any, **kwargs: An
         service(activation=activation, user=user, **kwargs)
 
 
-def _submit(*, world: Any, serial: int, patient: str, pathway: str, weeks: int, emergency: bool) -> TerminationCase:
+def _submit(
+    *, world: Any, county: str, serial: int, patient: str, pathway: str, weeks: int, emergency: bool
+) -> TerminationCase:
+    staff = STAFF[county]
+    clerk = world.users[staff["clerk"]]
     node = TerminationFlow.submit
     activation = node.activation_class.create(node, None, None)
-    activation.start(SimpleNamespace(user=world.users["clerk"]))  # the start step records its "request" user
+    activation.start(SimpleNamespace(user=clerk))  # the start step records its "request" user
     today = timezone.localdate()
     documents = [
         {
             "doc_type": doc_type,
             "number": f"DEMO-{serial:03d}-{index}",
-            "issuer": "东安县人民医院 Dong'an County People's Hospital",
+            "issuer": ISSUERS[county],
             "issued_on": today - dt.timedelta(days=2),
             "is_original": index == 0,
             "file": SimpleUploadedFile("demo.pdf", PDF, content_type="application/pdf"),
@@ -75,8 +94,8 @@ def _submit(*, world: Any, serial: int, patient: str, pathway: str, weeks: int, 
     ]
     return services.termination_submit(
         activation=activation,
-        user=world.users["clerk"],
-        facility=world.facilities["hospital_a"],
+        user=clerk,
+        facility=world.facilities[staff["facility"]],
         data={
             "patient_name": patient,
             "resident_id": demo_resident_id(serial),
@@ -102,8 +121,9 @@ def _expire_now(case: TerminationCase) -> None:
     fire_due_timers()
 
 
-def _advance(case: TerminationCase, *, world: Any, goal: str) -> None:
-    users = world.users
+def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> None:
+    staff = STAFF[county]
+    users = {**world.users, **{role: world.users[name] for role, name in staff.items() if role != "facility"}}
     flow = TerminationFlow
     if goal == "panel_partial":
         _run(
@@ -179,17 +199,33 @@ def _advance(case: TerminationCase, *, world: Any, goal: str) -> None:
 
 
 def seed(*, world: Any, log: Any) -> int:
-    digests = [identifier_digest(demo_resident_id(n)) for n in range(1, len(SCENARIOS) + 1)]
-    if TerminationCase.objects.filter(resident_id_digest__in=digests).exists():
+    """Create each scenario's case unless its patient is already there (a demo seeded earlier gains new rows)."""
+    digests = {identifier_digest(demo_resident_id(n)): n for n in range(1, len(SCENARIOS) + 1)}
+    present = {
+        digests[digest]
+        for digest in TerminationCase.objects.filter(resident_id_digest__in=digests).values_list(
+            "resident_id_digest", flat=True
+        )
+    }
+    if len(present) == len(SCENARIOS):
         log("termination cases: already present")
         return 0
     created = 0
-    for serial, (key, patient, pathway, weeks, emergency, goal) in enumerate(SCENARIOS, start=1):
+    for serial, (key, county, patient, pathway, weeks, emergency, goal) in enumerate(SCENARIOS, start=1):
+        if serial in present:
+            continue
         with transaction.atomic():
             case = _submit(
-                world=world, serial=serial, patient=patient, pathway=pathway, weeks=weeks, emergency=emergency
+                world=world,
+                county=county,
+                serial=serial,
+                patient=patient,
+                pathway=pathway,
+                weeks=weeks,
+                emergency=emergency,
             )
-            _advance(case, world=world, goal=goal)
+            _advance(case, world=world, county=county, goal=goal)
         created += 1
-        log(f"termination case #{case.pk}: {key} ({TerminationCase.objects.get(pk=case.pk).get_stage_display()})")
+        stage = TerminationCase.objects.get(pk=case.pk).get_stage_display()
+        log(f"termination case #{case.pk}: county {county.upper()}, {key} ({stage})")
     return created

@@ -19,6 +19,29 @@ from .validators import resident_id_normalise, validate_resident_id, validate_sc
 
 MAX_DOCUMENTS = 10
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+BLANK_CHOICE_LABEL = _("— choose —")
+
+# A personal-circumstance pathway states the patient's marital status: the two answers must agree.
+PATHWAY_MARITAL_STATUS: dict[Pathway, MaritalStatus] = {
+    Pathway.DIVORCED: MaritalStatus.DIVORCED,
+    Pathway.WIDOWED: MaritalStatus.WIDOWED,
+    Pathway.UNMARRIED: MaritalStatus.UNMARRIED,
+}
+
+
+def fact_choices(choices: Any) -> list[tuple[str, Any]]:
+    """Choices for a field that records a fact: a blank first option, so that nothing is chosen by default."""
+    return [("", BLANK_CHOICE_LABEL), *choices]
+
+
+def contradiction(form: forms.Form, first: str, second: str, message: Any) -> None:
+    """Refuse two answers that cannot both be true: one error naming both fields, shown on each of them."""
+    labels = {"first": form.fields[first].label, "second": form.fields[second].label}
+    text = _("%(first)s and %(second)s contradict each other: ") % labels + str(message)
+    form.add_error(None, text)
+    for name in (first, second):
+        if name in form.fields and name not in form.errors:
+            form.add_error(name, _("See the contradiction above."))
 
 
 def not_in_future(value: Any) -> None:
@@ -37,11 +60,11 @@ class RequestFieldsForm(forms.Form):
         validators=[validate_resident_id],
         help_text=_("18 characters; the last one is a check digit (0-9 or X)."),
     )
-    marital_status = forms.ChoiceField(label=_("Marital status"), choices=MaritalStatus.choices)
+    marital_status = forms.ChoiceField(label=_("Marital status"), choices=fact_choices(MaritalStatus.choices))
     gestational_weeks = forms.IntegerField(label=_("Gestational age: weeks"), min_value=1, max_value=44)
     gestational_days = forms.IntegerField(label=_("and days"), min_value=0, max_value=6, initial=0)
     lmp_date = forms.DateField(label=_("Last menstrual period"), widget=DATE_WIDGET, validators=[not_in_future])
-    pathway = forms.ChoiceField(label=_("Pathway"), choices=Pathway.choices)
+    pathway = forms.ChoiceField(label=_("Pathway"), choices=fact_choices(Pathway.choices))
 
     def clean_resident_id(self) -> str:
         return resident_id_normalise(self.cleaned_data["resident_id"])
@@ -65,6 +88,20 @@ class RequestFieldsForm(forms.Form):
                     _("The last menstrual period does not fit a gestation of %(weeks)d weeks %(days)d days.")
                     % {"weeks": weeks, "days": days},
                 )
+        pathway, marital_status = str(data.get("pathway") or ""), str(data.get("marital_status") or "")
+        stated = PATHWAY_MARITAL_STATUS.get(Pathway(pathway)) if pathway in Pathway.values else None
+        if stated is not None and marital_status in MaritalStatus.values and marital_status != stated:
+            contradiction(
+                self,
+                "marital_status",
+                "pathway",
+                _("the pathway “%(pathway)s” needs the marital status “%(status)s”, not “%(given)s”.")
+                % {
+                    "pathway": Pathway(pathway).label,
+                    "status": stated.label,
+                    "given": MaritalStatus(marital_status).label,
+                },
+            )
         return data
 
 
@@ -82,8 +119,20 @@ class SubmitForm(RequestFieldsForm):
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
+        # The only facility one works at is the only true answer: choosing it for the clerk records nothing wrong.
         if facilities.count() == 1:
             self.fields["facility"].initial = facilities.first()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("emergency") and (data.get("emergency_justification") or "").strip():
+            contradiction(
+                self,
+                "emergency",
+                "emergency_justification",
+                _("a justification was written, but the request is not marked as an emergency."),
+            )
+        return data
 
 
 class AmendForm(RequestFieldsForm):
@@ -97,7 +146,7 @@ class AmendForm(RequestFieldsForm):
 
 class DocumentForm(forms.Form):
     # A blank first choice, so that an unused row of the formset posts nothing and is skipped.
-    doc_type = forms.ChoiceField(label=_("Document type"), choices=[("", "---------"), *DocumentType.choices])
+    doc_type = forms.ChoiceField(label=_("Document type"), choices=fact_choices(DocumentType.choices))
     number = forms.CharField(label=_("Number"), max_length=60)
     issuer = forms.CharField(label=_("Issued by"), max_length=200)
     issued_on = forms.DateField(label=_("Issue date"), widget=DATE_WIDGET, validators=[not_in_future])
@@ -188,7 +237,7 @@ class RecordForm(SignatureForm):
         validators=[validate_resident_id],
     )
     procedure_date = forms.DateField(label=_("Procedure date"), widget=DATE_WIDGET, validators=[not_in_future])
-    procedure_method = forms.ChoiceField(label=_("Method"), choices=ProcedureMethod.choices)
+    procedure_method = forms.ChoiceField(label=_("Method"), choices=fact_choices(ProcedureMethod.choices))
     physician_name = forms.CharField(label=_("Performing physician"), max_length=100)
     physician_licence = forms.RegexField(
         label=_("Physician licence number"),
@@ -202,7 +251,7 @@ class RecordForm(SignatureForm):
         help_text=_("One per line: drug name; batch number"),
         max_length=2000,
     )
-    fetal_sex = forms.ChoiceField(label=_("Fetal sex"), choices=FetalSex.choices)
+    fetal_sex = forms.ChoiceField(label=_("Fetal sex"), choices=fact_choices(FetalSex.choices))
     complications = forms.CharField(
         label=_("Complications"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
     )

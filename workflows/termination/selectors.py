@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import Signature
 from audit.selectors import object_trail
 from audit.services import audit_read, object_ref
 from permissions.access import (
     audit_county_ids_for_user,
+    inspected_county_ids,
+    staff_facility_ids,
+    termination_cases_for_user,
     termination_fetal_sex_visible,
     termination_read_is_oversight,
 )
-from workflows.nodes import open_tasks
+from permissions.roles import Role
+from workflows.nodes import open_tasks, task_url
+from workflows.workspace import SECTION_LIMIT, Cell, Section
 
-from .models import TerminationCase
+from .models import OPEN_STAGES, Stage, TerminationCase
 
 ACTION_LABELS = {
     "termination.submit": _("Request submitted"),
@@ -63,9 +70,12 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
 
 
 def case_tasks(*, case: TerminationCase, user: Any) -> list[dict[str, Any]]:
-    """The case's open tasks, with what this user may do about each."""
+    """The case's open steps that people act on, with what this user may do about each.
+
+    Only human tasks: the panel's split and join, gateways and timers are the engine's business.
+    """
     rows = []
-    for task in open_tasks(case).exclude(flow_task_type="TIMER").order_by("pk"):
+    for task in open_tasks(case).filter(flow_task_type="HUMAN").order_by("pk"):
         node = task.flow_task
         can_execute = task.status == "ASSIGNED" and node.can_execute(user, task)
         can_claim = task.status == "NEW" and node.can_assign(user, task)
@@ -88,3 +98,188 @@ def case_read_audit(*, case: TerminationCase, request: HttpRequest) -> None:
 
 def termination_case_list(*, cases: Any) -> Any:
     return cases.select_related("facility", "county").order_by("-created")
+
+
+# --- Workspace ----------------------------------------------------------------------
+# Each role's home (workflows.workspace): a fixed number of queries whatever the rows,
+# pinned in tests/project/test_workspace.py. Case numbers, facilities, stages and
+# deadlines only: nothing about the patient, so these lists need no read logging.
+
+
+def _case_rows(cases: Any) -> list[list[Cell]]:
+    from .flows import TerminationFlow
+
+    flow = TerminationFlow.instance
+    return [
+        [
+            Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=flow.reverse("process_detail", args=[case.pk])),
+            Cell(case.facility.name),
+            Cell(case.get_stage_display(), strong=case.stage == Stage.RETURNED),
+            Cell("", when=case.created, show_left=False),
+        ]
+        for case in cases
+    ]
+
+
+def _task_deadline(task: Any) -> Any:
+    from .flows import TerminationFlow
+
+    case = task.process.terminationcase
+    if task.flow_task in (TerminationFlow.decide, TerminationFlow.escalate):
+        return case.decision_due_at
+    if task.flow_task is TerminationFlow.record_procedure:
+        return case.certificate_valid_until
+    return None
+
+
+def _task_rows(tasks: Any) -> list[list[Cell]]:
+    from .flows import TerminationFlow
+
+    flow = TerminationFlow.instance
+    rows = []
+    for task in tasks:
+        case = task.process.terminationcase
+        deadline = _task_deadline(task)
+        rows.append(
+            [
+                Cell(task.flow_task.task_title, url=task_url(task)),
+                Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=flow.reverse("process_detail", args=[case.pk])),
+                Cell(case.facility.name),
+                Cell(
+                    "—" if deadline is None else "",
+                    when=deadline,
+                    strong=deadline is not None and deadline <= timezone.now(),
+                ),
+            ]
+        )
+    return rows
+
+
+def _one_per_step(tasks: Any) -> list[Any]:
+    """The first task of each step of each case: a panel's three seats make one row (an expert takes one)."""
+    seen, rows = set(), []
+    for task in tasks[: SECTION_LIMIT * 3]:
+        key = (task.process_id, task.flow_task)
+        if key not in seen:
+            seen.add(key)
+            rows.append(task)
+    return rows[:SECTION_LIMIT]
+
+
+def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
+    """A termination section per role: what each person works on, most pressing first."""
+    from viewflow.workflow.models import Task
+
+    from .flows import TerminationFlow
+
+    flow = TerminationFlow.instance
+    case_list_url, queue_url = flow.reverse("index"), flow.reverse("queue")
+    case_headers = [_("Case"), _("Facility"), _("Stage"), _("Submitted")]
+    task_headers = [_("Step"), _("Case"), _("Facility"), _("Deadline")]
+    sections: list[Section] = []
+
+    if roles & {Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR}:
+        staff_cases = TerminationCase.objects.filter(facility_id__in=staff_facility_ids(user)).select_related(
+            "facility"
+        )
+        returned = staff_cases.filter(stage=Stage.RETURNED).order_by("-created")
+        sections.append(
+            Section(
+                key="termination-returned",
+                title=_("Returned for changes"),
+                headers=case_headers,
+                rows=_case_rows(returned[:SECTION_LIMIT]),
+                total=returned.count(),
+                see_all_url=case_list_url,
+                empty=_("No request of your facility is waiting for changes."),
+                actions=[(_("New request"), flow.submit.reverse("execute"))],
+            )
+        )
+        open_cases = staff_cases.filter(stage__in=OPEN_STAGES).exclude(stage=Stage.RETURNED).order_by("-created")
+        sections.append(
+            Section(
+                key="termination-open",
+                title=_("Your facility's open requests"),
+                headers=case_headers,
+                rows=_case_rows(open_cases[:SECTION_LIMIT]),
+                total=open_cases.count(),
+                see_all_url=case_list_url,
+                empty=_("Your facility has no open request."),
+            )
+        )
+
+    # Tasks the user holds or may claim, on cases the user may see; the queue page applies the
+    # full four-eyes check, here the cases they entered or already signed are left out in bulk.
+    visible = termination_cases_for_user(user).values("pk")
+    manager = Task._default_manager
+    case_type = f"{TerminationCase._meta.app_label}.{TerminationCase._meta.model_name}"
+    signed = Signature.objects.filter(object_type=case_type, signer_id=user.pk).values_list("object_id", flat=True)
+    tasks = (
+        manager.filter(process__flow_class=TerminationFlow, flow_task_type="HUMAN", process_id__in=visible)
+        .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=manager.queue([TerminationFlow], user).values("pk")))
+        .exclude(process__terminationcase__submitted_by=user)
+        .select_related("process__terminationcase__facility")
+    )
+    signed_cases = [int(pk) for pk in signed if str(pk).isdigit()]
+    if signed_cases:
+        tasks = tasks.exclude(process_id__in=signed_cases)
+    bureau_steps = [TerminationFlow.decide, TerminationFlow.escalate]
+
+    waiting = tasks.exclude(flow_task__in=bureau_steps).order_by("created")
+    if roles - {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, Role.INSPECTOR}:
+        sections.append(
+            Section(
+                key="termination-waiting",
+                title=_("Waiting for you"),
+                headers=task_headers,
+                rows=_task_rows(_one_per_step(waiting)),
+                total=waiting.values("process_id", "flow_task").distinct().count(),
+                see_all_url=queue_url,
+                empty=_("Nothing is waiting for you."),
+            )
+        )
+    by_deadline = [F("process__terminationcase__decision_due_at").asc(nulls_last=True), "created"]
+    if Role.BUREAU_OFFICER in roles:
+        decisions = tasks.filter(flow_task=TerminationFlow.decide).order_by(*by_deadline)
+        sections.append(
+            Section(
+                key="termination-decisions",
+                title=_("Decisions due, overdue first"),
+                headers=task_headers,
+                rows=_task_rows(decisions[:SECTION_LIMIT]),
+                total=decisions.count(),
+                see_all_url=queue_url,
+                empty=_("No decision is waiting for you."),
+            )
+        )
+    if Role.BUREAU_DIRECTOR in roles:
+        escalations = tasks.filter(flow_task=TerminationFlow.escalate).order_by(*by_deadline)
+        sections.append(
+            Section(
+                key="termination-escalations",
+                title=_("Escalated decisions"),
+                headers=task_headers,
+                rows=_task_rows(escalations[:SECTION_LIMIT]),
+                total=escalations.count(),
+                see_all_url=queue_url,
+                empty=_("No escalation is waiting for you."),
+            )
+        )
+    if Role.INSPECTOR in roles:
+        flagged = (
+            TerminationCase.objects.filter(county_id__in=inspected_county_ids(user), flagged_for_inspection=True)
+            .select_related("facility")
+            .order_by("-created")
+        )
+        sections.append(
+            Section(
+                key="termination-flagged",
+                title=_("Cases flagged for inspection"),
+                headers=case_headers,
+                rows=_case_rows(flagged[:SECTION_LIMIT]),
+                total=flagged.count(),
+                see_all_url=case_list_url,
+                empty=_("No case is flagged for inspection."),
+            )
+        )
+    return sections

@@ -22,6 +22,7 @@ from audit.models import Signature
 from audit.services import AuditedRefusal, audit_record, audit_refusals, object_ref, signature_sign
 from documents.services import blob_store
 from permissions.models import CountyConfig, Facility
+from workflows.services import notifications_of_closed_tasks_mark_read
 
 from .fields import identifier_digest
 from .models import (
@@ -527,6 +528,7 @@ def termination_escalate(*, case: TerminationCase) -> TerminationCase:
         changes={"decision_due_at": case.decision_due_at, "escalated_at": case.escalated_at},
     )
     notify_escalation(case=case)
+    notifications_of_closed_tasks_mark_read(process=case)  # the officers' withdrawn decision task
     return case
 
 
@@ -663,6 +665,7 @@ def termination_withdraw(
             else:
                 task.status, task.finished = "CANCELED", timezone.now()
                 task.save(update_fields=["status", "finished"])
+        notifications_of_closed_tasks_mark_read(process=case)
         before = case.stage
         case.stage, case.ended_at = Stage.WITHDRAWN, timezone.now()
         case.status, case.finished = PROCESS.CANCELED, case.ended_at

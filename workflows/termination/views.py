@@ -38,7 +38,7 @@ from .forms import (
     SubmitForm,
     WithdrawForm,
 )
-from .models import Decision, Stage, TerminationCase
+from .models import REQUIRED_DOCUMENTS, Decision, DocumentType, Pathway, Stage, TerminationCase, required_documents
 
 
 def _apply_errors(form: Any, error: ValidationError) -> None:
@@ -66,6 +66,58 @@ class ActivationMixin:
         return self.request.activation  # type: ignore[attr-defined]
 
 
+def scans_to_attach_again(documents: Any, files: Any) -> list[dict[str, Any]]:
+    """Rows whose scan was sent with a refused form: browsers cannot keep a file input, so the page names them.
+
+    Unvalidated uploads are never stored to spare the clerk this; each row is marked
+    (``form.attach_again``) and the list heads the documents table.
+    """
+    rows = []
+    for index, form in enumerate(documents.forms):
+        upload = files.get(f"{documents.prefix}-{index}-file")
+        form.attach_again = ""
+        if upload is None:
+            continue
+        form.attach_again = (upload.name or "")[:100]
+        doc_type = form.data.get(f"{documents.prefix}-{index}-doc_type", "")
+        label = DocumentType(doc_type).label if doc_type in DocumentType.values else ""
+        rows.append({"row": index + 1, "type": label, "name": form.attach_again})
+    return rows
+
+
+def request_rules(facilities: Any) -> dict[str, Any]:
+    """What the request page shows as the clerk fills it in, from the rules services.py enforces.
+
+    Each facility's county threshold and designated gestation, and the documents
+    each pathway needs (an emergency adds its clinical record). Rendered with
+    json_script for submit.js: the server's rule stays the only source.
+    """
+    pathway_documents = {
+        pathway: [str(DocumentType(doc).label) for doc in required_documents(pathway=pathway, emergency=False)]
+        for pathway in REQUIRED_DOCUMENTS
+    }
+    return {
+        "facilities": {
+            str(facility.pk): {
+                "county": facility.county.name,
+                "threshold": getattr(getattr(facility.county, "config", None), "gestational_threshold_weeks", None),
+                "max_weeks": facility.designated_max_weeks,
+            }
+            for facility in facilities.select_related("county__config")
+        },
+        "pathways": pathway_documents,
+        "pathway_labels": {value: str(label) for value, label in Pathway.choices},
+        "emergency_document": str(DocumentType.EMERGENCY_RECORD.label),
+        # The same sentences the page renders before the script runs, with %(name)s placeholders.
+        "words": {
+            "threshold": _("%(county)s: a certificate is needed from %(weeks)s weeks of gestation."),
+            "designated": _("Your facility is designated up to %(weeks)s weeks."),
+            "choose_facility": _("Choose the facility to see its county's threshold."),
+            "choose_pathway": _("Choose a pathway to see the documents it needs."),
+        },
+    }
+
+
 class SubmitView(ActivationMixin, generic.TemplateView):
     """Start node: a clerk (or director) of a designated facility enters the request."""
 
@@ -77,8 +129,13 @@ class SubmitView(ActivationMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", SubmitForm(facilities=self.facilities()))
+        facilities = self.facilities()
+        context.setdefault("form", SubmitForm(facilities=facilities))
         context.setdefault("document_forms", DocumentFormSet(prefix="documents"))
+        rules = request_rules(facilities)
+        context["request_rules"] = rules
+        only = list(rules["facilities"].values())
+        context["single_facility_rules"] = only[0] if len(only) == 1 else None
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -101,7 +158,10 @@ class SubmitView(ActivationMixin, generic.TemplateView):
             else:
                 messages.success(request, _("Request #%(pk)s submitted.") % {"pk": case.pk})
                 return HttpResponseRedirect(case_detail_url(case))
-        return self.render_to_response(self.get_context_data(form=form, document_forms=documents))
+        attach_again = scans_to_attach_again(documents, request.FILES)
+        return self.render_to_response(
+            self.get_context_data(form=form, document_forms=documents, attach_again=attach_again)
+        )
 
 
 class TaskView(ActivationMixin, generic.TemplateView):
@@ -147,6 +207,8 @@ class TaskView(ActivationMixin, generic.TemplateView):
             else:
                 messages.success(request, _("Done: case #%(pk)s.") % {"pk": self.case.pk})
                 return HttpResponseRedirect(case_detail_url(self.case))
+        if "document_forms" in extra:
+            extra["attach_again"] = scans_to_attach_again(extra["document_forms"], request.FILES)
         return self.render_to_response(self.get_context_data(form=form, **extra))
 
     def extra_forms(self, request: HttpRequest) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import get_resolver
 
 from permissions.demo import USERS, seed_base
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+        get_resolver().url_patterns  # noqa: B018 - the demo's notifications link to tasks: load the URLconf first
         with transaction.atomic():
             world = seed_base(password=password, log=lambda m: self.stdout.write(f"  {m}"))
             # Each procedure app may ship a demo.py with seed(world=..., log=...).

@@ -71,7 +71,8 @@ def request_data(
         "facility": str(world.hospital_a.pk),
         "patient_name": "测试 Patient",
         "resident_id": resident_id(),
-        "marital_status": "divorced",
+        # A personal pathway states the marital status; a medical one does not care.
+        "marital_status": {"widowed": "widowed", "unmarried": "unmarried"}.get(pathway, "divorced"),
         "gestational_weeks": str(weeks),
         "gestational_days": "2",
         "lmp_date": (timezone.localdate() - dt.timedelta(days=weeks * 7 + 2)).isoformat(),

@@ -1,0 +1,36 @@
+"""The <title> of pages that do not set their own: the page's title from its view, or what a task page is for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+# viewflow's own task pages, by URL name: what the page does with the task.
+TASK_PAGE_TITLES = {
+    "index": _("Task"),
+    "detail": _("Task details"),
+    "assign": _("Claim the task"),
+    "unassign": _("Release the task"),
+    "execute": _("Task"),
+    "undo": _("Undo the task"),
+    "cancel": _("Cancel the task"),
+    "revive": _("Revive the task"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def page_title(context: Any) -> str:
+    """ "Claim the task: Facility review · #12 · Regflow", "Queue · Regflow", or the site's name alone."""
+    request = context.get("request")
+    title = context.get("title") or getattr(context.get("view"), "title", "") or ""
+    match = getattr(request, "resolver_match", None)
+    activation = getattr(request, "activation", None)
+    task = getattr(activation, "task", None)
+    if task is not None and task.pk and match is not None and match.url_name in TASK_PAGE_TITLES:
+        title = f"{TASK_PAGE_TITLES[match.url_name]}: {task.flow_task.task_title} · #{task.process_id}"
+    return f"{title} · {settings.SITE_NAME}" if title else settings.SITE_NAME
