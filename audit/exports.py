@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 from xml.sax.saxutils import escape
@@ -34,7 +33,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from .display import changes_are_pairs, local_datetime, signature_manifestation, validity_label
+from .actions import action_label, record_label, step_label
+from .display import changes_text, local_datetime, signature_manifestation, validity_label
 from .models import AuditEvent, Signature
 from .selectors import ObjectTrail, TrailCheck, events_check, object_trail
 from .services import audit_read
@@ -46,23 +46,6 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Shared formatting --------------------------------------------------------
-
-
-def changes_text(changes: Any) -> str:
-    """Old → new per field, one per line; other values as compact JSON."""
-    if not changes:
-        return ""
-    if not isinstance(changes, dict):
-        return json.dumps(changes, ensure_ascii=False)
-    lines = []
-    pairs = changes_are_pairs(changes)
-    for key, value in sorted(changes.items()):
-        if pairs:
-            old, new = (json.dumps(v, ensure_ascii=False) for v in value)
-            lines.append(f"{key}: {old} → {new}")
-        else:
-            lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
-    return "\n".join(lines)
 
 
 def event_status(event: AuditEvent) -> str:
@@ -119,6 +102,7 @@ def _csv_header() -> list[str]:
         _("Client address"),
         _("Status"),
         _("Hash"),
+        _("Action code"),
     ]
 
 
@@ -129,14 +113,15 @@ def _event_csv_row(event: AuditEvent) -> list[str]:
         local_datetime(event.occurred_at),
         event.occurred_at.isoformat(timespec="microseconds"),
         event.actor_name,
-        event.action,
-        f"{event.object_type}:{event.object_id}" if event.object_type else "",
-        changes_text(event.changes),
+        action_label(event.action),
+        record_label(event.object_type, event.object_id) if event.object_type else "",
+        changes_text(event.changes, event.object_type),
         event.reason,
         event.request_id,
         event.client_address or "",
         event_status(event),
         event.hash,
+        event.action,
     ]
 
 
@@ -148,13 +133,14 @@ def _signature_csv_row(signature: Signature) -> list[str]:
         signature.signed_at.isoformat(timespec="microseconds"),
         signature.printed_name,
         str(signature.get_meaning_display()),
-        f"{signature.object_type}:{signature.object_id}",
+        record_label(signature.object_type, signature.object_id),
         signature_manifestation(signature),
         signature.reason,
         "",
         "",
         validity_label(getattr(signature, "valid", None)),
         signature.content_hash,
+        "",
     ]
 
 
@@ -307,7 +293,7 @@ def _signature_flowables(signatures: list[Signature], styles: dict[str, Paragrap
                 _cell(signature.printed_name, styles["base"]),
                 _cell(local_datetime(signature.signed_at), styles["base"]),
                 _cell(signature.get_meaning_display(), styles["base"]),
-                _cell(signature.step, styles["base"]),
+                _cell(step_label(signature.object_type, signature.step), styles["base"]),
                 _cell(signature.reason, styles["base"]),
                 _cell(validity_label(valid), styles["bad"] if valid is False else styles["base"]),
             ]
@@ -338,9 +324,9 @@ def _event_flowables(events: list[AuditEvent], styles: dict[str, ParagraphStyle]
                 _cell(event.sequence, styles["small"]),
                 _cell(local_datetime(event.occurred_at), styles["small"]),
                 _cell(event.actor_name, styles["small"]),
-                _cell(event.action, styles["small"]),
-                _cell(f"{event.object_type}:{event.object_id}" if event.object_type else "", styles["small"]),
-                _cell(changes_text(event.changes), styles["small"], limit=1200),
+                _cell(action_label(event.action), styles["small"]),
+                _cell(record_label(event.object_type, event.object_id) if event.object_type else "", styles["small"]),
+                _cell(changes_text(event.changes, event.object_type), styles["small"], limit=1200),
                 _cell(event.reason, styles["small"]),
                 _cell(status, styles["small"]),
             ]
@@ -389,7 +375,11 @@ def trail_pdf_response(trail: ObjectTrail, *, request: HttpRequest | None) -> Ht
         _p(title, styles["title"]),
         _p(
             _("Record %(ref)s · %(count)s events · times in %(zone)s, shown with their UTC offset")
-            % {"ref": f"{trail.object_type}:{trail.object_id}", "count": len(trail.events), "zone": settings.TIME_ZONE},
+            % {
+                "ref": record_label(trail.object_type, trail.object_id),
+                "count": len(trail.events),
+                "zone": settings.TIME_ZONE,
+            },
             styles["base"],
         ),
         Spacer(1, 3 * mm),

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from permissions.models import Facility, Jurisdiction
 
+from .actions import action_label
 from .display import display_zone
 from .models import AuditEvent
 from .selectors import procedure_choices
@@ -48,7 +49,8 @@ class AuditSearchForm(forms.Form):
             "county__code", "name"
         )
         actions = events.values_list("action", flat=True).distinct().order_by("action")
-        self.fields["action"].choices = [("", _("Any action")), *((a, a) for a in actions)]  # type: ignore[attr-defined]
+        labelled = sorted(((a, action_label(a)) for a in actions), key=lambda choice: choice[1])
+        self.fields["action"].choices = [("", _("Any action")), *labelled]  # type: ignore[attr-defined]
         self.fields["procedure"].choices = [("", _("Any kind of record")), *procedure_choices(events)]  # type: ignore[attr-defined]
         if len(county_ids) < 2:
             del self.fields["county"]
@@ -85,7 +87,8 @@ class AuditSearchForm(forms.Form):
         for name, field in self.fields.items():
             value = self.cleaned_data.get(name)
             if value not in (None, ""):
-                shown = dict(getattr(field, "choices", [])).get(value, value) if name == "procedure" else value
+                choices = dict(getattr(field, "choices", []))
+                shown = choices.get(value, value) if name in {"procedure", "action"} else value
                 result.append((str(field.label), str(shown)))
         return result
 

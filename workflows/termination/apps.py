@@ -8,12 +8,13 @@ class TerminationConfig(AppConfig):
     verbose_name = _("Termination approval")
 
     def ready(self) -> None:
-        from audit.actions import register_action_labels
+        from audit.actions import register_action_labels, register_record_labels
 
         from . import checks, roles  # noqa: F401 - registration on import
-        from .selectors import ACTION_LABELS
+        from .selectors import ACTION_LABELS, CHANGE_LABELS, OBJECT_TYPE, STEP_LABELS
 
         register_action_labels(ACTION_LABELS)
+        register_record_labels(OBJECT_TYPE, steps=STEP_LABELS, **CHANGE_LABELS)
 
         from workflows.sweeps import register_sweep
 
