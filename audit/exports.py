@@ -5,8 +5,10 @@ For case pages: ``object_trail_csv(obj, request=request)`` and
 record's trail and log the read (``audit_read``). The caller has already
 checked that the user may see ``obj`` (permissions.access).
 
-PDFs are drawn with reportlab's built-in CID font STSong-Light, which renders
-Chinese and Latin text without any font file on the server.
+PDFs embed a subset of one TrueType font with Chinese and Latin glyphs
+(settings.AUDIT_PDF_FONT, Debian's fonts-wqy-microhei by default), so that a
+copy looks the same in every reader, years later, whatever fonts it has. No
+other font is used: not even the PDF standard fonts, which readers substitute.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -28,7 +31,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont, TTFError
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
@@ -39,7 +42,7 @@ from .models import AuditEvent, Signature
 from .selectors import ObjectTrail, TrailCheck, events_check, object_trail
 from .services import audit_read
 
-FONT = "STSong-Light"
+FONT = "RegflowAuditFont"
 PDF_CELL_MAX_CHARS = 500  # per table cell; a row must fit on one page
 PDF_CELL_MAX_LINES = 30
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -195,8 +198,17 @@ def events_csv_response(events: Iterable[AuditEvent], *, stem: str = "audit-sear
 
 
 def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    path = settings.AUDIT_PDF_FONT
+    try:
+        font = TTFont(FONT, str(path), subfontIndex=settings.AUDIT_PDF_FONT_INDEX)
+    except (OSError, TTFError) as error:
+        raise ImproperlyConfigured(
+            f"The audit PDF font {path} cannot be used ({error}). Install Debian's fonts-wqy-microhei, or set "
+            "AUDIT_PDF_FONT to a TrueType-outline font (.ttf or .ttc) with Chinese glyphs."
+        ) from error
+    pdfmetrics.registerFont(font)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -213,9 +225,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _pdf_text(text: Any) -> str:
-    # STSong-Light maps the GB 2312 middle dot to U+30FB, not U+00B7 (which it draws as a box); names
-    # such as 阿依古丽·买买提 use it.
-    return ("" if text is None else str(text)).replace("\u00b7", "\u30fb")
+    return "" if text is None else str(text)
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
@@ -361,6 +371,7 @@ def _pdf_response(story: list[Flowable], *, title: str, stem: str, request: Http
         title=title,
         author=settings.SITE_NAME,
         creator=settings.SITE_NAME,
+        initialFontName=FONT,  # or every page names Helvetica, a font that is not embedded
     )
     document.build(story, canvasmaker=Canvas_)
     response = HttpResponse(buffer.getvalue(), content_type="application/pdf")

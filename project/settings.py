@@ -208,6 +208,10 @@ MEDIA_ROOT = UPLOADS_DIR
 MEDIA_URL = None  # uploads are never served directly; views stream them after an access check
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_PERMISSIONS = 0o600
+# The font embedded (subset) in audit PDFs: TrueType outlines with Chinese glyphs. Debian's
+# fonts-wqy-microhei by default; reportlab cannot embed CFF-based OpenType such as Noto CJK.
+AUDIT_PDF_FONT = Path(os.environ.get("AUDIT_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+AUDIT_PDF_FONT_INDEX = env_int("AUDIT_PDF_FONT_INDEX", 0)  # the face to use in a .ttc collection
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 STATIC_URL = "/static/"
