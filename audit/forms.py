@@ -13,7 +13,7 @@ from permissions.models import Facility, Jurisdiction
 from .actions import action_label
 from .display import display_zone
 from .models import AuditEvent
-from .selectors import procedure_choices
+from .selectors import case_events, certificate_events, procedure_choices
 
 
 class AuditSearchForm(forms.Form):
@@ -37,6 +37,20 @@ class AuditSearchForm(forms.Form):
         strip=True,
         help_text=_("Printed name (part of it) or exact user name"),
     )
+    case = forms.CharField(
+        label=_("Case number"),
+        max_length=20,
+        required=False,
+        strip=True,
+        help_text=_("The number after # on the case page, such as 11"),
+    )
+    certificate = forms.CharField(
+        label=_("Certificate number"),
+        max_length=32,
+        required=False,
+        strip=True,
+        help_text=_("As printed on the certificate, such as 990101-2026-000001"),
+    )
     action = forms.ChoiceField(label=_("Action"), required=False)
     procedure = forms.ChoiceField(label=pgettext_lazy("audit search filter", "Procedure"), required=False)
 
@@ -54,6 +68,17 @@ class AuditSearchForm(forms.Form):
         self.fields["procedure"].choices = [("", _("Any kind of record")), *procedure_choices(events)]  # type: ignore[attr-defined]
         if len(county_ids) < 2:
             del self.fields["county"]
+
+    def clean_case(self) -> int | None:
+        value = self.cleaned_data.get("case", "").lstrip("#").strip()
+        if not value:
+            return None
+        if not value.isascii() or not value.isdigit() or len(value) > 12:
+            raise forms.ValidationError(_("Enter a case number such as 11."))
+        return int(value)
+
+    def clean_certificate(self) -> str:
+        return self.cleaned_data.get("certificate", "").upper()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -75,6 +100,10 @@ class AuditSearchForm(forms.Form):
         if data.get("actor"):
             term = data["actor"]
             events = events.filter(Q(actor_name__icontains=term) | Q(actor__username__iexact=term))
+        if data.get("case") is not None:
+            events = case_events(events, number=data["case"])
+        if data.get("certificate"):
+            events = certificate_events(events, number=data["certificate"])
         if data.get("action"):
             events = events.filter(action=data["action"])
         if data.get("procedure"):

@@ -9,12 +9,14 @@ class TerminationConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.actions import register_action_labels, register_record_labels
+        from audit.selectors import register_case_type
 
         from . import checks, roles  # noqa: F401 - registration on import
-        from .selectors import ACTION_LABELS, CHANGE_LABELS, OBJECT_TYPE, STEP_LABELS
+        from .selectors import ACTION_LABELS, CHANGE_LABELS, OBJECT_TYPE, STEP_LABELS, cases_by_certificate
 
         register_action_labels(ACTION_LABELS)
         register_record_labels(OBJECT_TYPE, steps=STEP_LABELS, **CHANGE_LABELS)
+        register_case_type(OBJECT_TYPE, certificate_lookup=cases_by_certificate)
 
         from workflows.sweeps import register_sweep
 

@@ -75,6 +75,11 @@ CHANGE_LABELS: dict[str, Any] = {
 }
 
 
+def cases_by_certificate(number: str) -> list[int]:
+    """The case that issued certificate ``number`` (for the audit search): a unique, indexed column."""
+    return list(TerminationCase.objects.filter(certificate_number=number).values_list("pk", flat=True))
+
+
 def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
     """Everything a case page shows: documents, opinions, signatures with their validity, the audit timeline."""
     from .flows import TerminationFlow
