@@ -182,3 +182,14 @@ def step_label(object_type: str, step: str) -> str:
     if vocabulary is not None and step in vocabulary.steps:
         return str(vocabulary.steps[step])
     return step
+
+
+def model_ref_label(value: Any) -> str:
+    """'jurisdiction:3' (a reference that names the model only) -> 'jurisdiction #3', in the active language."""
+    model_name, _colon, pk = str(value).partition(":")
+    model = _model_for(model_name) if pk else None
+    return f"{model._meta.verbose_name} #{pk}" if model is not None else str(value)
+
+
+# Role grants name their scope so (permissions.services.role_grant).
+register_record_labels("permissions.roleassignment", fields={"scope": _("scope")}, values={"scope": model_ref_label})

@@ -102,3 +102,15 @@ def test_the_search_lists_actions_by_their_labels(driver: Any, world: Any) -> No
     choices = dict(form.fields["action"].choices)
     assert choices["termination.submit"] != "termination.submit"
     assert choices["role.grant"] == "已授予角色"
+
+
+def test_a_countys_accepted_pathways_are_shown_by_their_labels() -> None:
+    with translation.override("zh-hans"):
+        shown = value_label("permissions.countyconfig", "accepted_personal_pathways", ["divorced", "widowed"])
+    assert shown == "个人情况：孕期离异, 个人情况：孕期丧偶"
+
+
+def test_a_role_grants_scope_is_named_not_coded() -> None:
+    with translation.override("zh-hans"):
+        assert field_label("permissions.roleassignment", "scope") == "范围"
+        assert value_label("permissions.roleassignment", "scope", "jurisdiction:3") == "辖区 #3"
