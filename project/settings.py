@@ -315,7 +315,7 @@ LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 # Ours first: where both catalogues hold a msgid, the first entry wins. The second
 # holds zh-hans for django-viewflow's own strings, whose shipped catalogue is empty.
 # Ours first (it wins where they share a msgid), then viewflow's strings, then those of Django's admin and
-# django-axes that ship untranslated (each refreshed by its locale/*/update_catalogues.py: make messages).
+# django-axes that ship untranslated (each refreshed by make messages).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "viewflow", BASE_DIR / "locale" / "thirdparty"]
 USE_I18N = True
 USE_TZ = True  # storage is always UTC

@@ -42,7 +42,7 @@ def main() -> int:
     settings.configure(USE_I18N=True, LOCALE_PATHS=[], INSTALLED_APPS=[])
     django.setup()
     import axes
-    import polib
+    import polib  # type: ignore[import-untyped]  # types-polib is not a dependency
     from django.contrib import admin
     from django.core.management import call_command
 
