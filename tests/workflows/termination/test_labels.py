@@ -114,3 +114,12 @@ def test_a_role_grants_scope_is_named_not_coded() -> None:
     with translation.override("zh-hans"):
         assert field_label("permissions.roleassignment", "scope") == "范围"
         assert value_label("permissions.roleassignment", "scope", "jurisdiction:3") == "辖区 #3"
+
+
+def test_the_certificates_qr_code_scales_by_its_viewbox_with_a_white_quiet_zone() -> None:
+    from workflows.termination.views import certificate_qr_svg
+
+    svg = certificate_qr_svg("https://regflow.example.org/verify/termination/990101-2026-000001/token/")
+    opening = svg.split(">", 1)[0]
+    assert "viewBox=" in opening and "width=" not in opening and "height=" not in opening  # CSS sizes it, whole
+    assert '<path fill="#fff" d="M0 0h' in svg  # the quiet zone is drawn, not left to the page's background
