@@ -60,6 +60,7 @@ messages: $(VENV)/.installed-test
 	$(DEMO_ENV) $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests
 	$(DEMO_ENV) $(PY) manage.py makemessages -d djangojs -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests --ignore=staticfiles
 	$(PY) locale/viewflow/update_catalogues.py  # viewflow's own strings, from the installed viewflow
+	$(PY) locale/thirdparty/update_thirdparty_catalogues.py  # the admin's and django-axes' strings that ship untranslated
 	$(PY) .ci/check_catalogues.py --compile
 
 clean:

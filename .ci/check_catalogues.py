@@ -1,7 +1,8 @@
 """Fail when a catalogue under locale/ has an untranslated or fuzzy entry, or a stale .mo file.
 
 Walks every <language>/LC_MESSAGES/*.po below locale/: our own catalogues
-(locale/zh_Hans) and the ones for django-viewflow's strings (locale/viewflow/zh_Hans).
+(locale/zh_Hans), the ones for django-viewflow's strings (locale/viewflow/zh_Hans) and for the strings of
+Django's admin and django-axes that ship untranslated (locale/thirdparty/zh_Hans).
 A .mo without its .po, or a required catalogue that is missing, also fails.
 
 With --compile, write the .mo files first (the app needs no gettext tools at run time:
@@ -20,6 +21,7 @@ REQUIRED = [
     "zh_Hans/LC_MESSAGES/django.po",
     "viewflow/zh_Hans/LC_MESSAGES/django.po",
     "viewflow/zh_Hans/LC_MESSAGES/djangojs.po",
+    "thirdparty/zh_Hans/LC_MESSAGES/django.po",
 ]
 
 

@@ -1,14 +1,24 @@
-"""Human labels for audit actions and record references.
+"""Human labels for what the audit trail stores as codes: actions, records, changed fields and their
+values, signing steps.
 
-Actions are stored as stable codes (``termination.decide``); people read labels.
-Each procedure registers the labels of its own actions from its AppConfig.ready().
+Actions are stored as stable codes (``termination.decide``), changes as {field: value} with choice
+codes (``pathway: fetal_defect``), signatures with the node they were given at (``bureau_decision``);
+people read labels, on screen and in the CSV and PDF copies. Each procedure registers the labels of
+its own actions (``register_action_labels``) and of its records (``register_record_labels``) from its
+AppConfig.ready(); fields of the model need no registration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import DateTimeField, Field
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -63,3 +73,123 @@ def record_label(object_type: str, object_id: str) -> str:
     except (LookupError, ValueError):
         return f"{object_type}:{object_id}"
     return f"{model._meta.verbose_name} #{object_id}"
+
+
+# --- What the trail's records hold: field names, values and signing steps -------------------
+
+ValueLabels = Mapping[str, Promise | str] | Callable[[Any], str]
+
+
+@dataclass
+class RecordVocabulary:
+    """How to read the changes and signatures of one kind of record (an 'app_label.model')."""
+
+    fields: dict[str, Promise | str] = field(default_factory=dict)
+    values: dict[str, ValueLabels] = field(default_factory=dict)
+    steps: dict[str, Promise | str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # a key that stands for a model field of another name
+
+
+# Keys the audit layer itself writes, whatever the record.
+_COMMON = RecordVocabulary(
+    fields={
+        "signature_id": _("signature"),
+        "content_hash": _("content hash"),
+        "step": _("step"),
+        "filters": _("filters"),
+        "events": _("events"),
+    }
+)
+_RECORDS: dict[str, RecordVocabulary] = {}
+
+
+def register_record_labels(
+    object_type: str,
+    *,
+    fields: Mapping[str, Promise | str] | None = None,
+    values: Mapping[str, ValueLabels] | None = None,
+    steps: Mapping[str, Promise | str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> None:
+    """Labels for the keys of ``changes`` that are not fields of the model, for their values (a
+    {code: label} mapping or a function), for the signing steps, and keys that stand for a model field
+    of another name (``{"method": "procedure_method"}``).
+
+    Keys that are model fields need nothing: their verbose name and choices are used.
+    """
+    vocabulary = _RECORDS.setdefault(object_type, RecordVocabulary())
+    vocabulary.fields.update(fields or {})
+    vocabulary.values.update(values or {})
+    vocabulary.steps.update(steps or {})
+    vocabulary.aliases.update(aliases or {})
+
+
+def _model_field(object_type: str, key: str) -> Field[Any, Any] | None:
+    vocabulary = _RECORDS.get(object_type)
+    key = vocabulary.aliases.get(key, key) if vocabulary is not None else key
+    try:
+        found = apps.get_model(object_type)._meta.get_field(key)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+    return found if isinstance(found, Field) else None
+
+
+def field_label(object_type: str, key: str) -> str:
+    """The name of a key of an event's changes, as people read it: 'pathway' -> '申请类别'."""
+    vocabulary = _RECORDS.get(object_type)
+    if vocabulary is not None and key in vocabulary.fields:
+        return str(vocabulary.fields[key])
+    model_field = _model_field(object_type, key)
+    if model_field is not None:
+        return str(model_field.verbose_name)
+    if key in _COMMON.fields:
+        return str(_COMMON.fields[key])
+    return key
+
+
+def value_label(object_type: str, key: str, value: Any) -> str:
+    """One value of an event's changes, as people read it: choice labels, yes/no, steps by their title."""
+    if value is None or value == "":
+        return "—"
+    vocabulary = _RECORDS.get(object_type)
+    labels = vocabulary.values.get(key) if vocabulary is not None else None
+    if callable(labels):
+        return labels(value)
+    if isinstance(value, list):
+        return ", ".join(value_label(object_type, key, item) for item in value) or "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if labels is not None and str(value) in labels:
+        return str(labels[str(value)])
+    if key == "step" and isinstance(value, str):
+        return step_label(object_type, value)
+    model_field = _model_field(object_type, key)
+    if model_field is not None and model_field.choices and isinstance(value, str | int):
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, DateTimeField) and isinstance(value, str):
+        from .display import local_datetime  # display reads labels from here
+
+        moment = parse_datetime(value)
+        return local_datetime(moment) if moment is not None and moment.tzinfo is not None else value
+    return str(value)
+
+
+def step_label(object_type: str, step: str) -> str:
+    """The title of the step a signature was given at: 'bureau_decision' -> '卫生健康局审批'."""
+    vocabulary = _RECORDS.get(object_type)
+    if vocabulary is not None and step in vocabulary.steps:
+        return str(vocabulary.steps[step])
+    return step
+
+
+def model_ref_label(value: Any) -> str:
+    """'jurisdiction:3' (a reference that names the model only) -> 'jurisdiction #3', in the active language."""
+    model_name, _colon, pk = str(value).partition(":")
+    model = _model_for(model_name) if pk else None
+    return f"{model._meta.verbose_name} #{pk}" if model is not None else str(value)
+
+
+# Role grants name their scope so (permissions.services.role_grant).
+register_record_labels("permissions.roleassignment", fields={"scope": _("scope")}, values={"scope": model_ref_label})

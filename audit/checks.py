@@ -1,7 +1,8 @@
-"""System checks for the audit trail. Ids: audit.E001 and up."""
+"""System checks for the audit trail and its copies. Ids: audit.E001 and up."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -27,3 +28,18 @@ def check_audit_database_name(app_configs: Any, databases: Any = None, **kwargs:
                 )
             )
     return errors
+
+
+@register()
+def check_audit_pdf_font(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Audit PDFs embed settings.AUDIT_PDF_FONT: without it every PDF export would fail."""
+    path = Path(settings.AUDIT_PDF_FONT)
+    if path.is_file():
+        return []
+    return [
+        Error(
+            f"The font that audit PDFs embed is missing: {path}.",
+            hint="Install Debian's fonts-wqy-microhei, or set AUDIT_PDF_FONT to a TrueType CJK font (.ttf or .ttc).",
+            id="audit.E002",
+        )
+    ]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from .actions import field_label, value_label
 from .models import Signature
 
 
@@ -41,6 +42,35 @@ def changes_are_pairs(changes: Any) -> bool:
         and bool(changes)
         and all(isinstance(v, list) and len(v) == 2 for v in changes.values())
     )
+
+
+def change_rows(changes: Any, object_type: str = "") -> list[dict[str, Any]]:
+    """An event's changes as rows of labels: the field's name and its old and new values (or its value).
+
+    Keys and values go through the labels of the record's kind (audit.actions), so that people read
+    'pathway: Medical, fetal: serious defect', not 'pathway: fetal_defect'.
+    """
+    if not isinstance(changes, dict):
+        return [{"key": "", "pair": False, "value": value_label(object_type, "", changes)}] if changes else []
+    rows = []
+    pairs = changes_are_pairs(changes)
+    for key, value in changes.items():
+        label = field_label(object_type, key)
+        if pairs:
+            old, new = (value_label(object_type, key, v) for v in value)
+            rows.append({"key": label, "pair": True, "old": old, "new": new})
+        else:
+            rows.append({"key": label, "pair": False, "value": value_label(object_type, key, value)})
+    return sorted(rows, key=lambda row: row["key"])
+
+
+def changes_text(changes: Any, object_type: str = "") -> str:
+    """The same rows as text, one per line, for the CSV and PDF copies."""
+    lines = []
+    for row in change_rows(changes, object_type):
+        shown = f"{row['old']} → {row['new']}" if row["pair"] else row["value"]
+        lines.append(f"{row['key']}: {shown}" if row["key"] else shown)
+    return "\n".join(lines)
 
 
 def validity_label(valid: bool | None) -> str:

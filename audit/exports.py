@@ -5,20 +5,22 @@ For case pages: ``object_trail_csv(obj, request=request)`` and
 record's trail and log the read (``audit_read``). The caller has already
 checked that the user may see ``obj`` (permissions.access).
 
-PDFs are drawn with reportlab's built-in CID font STSong-Light, which renders
-Chinese and Latin text without any font file on the server.
+PDFs embed a subset of one TrueType font with Chinese and Latin glyphs
+(settings.AUDIT_PDF_FONT, Debian's fonts-wqy-microhei by default), so that a
+copy looks the same in every reader, years later, whatever fonts it has. No
+other font is used: not even the PDF standard fonts, which readers substitute.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -29,40 +31,24 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from .display import changes_are_pairs, local_datetime, signature_manifestation, validity_label
+from .actions import action_label, record_label, step_label
+from .display import changes_text, local_datetime, signature_manifestation, validity_label
 from .models import AuditEvent, Signature
 from .selectors import ObjectTrail, TrailCheck, events_check, object_trail
 from .services import audit_read
 
-FONT = "STSong-Light"
+FONT = "RegflowAuditFont"
 PDF_CELL_MAX_CHARS = 500  # per table cell; a row must fit on one page
 PDF_CELL_MAX_LINES = 30
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Shared formatting --------------------------------------------------------
-
-
-def changes_text(changes: Any) -> str:
-    """Old → new per field, one per line; other values as compact JSON."""
-    if not changes:
-        return ""
-    if not isinstance(changes, dict):
-        return json.dumps(changes, ensure_ascii=False)
-    lines = []
-    pairs = changes_are_pairs(changes)
-    for key, value in sorted(changes.items()):
-        if pairs:
-            old, new = (json.dumps(v, ensure_ascii=False) for v in value)
-            lines.append(f"{key}: {old} → {new}")
-        else:
-            lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
-    return "\n".join(lines)
 
 
 def event_status(event: AuditEvent) -> str:
@@ -119,6 +105,7 @@ def _csv_header() -> list[str]:
         _("Client address"),
         _("Status"),
         _("Hash"),
+        _("Action code"),
     ]
 
 
@@ -129,14 +116,15 @@ def _event_csv_row(event: AuditEvent) -> list[str]:
         local_datetime(event.occurred_at),
         event.occurred_at.isoformat(timespec="microseconds"),
         event.actor_name,
-        event.action,
-        f"{event.object_type}:{event.object_id}" if event.object_type else "",
-        changes_text(event.changes),
+        action_label(event.action),
+        record_label(event.object_type, event.object_id) if event.object_type else "",
+        changes_text(event.changes, event.object_type),
         event.reason,
         event.request_id,
         event.client_address or "",
         event_status(event),
         event.hash,
+        event.action,
     ]
 
 
@@ -148,13 +136,14 @@ def _signature_csv_row(signature: Signature) -> list[str]:
         signature.signed_at.isoformat(timespec="microseconds"),
         signature.printed_name,
         str(signature.get_meaning_display()),
-        f"{signature.object_type}:{signature.object_id}",
+        record_label(signature.object_type, signature.object_id),
         signature_manifestation(signature),
         signature.reason,
         "",
         "",
         validity_label(getattr(signature, "valid", None)),
         signature.content_hash,
+        "",
     ]
 
 
@@ -209,8 +198,17 @@ def events_csv_response(events: Iterable[AuditEvent], *, stem: str = "audit-sear
 
 
 def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    path = settings.AUDIT_PDF_FONT
+    try:
+        font = TTFont(FONT, str(path), subfontIndex=settings.AUDIT_PDF_FONT_INDEX)
+    except (OSError, TTFError) as error:
+        raise ImproperlyConfigured(
+            f"The audit PDF font {path} cannot be used ({error}). Install Debian's fonts-wqy-microhei, or set "
+            "AUDIT_PDF_FONT to a TrueType-outline font (.ttf or .ttc) with Chinese glyphs."
+        ) from error
+    pdfmetrics.registerFont(font)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -227,9 +225,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _pdf_text(text: Any) -> str:
-    # STSong-Light maps the GB 2312 middle dot to U+30FB, not U+00B7 (which it draws as a box); names
-    # such as 阿依古丽·买买提 use it.
-    return ("" if text is None else str(text)).replace("\u00b7", "\u30fb")
+    return "" if text is None else str(text)
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
@@ -307,7 +303,7 @@ def _signature_flowables(signatures: list[Signature], styles: dict[str, Paragrap
                 _cell(signature.printed_name, styles["base"]),
                 _cell(local_datetime(signature.signed_at), styles["base"]),
                 _cell(signature.get_meaning_display(), styles["base"]),
-                _cell(signature.step, styles["base"]),
+                _cell(step_label(signature.object_type, signature.step), styles["base"]),
                 _cell(signature.reason, styles["base"]),
                 _cell(validity_label(valid), styles["bad"] if valid is False else styles["base"]),
             ]
@@ -338,9 +334,9 @@ def _event_flowables(events: list[AuditEvent], styles: dict[str, ParagraphStyle]
                 _cell(event.sequence, styles["small"]),
                 _cell(local_datetime(event.occurred_at), styles["small"]),
                 _cell(event.actor_name, styles["small"]),
-                _cell(event.action, styles["small"]),
-                _cell(f"{event.object_type}:{event.object_id}" if event.object_type else "", styles["small"]),
-                _cell(changes_text(event.changes), styles["small"], limit=1200),
+                _cell(action_label(event.action), styles["small"]),
+                _cell(record_label(event.object_type, event.object_id) if event.object_type else "", styles["small"]),
+                _cell(changes_text(event.changes, event.object_type), styles["small"], limit=1200),
                 _cell(event.reason, styles["small"]),
                 _cell(status, styles["small"]),
             ]
@@ -375,6 +371,7 @@ def _pdf_response(story: list[Flowable], *, title: str, stem: str, request: Http
         title=title,
         author=settings.SITE_NAME,
         creator=settings.SITE_NAME,
+        initialFontName=FONT,  # or every page names Helvetica, a font that is not embedded
     )
     document.build(story, canvasmaker=Canvas_)
     response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
@@ -389,7 +386,11 @@ def trail_pdf_response(trail: ObjectTrail, *, request: HttpRequest | None) -> Ht
         _p(title, styles["title"]),
         _p(
             _("Record %(ref)s · %(count)s events · times in %(zone)s, shown with their UTC offset")
-            % {"ref": f"{trail.object_type}:{trail.object_id}", "count": len(trail.events), "zone": settings.TIME_ZONE},
+            % {
+                "ref": record_label(trail.object_type, trail.object_id),
+                "count": len(trail.events),
+                "zone": settings.TIME_ZONE,
+            },
             styles["base"],
         ),
         Spacer(1, 3 * mm),

@@ -10,9 +10,10 @@ from django.utils.translation import pgettext_lazy
 
 from permissions.models import Facility, Jurisdiction
 
+from .actions import action_label
 from .display import display_zone
 from .models import AuditEvent
-from .selectors import procedure_choices
+from .selectors import case_events, certificate_events, procedure_choices
 
 
 class AuditSearchForm(forms.Form):
@@ -36,6 +37,20 @@ class AuditSearchForm(forms.Form):
         strip=True,
         help_text=_("Printed name (part of it) or exact user name"),
     )
+    case = forms.CharField(
+        label=_("Case number"),
+        max_length=20,
+        required=False,
+        strip=True,
+        help_text=_("The number after # on the case page, such as 11"),
+    )
+    certificate = forms.CharField(
+        label=_("Certificate number"),
+        max_length=32,
+        required=False,
+        strip=True,
+        help_text=_("As printed on the certificate, such as 990101-2026-000001"),
+    )
     action = forms.ChoiceField(label=_("Action"), required=False)
     procedure = forms.ChoiceField(label=pgettext_lazy("audit search filter", "Procedure"), required=False)
 
@@ -48,10 +63,22 @@ class AuditSearchForm(forms.Form):
             "county__code", "name"
         )
         actions = events.values_list("action", flat=True).distinct().order_by("action")
-        self.fields["action"].choices = [("", _("Any action")), *((a, a) for a in actions)]  # type: ignore[attr-defined]
+        labelled = sorted(((a, action_label(a)) for a in actions), key=lambda choice: choice[1])
+        self.fields["action"].choices = [("", _("Any action")), *labelled]  # type: ignore[attr-defined]
         self.fields["procedure"].choices = [("", _("Any kind of record")), *procedure_choices(events)]  # type: ignore[attr-defined]
         if len(county_ids) < 2:
             del self.fields["county"]
+
+    def clean_case(self) -> int | None:
+        value = self.cleaned_data.get("case", "").lstrip("#").strip()
+        if not value:
+            return None
+        if not value.isascii() or not value.isdigit() or len(value) > 12:
+            raise forms.ValidationError(_("Enter a case number such as 11."))
+        return int(value)
+
+    def clean_certificate(self) -> str:
+        return self.cleaned_data.get("certificate", "").upper()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -73,6 +100,10 @@ class AuditSearchForm(forms.Form):
         if data.get("actor"):
             term = data["actor"]
             events = events.filter(Q(actor_name__icontains=term) | Q(actor__username__iexact=term))
+        if data.get("case") is not None:
+            events = case_events(events, number=data["case"])
+        if data.get("certificate"):
+            events = certificate_events(events, number=data["certificate"])
         if data.get("action"):
             events = events.filter(action=data["action"])
         if data.get("procedure"):
@@ -85,7 +116,8 @@ class AuditSearchForm(forms.Form):
         for name, field in self.fields.items():
             value = self.cleaned_data.get(name)
             if value not in (None, ""):
-                shown = dict(getattr(field, "choices", [])).get(value, value) if name == "procedure" else value
+                choices = dict(getattr(field, "choices", []))
+                shown = choices.get(value, value) if name in {"procedure", "action"} else value
                 result.append((str(field.label), str(shown)))
         return result
 

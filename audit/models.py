@@ -50,7 +50,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.action}"
+        from .actions import action_label  # labels read the models
+
+        return f"#{self.sequence} {action_label(self.action)}"
 
 
 class Signature(models.Model):

@@ -8,18 +8,51 @@ Query counts are pinned in tests/audit/test_selectors.py:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from .canonical import GENESIS_HASH
 from .models import AuditEvent, Signature
 from .services import event_hash, event_payload, object_ref, signature_is_valid
+
+# --- Cases, for the search by case number and by certificate number -------------------------
+
+CertificateLookup = Callable[[str], Iterable[Any]]
+_CASE_TYPES: dict[str, CertificateLookup | None] = {}
+
+
+def register_case_type(object_type: str, *, certificate_lookup: CertificateLookup | None = None) -> None:
+    """Declare a procedure's case model ('app_label.model'), whose number is its primary key.
+
+    ``certificate_lookup(number)`` returns the primary keys of the cases that issued that certificate
+    (one query). Procedures call this from their AppConfig.ready().
+    """
+    _CASE_TYPES[object_type] = certificate_lookup
+
+
+def case_events(events: QuerySet[AuditEvent], *, number: int) -> QuerySet[AuditEvent]:
+    """The events of the case(s) numbered ``number``: an indexed (object_type, object_id) lookup."""
+    return events.filter(object_type__in=sorted(_CASE_TYPES), object_id=str(number))
+
+
+def certificate_events(events: QuerySet[AuditEvent], *, number: str) -> QuerySet[AuditEvent]:
+    """The events of the case that issued certificate ``number``: one query per procedure, then an indexed lookup.
+
+    ``events`` is already limited to what the reader may see, so a certificate of another county finds nothing.
+    """
+    refs = Q(pk__in=[])
+    for object_type, lookup in sorted(_CASE_TYPES.items()):
+        if lookup is not None:
+            ids = [str(pk) for pk in lookup(number)]
+            if ids:
+                refs |= Q(object_type=object_type, object_id__in=ids)
+    return events.filter(refs)
 
 
 def object_for_ref(object_type: str, object_id: str) -> models.Model | None:

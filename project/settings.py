@@ -237,6 +237,10 @@ else:
 UPLOADS_DIR = Path(os.environ.get("UPLOADS_DIR") or BASE_DIR / "var" / "uploads")
 MEDIA_URL = None  # uploads are never served directly; views send them after an access check
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The font embedded (subset) in audit PDFs: TrueType outlines with Chinese glyphs. Debian's
+# fonts-wqy-microhei by default; reportlab cannot embed CFF-based OpenType such as Noto CJK.
+AUDIT_PDF_FONT = Path(os.environ.get("AUDIT_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+AUDIT_PDF_FONT_INDEX = env_int("AUDIT_PDF_FONT_INDEX", 0)  # the face to use in a .ttc collection
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 STATIC_URL = "/static/"
@@ -337,7 +341,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 # Ours first: where both catalogues hold a msgid, the first entry wins. The second
 # holds zh-hans for django-viewflow's own strings, whose shipped catalogue is empty.
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "viewflow"]
+# Ours first (it wins where they share a msgid), then viewflow's strings, then those of Django's admin and
+# django-axes that ship untranslated (each refreshed by make messages).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "viewflow", BASE_DIR / "locale" / "thirdparty"]
 USE_I18N = True
 USE_TZ = True  # storage is always UTC
 # The zone times are shown in (always with their offset).

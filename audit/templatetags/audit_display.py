@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from django import template
 
-from audit.actions import action_label, record_label
-from audit.display import changes_are_pairs, local_datetime, validity_label
+from audit.actions import action_label, record_label, step_label
+from audit.display import change_rows, local_datetime, validity_label
 
 register = template.Library()
 
@@ -33,27 +32,16 @@ def audit_validity(valid: bool | None) -> str:
     return validity_label(valid)
 
 
-def _shown(value: Any) -> str:
-    if value is None:
-        return "∅"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+@register.simple_tag
+def audit_change_rows(changes: Any, object_type: str = "") -> list[dict[str, Any]]:
+    """{field: [old, new]} as labelled rows for display; any other dict is shown value by value."""
+    return change_rows(changes, object_type)
 
 
 @register.filter
-def audit_change_rows(changes: Any) -> list[dict[str, Any]]:
-    """{field: [old, new]} as rows for display; any other dict is shown value by value, as it is."""
-    if not isinstance(changes, dict):
-        return [{"key": "", "pair": False, "value": _shown(changes)}] if changes else []
-    rows = []
-    pairs = changes_are_pairs(changes)
-    for key, value in sorted(changes.items()):
-        if pairs:
-            rows.append({"key": key, "pair": True, "old": _shown(value[0]), "new": _shown(value[1])})
-        else:
-            rows.append({"key": key, "pair": False, "value": _shown(value)})
-    return rows
+def audit_step(signature: Any) -> str:
+    """The title of the step a signature was given at."""
+    return step_label(signature.object_type, signature.step) if signature.step else ""
 
 
 @register.filter

@@ -37,3 +37,10 @@ def test_the_search_page_shows_labels_not_codes(client: Any, world: Any) -> None
     body = client.get("/audit/").content.decode()
     assert "Role granted" in body  # the world fixture's grants are in the trail
     assert "role assignment #" in body
+
+
+def test_an_event_names_itself_by_its_actions_label(db: Any) -> None:
+    from audit.models import AuditEvent
+
+    with translation.override("zh-hans"):
+        assert str(AuditEvent(sequence=7, action="role.grant")) == "#7 已授予角色"

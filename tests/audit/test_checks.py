@@ -26,3 +26,12 @@ def test_a_production_postgres_database_named_test_star_is_refused(
     monkeypatch.setitem(settings.DATABASES["default"], "NAME", name)
     errors = check_audit_database_name(None, databases=["default"])
     assert [e.id for e in errors] == expected
+
+
+def test_a_missing_pdf_font_is_reported_with_the_package_to_install(settings: Any, tmp_path: Any) -> None:
+    from audit.checks import check_audit_pdf_font
+
+    assert check_audit_pdf_font(None) == []
+    settings.AUDIT_PDF_FONT = tmp_path / "nowhere.ttc"
+    errors = check_audit_pdf_font(None)
+    assert [e.id for e in errors] == ["audit.E002"] and "fonts-wqy-microhei" in errors[0].hint

@@ -8,12 +8,18 @@ class TerminationConfig(AppConfig):
     verbose_name = _("Termination approval")
 
     def ready(self) -> None:
-        from audit.actions import register_action_labels
+        from audit.actions import register_action_labels, register_record_labels
+        from audit.selectors import register_case_type
 
         from . import checks, roles  # noqa: F401 - registration on import
-        from .selectors import ACTION_LABELS
+        from .models import Pathway
+        from .selectors import ACTION_LABELS, CHANGE_LABELS, OBJECT_TYPE, STEP_LABELS, cases_by_certificate
 
         register_action_labels(ACTION_LABELS)
+        register_record_labels(OBJECT_TYPE, steps=STEP_LABELS, **CHANGE_LABELS)
+        register_case_type(OBJECT_TYPE, certificate_lookup=cases_by_certificate)
+        # A county's rules name the personal pathways it accepts by their codes.
+        register_record_labels("permissions.countyconfig", values={"accepted_personal_pathways": dict(Pathway.choices)})
 
         from workflows.sweeps import register_sweep
 

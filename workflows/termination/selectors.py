@@ -26,6 +26,8 @@ from workflows.workspace import SECTION_LIMIT, Cell, Section
 
 from .models import OPEN_STAGES, Stage, TerminationCase
 
+OBJECT_TYPE = "termination.terminationcase"
+
 ACTION_LABELS = {
     "termination.submit": _("Request submitted"),
     "termination.amend": _("Request amended"),
@@ -40,6 +42,49 @@ ACTION_LABELS = {
     "termination.expire": _("Certificate expired"),
     "termination.withdraw": _("Request withdrawn"),
 }
+
+
+# The steps at which a case is signed (SigningView.signing_step): their node's title.
+STEP_LABELS = {
+    "give_opinion": _("Give an expert opinion"),
+    "review": _("Facility review"),
+    "bureau_decision": _("Bureau decision"),
+    "record_procedure": _("Record the procedure"),
+}
+
+
+def _gestation(value: Any) -> str:
+    if isinstance(value, list) and len(value) == 2:
+        return str(_("%(weeks)s weeks + %(days)s days") % {"weeks": value[0], "days": value[1]})
+    return str(value)
+
+
+def _case_field_names(value: Any) -> str:
+    names = value if isinstance(value, list) else [value]
+    fields = {f.name: f for f in TerminationCase._meta.get_fields()}
+    return "、".join(str(getattr(fields.get(n), "verbose_name", n)) for n in names) if names else "—"
+
+
+# Keys of the trail's changes that are not fields of the case (see services.py), and their values.
+CHANGE_LABELS: dict[str, Any] = {
+    "fields": {
+        "gestation": _("gestational age"),
+        "documents": _("documents"),
+        "documents_added": _("documents added"),
+        "patient_fields_changed": _("patient details changed"),
+        "drug_batches": _("drug batch numbers"),
+        "opinion": _("expert opinion"),
+        "agrees": _("agrees that the medical grounds are met"),
+        "decision": _("decision"),
+    },
+    "values": {"gestation": _gestation, "patient_fields_changed": _case_field_names},
+    "aliases": {"method": "procedure_method", "valid_until": "certificate_valid_until", "decision": "last_decision"},
+}
+
+
+def cases_by_certificate(number: str) -> list[int]:
+    """The case that issued certificate ``number`` (for the audit search): a unique, indexed column."""
+    return list(TerminationCase.objects.filter(certificate_number=number).values_list("pk", flat=True))
 
 
 def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:

@@ -378,13 +378,22 @@ def verification_url(request: HttpRequest | None, case: TerminationCase) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
+def certificate_qr_svg(url: str) -> str:
+    """The QR code of a verification URL as inline SVG that scans at any printed size.
+
+    One unit per module in a viewBox, with no width or height, so that CSS scales the whole code (a fixed
+    size in pixels would crop it instead); the four-module quiet zone that scanners need is drawn white.
+    """
+    return segno.make(url, error="m").svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff")
+
+
 @require_GET
 def certificate_view(request: HttpRequest, process_pk: int) -> HttpResponse:
     case = access_termination_case_for_user(user=request.user, pk=process_pk)
     if not case.certificate_number:
         raise Http404
     url = verification_url(request, case)
-    qr_svg = segno.make(url, error="m").svg_inline(scale=4, omitsize=False)
+    qr_svg = certificate_qr_svg(url)
     context = selectors.case_page_context(case=case, user=request.user)
     context.update(qr_svg=qr_svg, verification_url=url)
     return render(request, "termination/certificate.html", context)
