@@ -30,9 +30,9 @@ def check_audit_database_name(app_configs: Any, databases: Any = None, **kwargs:
     return errors
 
 
-@register()
+@register(deploy=True)
 def check_audit_pdf_font(app_configs: Any, **kwargs: Any) -> list[Error]:
-    """Audit PDFs embed settings.AUDIT_PDF_FONT: without it every PDF export would fail."""
+    """Audit PDFs embed settings.AUDIT_PDF_FONT; without it they fall back to a font readers must supply."""
     path = Path(settings.AUDIT_PDF_FONT)
     if path.is_file():
         return []

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -31,6 +33,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -43,6 +46,8 @@ from .selectors import ObjectTrail, TrailCheck, events_check, object_trail
 from .services import audit_read
 
 FONT = "RegflowAuditFont"
+FALLBACK_FONT = "STSong-Light"
+logger = logging.getLogger(__name__)
 PDF_CELL_MAX_CHARS = 500  # per table cell; a row must fit on one page
 PDF_CELL_MAX_LINES = 30
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -197,23 +202,40 @@ def events_csv_response(events: Iterable[AuditEvent], *, stem: str = "audit-sear
 # --- PDF ----------------------------------------------------------------------
 
 
-def _register_font() -> None:
+def _register_font() -> str:
+    """Register the embedded font and return the name to set text in.
+
+    Without the font file (a development machine without Debian's fonts-wqy-microhei) the PDF falls back to
+    reportlab's built-in STSong-Light, which readers must supply, and says so in the log once; production refuses
+    to start without the font (deploy check audit.E002), so shipped copies always embed theirs.
+    """
     if FONT in pdfmetrics.getRegisteredFontNames():
-        return
+        return FONT
+    if FALLBACK_FONT in pdfmetrics.getRegisteredFontNames():
+        return FALLBACK_FONT
     path = settings.AUDIT_PDF_FONT
     try:
         font = TTFont(FONT, str(path), subfontIndex=settings.AUDIT_PDF_FONT_INDEX)
     except (OSError, TTFError) as error:
+        if not Path(path).exists():
+            logger.warning(
+                "audit PDF font %s is missing: PDFs use the built-in %s, not embedded (install fonts-wqy-microhei)",
+                path,
+                FALLBACK_FONT,
+            )
+            pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+            return FALLBACK_FONT
         raise ImproperlyConfigured(
             f"The audit PDF font {path} cannot be used ({error}). Install Debian's fonts-wqy-microhei, or set "
             "AUDIT_PDF_FONT to a TrueType-outline font (.ttf or .ttc) with Chinese glyphs."
         ) from error
     pdfmetrics.registerFont(font)
+    return FONT
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    _register_font()  # paragraphs resolve their font when they are created
-    base = ParagraphStyle("base", fontName=FONT, fontSize=8.5, leading=11, alignment=TA_LEFT, wordWrap="CJK")
+    font = _register_font()  # paragraphs resolve their font when they are created
+    base = ParagraphStyle("base", fontName=font, fontSize=8.5, leading=11, alignment=TA_LEFT, wordWrap="CJK")
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
@@ -258,7 +280,7 @@ class _NumberedCanvas(Canvas):
         total = len(self._saved)
         for state in self._saved:
             self.__dict__.update(state)
-            self.setFont(FONT, 7.5)
+            self.setFont(_register_font(), 7.5)
             self.setFillColor(colors.HexColor("#555555"))
             width, _height = self._pagesize
             self.drawString(12 * mm, 8 * mm, _pdf_text(self.footer_text))
@@ -272,7 +294,7 @@ class _NumberedCanvas(Canvas):
 def _table(rows: list[list[Any]], widths: list[float], *, highlight: dict[int, Any] | None = None) -> Table:
     table = LongTable(rows, colWidths=widths, repeatRows=1)
     style = [
-        ("FONT", (0, 0), (-1, -1), FONT, 8.5),
+        ("FONT", (0, 0), (-1, -1), _register_font(), 8.5),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b0b7c0")),
@@ -371,7 +393,7 @@ def _pdf_response(story: list[Flowable], *, title: str, stem: str, request: Http
         title=title,
         author=settings.SITE_NAME,
         creator=settings.SITE_NAME,
-        initialFontName=FONT,  # or every page names Helvetica, a font that is not embedded
+        initialFontName=_register_font(),  # or every page names Helvetica, a font that is not embedded
     )
     document.build(story, canvasmaker=Canvas_)
     response = HttpResponse(buffer.getvalue(), content_type="application/pdf")

@@ -9,6 +9,7 @@ county A, a clerk and an officer of county B.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from permissions.services import role_grant
 from .factories import PASSWORD, FacilityFactory, ProfileFactory, UserFactory, county, township
 
 # In CI (REGFLOW_REQUIRE_SERVICES=1) a test with one of these markers must run, not skip.
-SERVICE_MARKERS = ("postgres", "redis", "browser")
+SERVICE_MARKERS = ("postgres", "redis", "browser", "fonts")
 
 
 def pytest_configure(config: Any) -> None:
@@ -34,11 +35,16 @@ def pytest_configure(config: Any) -> None:
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     on_redis = bool(os.environ.get("REDIS_URL"))
+    from django.conf import settings
+
+    has_pdf_font = Path(settings.AUDIT_PDF_FONT).is_file()
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not on_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+        if "fonts" in item.keywords and not has_pdf_font:
+            item.add_marker(pytest.mark.skip(reason="needs the audit PDF font (Debian's fonts-wqy-microhei)"))
 
 
 _skipped_service_tests: list[str] = []

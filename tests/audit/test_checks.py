@@ -28,9 +28,15 @@ def test_a_production_postgres_database_named_test_star_is_refused(
     assert [e.id for e in errors] == expected
 
 
+@pytest.mark.fonts
 def test_a_missing_pdf_font_is_reported_with_the_package_to_install(settings: Any, tmp_path: Any) -> None:
+    from django.core.checks import registry
+
     from audit.checks import check_audit_pdf_font
 
+    # A deploy check: the demo runs without the font (PDFs fall back), production refuses to.
+    assert check_audit_pdf_font in registry.registry.get_checks(include_deployment_checks=True)
+    assert check_audit_pdf_font not in registry.registry.get_checks(include_deployment_checks=False)
     assert check_audit_pdf_font(None) == []
     settings.AUDIT_PDF_FONT = tmp_path / "nowhere.ttc"
     errors = check_audit_pdf_font(None)
