@@ -9,8 +9,8 @@ county A, a clerk and an officer of county B.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
