@@ -9,6 +9,7 @@ county A, a clerk and an officer of county B.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from permissions.services import role_grant
 from .factories import PASSWORD, FacilityFactory, ProfileFactory, UserFactory, county, township
 
 # In CI (REGFLOW_REQUIRE_SERVICES=1) a test with one of these markers must run, not skip.
-SERVICE_MARKERS = ("postgres", "redis", "browser", "fonts")
+SERVICE_MARKERS = ("postgres", "redis", "browser", "fonts", "node")
 
 
 def pytest_configure(config: Any) -> None:
@@ -43,6 +44,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not on_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+        if "node" in item.keywords and shutil.which("node") is None:
+            item.add_marker(pytest.mark.skip(reason="needs node (Debian's nodejs)"))
         if "fonts" in item.keywords and not has_pdf_font:
             item.add_marker(pytest.mark.skip(reason="needs the audit PDF font (Debian's fonts-wqy-microhei)"))
 
