@@ -10,14 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.selectors import object_trail
 from audit.services import audit_read, object_ref
-from permissions.access import (
-    audit_county_ids_for_user,
-    termination_fetal_sex_visible,
-    termination_read_is_oversight,
-)
+from permissions.access import audit_county_ids_for_user, termination_read_is_oversight
 from workflows.nodes import open_tasks
+from workflows.visibility import redact_changes
 
 from .models import TerminationCase
+from .visibility import VISIBILITY, case_visible_fields
 
 ACTION_LABELS = {
     "termination.submit": _("Request submitted"),
@@ -43,14 +41,20 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
     documents = list(case.documents.select_related("uploaded_by__profile").order_by("pk"))
     opinions = list(case.opinions.select_related("expert__profile", "signature").order_by("pk"))
     flow = TerminationFlow.instance
+    see = case_visible_fields(user=user, case=case)
     return {
         "case": case,
         "documents": documents,
         "opinions": opinions,
         "signatures": trail.signatures,
-        "events": trail.events,
+        # The timeline shows each change; a restricted field's value only to those the table allows.
+        "events": redact_changes(
+            trail.events, [field for field in VISIBILITY.fields if not see[field]], placeholder=str(_("hidden"))
+        ),
         "trail_check": trail.check,
-        "show_fetal_sex": termination_fetal_sex_visible(user=user, case=case),
+        # Restricted fields, from the visibility table: templates show a field only when see.<field>.
+        "see": see,
+        "show_fetal_sex": see["fetal_sex"],
         "chart_url": flow.reverse("process_chart", args=[case.pk]),
         "case_url": flow.reverse("process_detail", args=[case.pk]),
         # Bureau and inspectors also get the trail's own page and its PDF and CSV copies.

@@ -130,6 +130,7 @@ class TaskView(ActivationMixin, generic.TemplateView):
             selectors.case_page_context(case=self.case, user=self.request.user),
             task=self.activation.task,
             title=self.activation.flow_task.task_title,
+            release_url=self.activation.flow_task.reverse("unassign", args=[self.case.pk, self.activation.task.pk]),
         )
         return context
 
@@ -317,6 +318,7 @@ def certificate_view(request: HttpRequest, process_pk: int) -> HttpResponse:
     case = access_termination_case_for_user(user=request.user, pk=process_pk)
     if not case.certificate_number:
         raise Http404
+    selectors.case_read_audit(case=case, request=request)
     url = verification_url(request, case)
     qr_svg = segno.make(url, error="m").svg_inline(scale=4, omitsize=False)
     context = selectors.case_page_context(case=case, user=request.user)
