@@ -27,6 +27,7 @@ _LABELS: dict[str, Promise | str] = {
     "record.read": _("Record read"),
     "signature.password_refused": _("Signature refused: wrong password"),
     "task.claim": _("Task claimed"),
+    "task.release": _("Task released"),
     "role.grant": _("Role granted"),
     "role.revoke": _("Role revoked"),
     "county_config.create": _("County rules created"),

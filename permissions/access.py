@@ -18,7 +18,7 @@ from typing import Any
 from django.http import Http404
 
 from .models import Facility, Jurisdiction
-from .roles import Role
+from .roles import BUREAU_ROLES, FACILITY_ROLES, Role
 from .selectors import active_assignments, counties_within, jurisdictions_for_user
 
 denied_log = logging.getLogger("regflow.access.denied")
@@ -199,13 +199,30 @@ def access_termination_document_for_user(*, user: Any, pk: Any) -> Any:
     return document
 
 
-def termination_fetal_sex_visible(*, user: Any, case: Any) -> bool:
-    """Only the performing facility, the bureau of its county and inspectors may see the fetal sex."""
-    return (
-        case.facility_id in staff_facility_ids(user)
-        or case.county_id in bureau_county_ids(user)
-        or case.county_id in inspected_county_ids(user)
-    )
+def termination_case_roles(*, user: Any, case: Any) -> set[str]:
+    """The roles through which the user sees this case (which fields they may see follows from these).
+
+    A clerk of another facility holds no role on the case; a director of the
+    submitting facility holds facility_director; an expert holds expert only
+    for a medical case of their panel's county.
+    """
+    from workflows.termination.models import MEDICAL_PATHWAYS
+
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
+    roles: set[str] = set()
+    for role, facility_id, jurisdiction_id in active_assignments(user).values_list(
+        "role", "facility_id", "jurisdiction_id"
+    ):
+        if (
+            (role in FACILITY_ROLES and facility_id == case.facility_id)
+            or (role in BUREAU_ROLES and jurisdiction_id == case.county_id)
+            or (role == Role.EXPERT and jurisdiction_id == case.county_id and case.pathway in MEDICAL_PATHWAYS)
+        ):
+            roles.add(role)
+    if case.county_id in inspected_county_ids(user):
+        roles.add(Role.INSPECTOR)
+    return roles
 
 
 def termination_read_is_oversight(*, user: Any, case: Any) -> bool:

@@ -102,11 +102,16 @@ def task_claim(*, activation: Any, user: Any, request: HttpRequest | None = None
 class ClaimTaskView(AssignTaskView):
     """Viewflow's assign page, going through task_claim so that claims are audited and announced."""
 
-    success_message = _("Task {task} has been assigned to you.")
+    success_message = _("You claimed task {task} of case {process}: it is yours until you finish or release it.")
 
     def form_valid(self, *args: Any, **kwargs: Any) -> Any:
         task_claim(activation=self.request.activation, user=self.request.user, request=self.request)
         return super(AssignTaskView, self).form_valid(*args, **kwargs)
+
+    def get_success_url(self) -> str:
+        # Claiming is the first half of doing: open the task at once.
+        task = self.request.activation.task
+        return str(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
 
 
 class RegflowView(flow.View):

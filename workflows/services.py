@@ -1,6 +1,6 @@
-"""Marking notifications as read.
+"""Marking notifications as read; handing a claimed task back (audited, like claiming it).
 
-Not audited: a notification is a copy of an event that is itself audited
+Marking as read is not audited: a notification is a copy of an event that is itself audited
 (the approval, the assignment), and whether its recipient has read the copy
 is not a regulated record. Auditing every click would bury the trail.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, get_resolver
@@ -16,8 +17,11 @@ from django.utils import timezone
 from viewflow.workflow.signals import task_finished
 from viewflow.workflow.status import STATUS
 
+from audit.services import audit_record
+
 from .events import unread_push_after_commit
 from .models import Notification
+from .nodes import task_announce
 
 
 @transaction.atomic
@@ -72,3 +76,25 @@ def _mark_read_when_task_finished(sender: Any, process: Any, task: Any, **kwargs
     # viewflow sends this inside the flow's transaction: the marks commit with the step, or not at all.
     if task.flow_task_type == "HUMAN":
         notifications_of_closed_tasks_mark_read(process=process)
+
+
+@transaction.atomic
+def task_release(*, activation: Any, user: Any, request: Any = None) -> None:
+    """Hand a claimed task back to the queue; whoever could take it hears it is there again.
+
+    The caller holds the flow lock (a task view's POST, or ``task.activation()``).
+    Only the holder releases, and only before finishing it; viewflow's own
+    transition check refuses anything else.
+    """
+    task = activation.task
+    if task.owner_id != user.pk:
+        raise PermissionDenied
+    activation.unassign()
+    audit_record(
+        actor=user,
+        action="task.release",
+        obj=task.process.coerced,
+        changes={"task": task.pk, "step": task.flow_task.name},
+        request=request,
+    )
+    task_announce(task=task)

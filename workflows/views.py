@@ -1,4 +1,4 @@
-"""The notification page and marking as read."""
+"""The notification page and marking as read; the task page every procedure shares."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import generic
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
+from viewflow.workflow.status import STATUS
 
 from permissions.access import access_notification_for_user
 
@@ -63,3 +68,79 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     notification_mark_all_read(user=request.user)
     return _back(request)
+
+
+# --- Task pages ---------------------------------------------------------------
+# Viewflow renders a task's detail, assign, unassign, cancel, undo and revive
+# pages through a generic table of every field of the process (decrypted
+# patient fields, tokens and digests included), and logs no read. Every
+# ScopedFlowAppViewset serves this page in their place: the procedure's own
+# summary (which shows only what the visibility table allows), the step's
+# state in words, and the one action the user may take here.
+
+FINISHED_TASK_STATUSES = frozenset({STATUS.DONE, STATUS.CANCELED, STATUS.ERROR, STATUS.REVIVED})
+
+
+def task_state_message(task: Any) -> str:
+    """The step's state in a sentence: who finished it and when (local time), or who holds it."""
+    owner = task.owner
+    name = (getattr(getattr(owner, "profile", None), "printed_name", "") or owner.get_username()) if owner else ""
+    when = date_format(timezone.localtime(task.finished), "Y-m-d H:i O") if task.finished else ""
+    if task.status == STATUS.DONE:
+        if name and when:
+            return _("This step was completed by %(name)s at %(time)s.") % {"name": name, "time": when}
+        return _("This step was completed at %(time)s.") % {"time": when} if when else _("This step was completed.")
+    if task.status in FINISHED_TASK_STATUSES:
+        return _("This step was cancelled at %(time)s.") % {"time": when} if when else _("This step was cancelled.")
+    if task.status == STATUS.NEW:
+        return _("This step waits for someone to claim it.")
+    if name:
+        return _("This step is being handled by %(name)s.") % {"name": name}
+    return _("This step is in progress.")
+
+
+class TaskPageView(generic.TemplateView):
+    """One task, shown the way its procedure allows: the summary, the state in words, the user's action.
+
+    Reached through the viewset's guard, which has already checked that the
+    user may see the process and that the task belongs to it.
+    """
+
+    template_name = "workflows/task_page.html"
+    viewset: Any = None
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        manager = self.viewset._flow_class.task_class._default_manager
+        self.task = manager.select_related("owner__profile").get(pk=kwargs["task_pk"], process_id=kwargs["process_pk"])
+        self.process = self.viewset.access_process(user=request.user, pk=kwargs["process_pk"])
+        self.viewset.record_read(process=self.process, request=request)
+        return super().get(request, *args, **kwargs)
+
+    def actions(self) -> dict[str, str]:
+        """URLs of what the user may do with this task: claim it, open it, release it."""
+        task, node, user = self.task, self.task.flow_task, self.request.user
+        if getattr(node, "assign_view", None) is None or not self.viewset.may_act(user):
+            return {}  # a gateway, a timer, an end: nothing for a person to do
+        args = [task.process_id, task.pk]
+        if task.status == STATUS.NEW and node.can_assign(user, task):
+            return {"claim": node.reverse("assign", args=args)}
+        if task.status in {STATUS.ASSIGNED, STATUS.STARTED} and task.owner_id == user.pk:
+            return {"open": node.reverse("execute", args=args), "release": node.reverse("unassign", args=args)}
+        return {}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(self.viewset.process_page_context(process=self.process, user=self.request.user))
+        node = self.task.flow_task
+        context.update(
+            task=self.task,
+            title=node.task_title,
+            state=task_state_message(self.task),
+            finished=self.task.status in FINISHED_TASK_STATUSES,
+            actions=self.actions(),
+            summary_template=self.viewset.summary_template_name,
+            styles_template=self.viewset.styles_template_name,
+            process_url=self.viewset.reverse("process_detail", args=[self.process.pk]),
+            queue_url=self.viewset.reverse("queue"),
+        )
+        return context

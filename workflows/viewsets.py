@@ -32,12 +32,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
+from django.views.decorators.cache import never_cache
 from viewflow import viewprop
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow.viewset import FlowAppViewset
 from viewflow.workflow.status import STATUS
 
 from .nodes import task_claim
+from .services import task_release
+from .views import FINISHED_TASK_STATUSES, TaskPageView
 
 BUSY_MESSAGE = gettext_lazy("Someone else is working on this case right now. Please try again in a moment.")
 
@@ -46,6 +49,39 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Pages that only show things: any other method is refused before viewflow's
 # redirect views answer it with a 302.
 READ_ONLY_URL_NAMES = frozenset({"index", "detail", "process_detail", "process_chart", "chart"})
+
+
+# Task URLs whose viewflow page renders every field of the process: ours is served instead (GET).
+TASK_PAGE_URL_NAMES = frozenset({"detail", "assign", "unassign", "cancel", "undo", "revive"})
+# Task URLs that, once the step is finished, say who finished it and when instead of refusing.
+FINISHED_PAGE_URL_NAMES = frozenset({"execute", "assign", "unassign"})
+
+
+def _task_page_allowed(name: str | None, node: Any, user: Any, task: Any) -> bool:
+    """Who may see our page at a task URL: the same people viewflow lets see its page there."""
+    if name == "assign":
+        return bool(task.status == STATUS.NEW and node.can_assign(user, task))
+    if name == "unassign":
+        return bool(task.owner_id is not None and node.can_unassign(user, task))
+    check = getattr(node, f"can_{'view' if name == 'detail' else name}", None)
+    return bool(check is not None and check(user, task))
+
+
+def _task_page(
+    viewset: ScopedFlowAppViewset, name: str | None, node: Any, request: HttpRequest, task: Any, **kwargs: Any
+) -> HttpResponse | None:
+    """Our answer at a task URL where viewflow would render the process generically; None to let viewflow answer."""
+    if request.method in SAFE_METHODS:
+        if name in FINISHED_PAGE_URL_NAMES and task.status in FINISHED_TASK_STATUSES:
+            # An old link, or Back after signing: say who finished the step, not "forbidden".
+            return viewset.task_page_view(request, **kwargs)
+        if name in TASK_PAGE_URL_NAMES:
+            if not _task_page_allowed(name, node, request.user, task):
+                raise PermissionDenied
+            return viewset.task_page_view(request, **kwargs)
+    elif name == "unassign":
+        return viewset.task_release_view(request, **kwargs)
+    return None
 
 
 def _guard(viewset: ScopedFlowAppViewset, callback: Any, name: str | None, node: Any) -> Any:
@@ -64,8 +100,12 @@ def _guard(viewset: ScopedFlowAppViewset, callback: Any, name: str | None, node:
                 tasks = viewset._flow_class.task_class._default_manager.filter(pk=task_pk, process_id=process_pk)
                 if node is not None:
                     tasks = tasks.filter(flow_task=node)
-                if not tasks.exists():
+                task = tasks.first()
+                if task is None:
                     raise Http404
+                page = _task_page(viewset, name, node, request, task, **kwargs)
+                if page is not None:
+                    return page
         try:
             return callback(request, *args, **kwargs)
         except FlowLockFailed:
@@ -85,7 +125,8 @@ def _guard_patterns(viewset: ScopedFlowAppViewset, patterns: list[Any], node: An
             )
             _guard_patterns(viewset, pattern.url_patterns, child or node)
         elif isinstance(pattern, URLPattern) and not getattr(pattern.callback, "_regflow_guarded", False):
-            guarded = _guard(viewset, pattern.callback, pattern.name, node)
+            # A case's pages show a patient's name or ID: no copy in any cache, nor in the browser's history.
+            guarded = never_cache(_guard(viewset, pattern.callback, pattern.name, node))
             guarded._regflow_guarded = True  # type: ignore[attr-defined]
             pattern.callback = guarded
 
@@ -129,7 +170,7 @@ class ScopedTaskListView(ScopedViewMixin, generic.ListView):
         manager = self.flow_class.task_class._default_manager
         user = self.request.user
         if self.kind == "inbox":
-            return manager.inbox([self.flow_class], user)
+            return inbox_tasks(self.viewset, user)
         if self.kind == "archive":
             return manager.archive([self.flow_class], user)
         return manager.filter(process__flow_class=self.flow_class, flow_task_type="HUMAN")
@@ -147,6 +188,38 @@ class ScopedTaskListView(ScopedViewMixin, generic.ListView):
         return context
 
 
+def queue_tasks(viewset: ScopedFlowAppViewset, user: Any) -> list[Any]:
+    """The queue's rows: viewflow's queue, cut down to visible processes and to tasks the user may claim (four-eyes)."""
+    visible = viewset.visible_processes(user).values("pk")
+    tasks = (
+        viewset._flow_class.task_class._default_manager.queue([viewset._flow_class], user)
+        .filter(process_id__in=visible)
+        .select_related("process")
+    )
+    return [task for task in tasks if task.flow_task.can_assign(user, task)]
+
+
+def inbox_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
+    """The inbox's rows: tasks the user holds, on processes the user may see."""
+    visible = viewset.visible_processes(user).values("pk")
+    return viewset._flow_class.task_class._default_manager.inbox([viewset._flow_class], user).filter(
+        process_id__in=visible
+    )
+
+
+class MenuCount:
+    """A counter for viewflow's menu template (``{{ user_queue.count }}``), computed only when the menu shows it."""
+
+    def __init__(self, compute: Any) -> None:
+        self._compute = compute
+        self._value: int | None = None
+
+    def count(self) -> int:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+
 class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
     """One queue across cases: tasks the user may claim, earliest deadline first, with the time left."""
 
@@ -154,18 +227,9 @@ class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
     title = gettext_lazy("Queue")
 
     def rows(self) -> list[dict[str, Any]]:
-        user = self.request.user
-        visible = self.viewset.visible_processes(user).values("pk")
-        tasks = (
-            self.flow_class.task_class._default_manager.queue([self.flow_class], user)
-            .filter(process_id__in=visible)
-            .select_related("process")
-        )
         now = timezone.now()
         rows = []
-        for task in tasks:
-            if not task.flow_task.can_assign(user, task):
-                continue
+        for task in self.viewset.queue_tasks(self.request):
             deadline = self.viewset.task_deadline(task)
             rows.append(
                 {
@@ -226,6 +290,30 @@ class BulkClaimView(ScopedViewMixin, generic.View):
         return HttpResponseRedirect(self.viewset.reverse("queue"))
 
 
+class ReleaseTaskView(ScopedViewMixin, generic.View):
+    """Hand a claimed task back to the queue (POST to the task's unassign URL), from the task's page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        task = self.flow_class.task_class._default_manager.get(pk=kwargs["task_pk"], process_id=kwargs["process_pk"])
+        try:
+            with transaction.atomic(), task.activation() as activation:
+                task = activation.task
+                if task.status != STATUS.ASSIGNED or task.owner_id != request.user.pk:
+                    raise PermissionDenied  # only the holder, before finishing it
+                task_release(activation=activation, user=request.user, request=request)
+        except FlowLockFailed:
+            messages.warning(request, BUSY_MESSAGE)  # nothing changed: back to the task
+            return HttpResponseRedirect(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
+        messages.success(
+            request,
+            _("You released “%(step)s” of case #%(pk)s: it is back in the queue.")
+            % {"step": task.flow_task.task_title, "pk": task.process_id},
+        )
+        return HttpResponseRedirect(self.viewset.reverse("queue"))
+
+
 class ScopedFlowAppViewset(FlowAppViewset):
     """Row-level scoping for a procedure's pages. Subclasses provide the access rules."""
 
@@ -250,6 +338,42 @@ class ScopedFlowAppViewset(FlowAppViewset):
 
     def task_summary(self, task: Any) -> str:
         return str(task.process.coerced)
+
+    # --- What a task page shows (workflows.views.TaskPageView) ---
+
+    summary_template_name: str | None = None  # the procedure's case summary, restricted by its visibility table
+    styles_template_name: str | None = None
+
+    def process_page_context(self, *, process: Any, user: Any) -> dict[str, Any]:
+        """Context for ``summary_template_name``: only what ``user`` may see of ``process``."""
+        raise NotImplementedError
+
+    def record_read(self, *, process: Any, request: HttpRequest) -> None:
+        """Log a read of the record by an oversight role (``record.read``), as the case page does."""
+        raise NotImplementedError
+
+    @viewprop
+    def task_page_view(self) -> Any:
+        return TaskPageView.as_view(viewset=self)
+
+    @viewprop
+    def task_release_view(self) -> Any:
+        return self.scoped(ReleaseTaskView)
+
+    # --- The menu's counters: exactly the rows the inbox and the queue show ---
+
+    def queue_tasks(self, request: HttpRequest) -> list[Any]:
+        """The tasks the user may claim now, computed once per request (the queue page and the menu share it)."""
+        cache = request.__dict__.setdefault("_regflow_queue", {})
+        if self not in cache:
+            cache[self] = queue_tasks(self, request.user)
+        return cache[self]
+
+    def get_context_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {
+            "user_inbox": MenuCount(lambda: inbox_tasks(self, request.user).count()),
+            "user_queue": MenuCount(lambda: len(self.queue_tasks(request))),
+        }
 
     def scoped(self, view_class: Any, **kwargs: Any) -> Any:
         return view_class.as_view(viewset=self, flow_class=self._flow_class, **kwargs)

@@ -31,10 +31,6 @@ MAIN_ROUTES = ["/", "/workspace/", "/procedures/termination/", "/notifications/"
 NOT_PAGES = re.compile(
     r"/accounts/logout|/i18n/|/jsi18n|/static/|/media/|export\.(csv|pdf)|/documents/\d+/|/chart/|\.(svg|png|pdf|csv)$"
 )
-# viewflow's stock task pages (/procedures/termination/<case>/<node>/<task>/ and their detail/, assign/, unassign/)
-# render a case generically; issue #10 replaces them with our own (a separate branch). Until they are merged,
-# this test does not walk them; remove this line when they are.
-STOCK_TASK_PAGES = re.compile(r"^/procedures/[a-z_]+/\d+/[a-z_]+/\d+/")
 # The superuser's admin pages of viewflow's engine tables (its column names are not translatable) and the forms
 # of users and groups (Django stores permission names in English): database internals, not the application.
 ADMIN_INTERNALS = re.compile(r"^/admin/viewflow/|^/admin/auth/(user|group)/(add/|\d+/change/)")
@@ -132,7 +128,7 @@ def page_links(tab: Any) -> list[str]:
     for href in hrefs:
         url, _fragment = urldefrag(href)
         parts = urlsplit(url)
-        if STOCK_TASK_PAGES.match(parts.path) or ADMIN_INTERNALS.match(parts.path):
+        if ADMIN_INTERNALS.match(parts.path):
             continue
         if (parts.scheme, parts.netloc) == (origin.scheme, origin.netloc) and not NOT_PAGES.search(parts.path):
             found.append(url[len(tab.url) :] or "/")

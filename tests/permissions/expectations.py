@@ -384,6 +384,9 @@ def _node_status(action: str) -> Any:
             return {302} if method == "GET" else {405}  # redirects to the page the persona may use
         if action == "detail":
             return {200} if method == "GET" else {405}
+        finished = _task_of(scene, target).status in {"DONE", "CANCELED"}
+        if method == "GET" and finished and action in {"assign", "unassign", "execute"}:
+            return {200}  # a finished step's old link says who finished it and when, to anyone who sees the case
         if method == "POST" and persona == "inspector":
             return {404}  # changes need write access, which inspectors never have: the case "does not exist"
         if action == "assign":
@@ -391,9 +394,10 @@ def _node_status(action: str) -> Any:
                 return {200} if method == "GET" else {302}
             return {403}
         if action == "unassign":
-            # Only the holder of an assigned task may hand it back. Viewflow shows the
-            # holder of a finished task the confirmation page, and refuses the POST.
-            return {200} if (method == "GET" and persona == _owner(scene, target)) else {403}
+            # Only the holder of an assigned task may hand it back (its page, then the POST).
+            if persona == _owner(scene, target) and _task_of(scene, target).status == "ASSIGNED":
+                return {200} if method == "GET" else {302}
+            return {403}
         if action == "execute":
             if persona == _owner(scene, target) and _task_of(scene, target).status in {"ASSIGNED", "STARTED"}:
                 return {200}

@@ -17,14 +17,15 @@ from permissions.access import (
     inspected_county_ids,
     staff_facility_ids,
     termination_cases_for_user,
-    termination_fetal_sex_visible,
     termination_read_is_oversight,
 )
 from permissions.roles import Role
 from workflows.nodes import open_tasks, task_url
+from workflows.visibility import redact_changes
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
 from .models import OPEN_STAGES, Stage, TerminationCase
+from .visibility import VISIBILITY, case_visible_fields
 
 OBJECT_TYPE = "termination.terminationcase"
 
@@ -97,15 +98,20 @@ def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
     # An amendment of a fact the panel judged supersedes its opinions: they stay on show, apart, as history.
     current = [o for o in opinions if case.opinion_is_current(o)]
     flow = TerminationFlow.instance
+    see = case_visible_fields(user=user, case=case)
     return {
         "case": case,
         "documents": documents,
         "opinions": current,
         "superseded_opinions": [o for o in opinions if not case.opinion_is_current(o)],
         "signatures": trail.signatures,
-        "events": trail.events,
+        # The timeline shows each change; a restricted field's value only to those the table allows.
+        "events": redact_changes(
+            trail.events, [field for field in VISIBILITY.fields if not see[field]], placeholder=str(_("hidden"))
+        ),
         "trail_check": trail.check,
-        "show_fetal_sex": termination_fetal_sex_visible(user=user, case=case),
+        # Restricted fields, from the visibility table: templates show a field only when see.<field>.
+        "see": see,
         "chart_url": flow.reverse("process_chart", args=[case.pk]),
         "case_url": flow.reverse("process_detail", args=[case.pk]),
         # Bureau and inspectors also get the trail's own page and its PDF and CSV copies.

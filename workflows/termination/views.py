@@ -193,6 +193,7 @@ class TaskView(ActivationMixin, generic.TemplateView):
             selectors.case_page_context(case=self.case, user=self.request.user),
             task=self.activation.task,
             title=self.activation.flow_task.task_title,
+            release_url=self.activation.flow_task.reverse("unassign", args=[self.case.pk, self.activation.task.pk]),
         )
         return context
 
@@ -392,6 +393,7 @@ def certificate_view(request: HttpRequest, process_pk: int) -> HttpResponse:
     case = access_termination_case_for_user(user=request.user, pk=process_pk)
     if not case.certificate_number:
         raise Http404
+    selectors.case_read_audit(case=case, request=request)
     url = verification_url(request, case)
     qr_svg = certificate_qr_svg(url)
     context = selectors.case_page_context(case=case, user=request.user)

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import path
 
 from permissions.access import access_termination_case_for_user, termination_cases_for_user, user_roles
 from permissions.roles import Role
 from workflows.viewsets import READ_ONLY_URL_NAMES, ScopedFlowAppViewset, ScopedProcessListView
 
-from . import views
+from . import selectors, views
 from .flows import TerminationFlow
 from .models import TerminationCase
 
@@ -41,6 +42,15 @@ class TerminationViewset(ScopedFlowAppViewset):
 
     def may_act(self, user: Any) -> bool:
         return bool(user.is_superuser or user_roles(user) - {Role.INSPECTOR})
+
+    summary_template_name = "termination/_summary.html"
+    styles_template_name = "termination/_styles.html"
+
+    def process_page_context(self, *, process: Any, user: Any) -> dict[str, Any]:
+        return selectors.case_page_context(case=process, user=user)
+
+    def record_read(self, *, process: Any, request: HttpRequest) -> None:
+        selectors.case_read_audit(case=process, request=request)
 
     def task_deadline(self, task: Any) -> datetime | None:
         case = task.process.coerced
