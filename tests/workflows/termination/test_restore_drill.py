@@ -66,6 +66,8 @@ def counts() -> dict[str, int]:
 
 def use_database(name: str) -> None:
     connection.close()
+    if connection.vendor == "postgresql":
+        connection.close_pool()  # the pool keeps connections to the old database: the next one opens anew
     connection.settings_dict["NAME"] = name
 
 
