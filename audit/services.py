@@ -28,6 +28,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
@@ -104,23 +105,49 @@ def printed_name_of(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
 
 
-def client_address_of(request: HttpRequest | None) -> str | None:
-    """The client's address in the one spelling PostgreSQL's inet gives back, or None.
-
-    The value is hashed before it is stored, so it must read back identically:
-    IPv4-mapped IPv6 addresses are unpacked, IPv6 is compressed and lowercase,
-    and anything unparsable is dropped rather than failing the write.
-    """
-    if request is None:
-        return None
-    raw = (request.META.get("REMOTE_ADDR") or "").strip()
+def _parse_address(raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    raw = raw.strip()
+    if raw.startswith("[") and "]" in raw:  # "[2001:db8::1]:443", as some proxies write it
+        raw = raw[1 : raw.index("]")]
+    elif raw.count(":") == 1:  # "203.0.113.9:51234"
+        raw = raw.split(":", 1)[0]
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
+        return address.ipv4_mapped
+    return address
+
+
+def client_address_of(request: HttpRequest | None) -> str | None:
+    """The client's address, as our own proxies saw it; the one function for the trail and for login throttling.
+
+    With ``PROXY_COUNT`` = N trusted proxies in front of daphne, each proxy
+    appends the address it received the connection from to X-Forwarded-For, so
+    the client is the N-th entry counted from the RIGHT; everything to its left
+    was written by the client and may be anything. N = 0 means daphne faces the
+    clients and REMOTE_ADDR is the client. A header shorter than N entries, or
+    an entry our proxy wrote that is not an address, means the request did not
+    come the configured way: the nearest peer (REMOTE_ADDR) is used, never a
+    value the client chose. (django-axes calls this through AXES_CLIENT_IP_CALLABLE.)
+
+    The result is hashed into the trail, so it is given in the one spelling
+    PostgreSQL's inet gives back: IPv4-mapped IPv6 addresses are unpacked, IPv6
+    is compressed and lowercase. Nothing usable gives None.
+    """
+    if request is None:
+        return None
+    address = None
+    proxies = settings.PROXY_COUNT
+    if proxies > 0:
+        # Django joins repeated headers with commas, so a second header cannot hide from this.
+        entries = [entry for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+        if len(entries) >= proxies:
+            address = _parse_address(entries[-proxies])
+    if address is None:
+        address = _parse_address(request.META.get("REMOTE_ADDR") or "")
+    return None if address is None else str(address)
 
 
 def request_id_of(request: HttpRequest | None) -> str:

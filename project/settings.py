@@ -257,7 +257,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+# Number of trusted proxies in front of daphne, each appending to X-Forwarded-For:
+# the client address is taken that many entries from the right, for login
+# throttling and for the audit trail alike (audit.services.client_address_of).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_address_of"
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False

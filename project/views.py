@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import PasswordChangeView
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
+from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Application
 
 from permissions.selectors import active_assignments
+
+from .forms import LoginForm, ThrottledPasswordChangeForm
 
 
 class HomeView(TemplateView):
@@ -38,3 +44,21 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+class ThrottledPasswordChangeView(PasswordChangeView):
+    """The password change page, its old password counted toward login throttling (see the form)."""
+
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class AccountsViewset(AuthViewset):
+    """viewflow's login, logout and password pages, with our login form and throttled password change."""
+
+    pass_change_view_class = ThrottledPasswordChangeView
+
+    def get_login_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        return dict(super().get_login_view_kwargs(**{"form_class": LoginForm, **kwargs}))

@@ -110,3 +110,36 @@ def test_home_shows_name_role_and_scope(client: Any, world: Any, login: Any) -> 
     assert "Officer Printed" in body
     assert "Bureau officer" in body
     assert "County A" in body
+
+
+PASSWORD_CHANGE = "/accounts/password_change/"
+
+
+def test_password_change_counts_wrong_old_passwords_toward_the_lockout(client: Any, world: Any, password: str) -> None:
+    """The page is a password oracle unless it is throttled like the login."""
+    client.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+
+    def change(old: str) -> Any:
+        data = {"old_password": old, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
+        return client.post(PASSWORD_CHANGE, data, REMOTE_ADDR="10.1.1.1")
+
+    for _ in range(4):
+        assert change("wrong").status_code == 200  # the form again, with an error
+    assert change("wrong").status_code == 429  # the fifth failure locks
+    assert change(password).status_code == 429  # refused despite the right old password
+    world.clerk.refresh_from_db()
+    assert world.clerk.check_password(password)
+
+
+def test_password_change_with_the_right_old_password_works(client: Any, world: Any, password: str) -> None:
+    client.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+    data = {"old_password": password, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
+    assert client.post(PASSWORD_CHANGE, data).status_code == 302
+    world.clerk.refresh_from_db()
+    assert world.clerk.check_password("a-new-passphrase-42")
+
+
+def test_an_over_long_username_is_a_form_error(client: Any, world: Any) -> None:
+    response = client.post(LOGIN, {"username": "x" * 300, "password": "whatever"})
+    assert response.status_code == 200
+    assert "Ensure this value has at most" in response.content.decode()
