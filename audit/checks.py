@@ -27,3 +27,16 @@ def check_audit_database_name(app_configs: Any, databases: Any = None, **kwargs:
                 )
             )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_audit_chain_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
+    if getattr(settings, "AUDIT_CHAIN_KEYS_ARE_DEVELOPMENT", False):
+        return [
+            Error(
+                "Audit events are sealed with the built-in development key: anyone can re-seal a rewritten trail.",
+                hint="Set AUDIT_CHAIN_KEYS (see .env.example and docs/audit.md).",
+                id="audit.E002",
+            )
+        ]
+    return []

@@ -25,6 +25,8 @@ wait on each other.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 from typing import Any
 
@@ -37,7 +39,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .canonical import AUDIT_DOMAIN, GENESIS_HASH, SIGNATURE_DOMAIN, canonical_json, normalise, sha256_hex
+from .canonical import (
+    AUDIT_DOMAIN,
+    GENESIS_HASH,
+    SEAL_DOMAIN,
+    SEAL_KEY_ID_DOMAIN,
+    SIGNATURE_DOMAIN,
+    canonical_json,
+    normalise,
+    sha256_hex,
+)
 from .models import AuditEvent, Signature
 
 # Any constant works; it names the one advisory lock that orders appends.
@@ -158,6 +169,28 @@ def event_hash(*, prev_hash: str, payload: dict[str, Any]) -> str:
     return sha256_hex(AUDIT_DOMAIN, prev_hash, canonical_json(payload))
 
 
+def seal_key_id(key: str) -> str:
+    """A short public name for a seal key (a hash of it), stored with each seal: which key to verify with."""
+    return hashlib.sha256(SEAL_KEY_ID_DOMAIN + key.encode("utf-8")).hexdigest()[:16]
+
+
+def seal_keys() -> dict[str, bytes]:
+    """Every configured seal key by its id, the sealing (first) key first."""
+    return {seal_key_id(key): key.encode("utf-8") for key in settings.AUDIT_CHAIN_KEYS}
+
+
+def event_seal(*, hash: str, key: bytes) -> str:
+    """The HMAC-SHA256 of an event's hash. The hash covers the event and the previous hash, so a seal
+    vouches for the whole chain up to its event; only the key's holder can seal a rewritten one."""
+    return hmac.new(key, SEAL_DOMAIN + hash.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def event_seal_now(*, hash: str) -> tuple[str, str]:
+    """(key id, seal) under the current sealing key."""
+    key = settings.AUDIT_CHAIN_KEYS[0]
+    return seal_key_id(key), event_seal(hash=hash, key=key.encode("utf-8"))
+
+
 def event_payload(event: AuditEvent) -> dict[str, Any]:
     """The content an event's hash covers: every column but the hashes and the row id."""
     return {
@@ -239,6 +272,7 @@ def audit_record(
         prev_hash=prev_hash,
     )
     event.hash = event_hash(prev_hash=prev_hash, payload=event_payload(event))
+    event.seal_key, event.seal = event_seal_now(hash=event.hash)
     event.save(force_insert=True)
     return event
 

@@ -263,6 +263,18 @@ AXES_VERBOSE = False
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "audit.services.client_address_of"
 
+# --- Audit trail: keyed seals ----------------------------------------------------------
+# Keys of the HMAC that seals each audit event's hash (audit/services.py, docs/audit.md). Kept
+# outside the database, so that whoever can rewrite the tables cannot re-seal a rebuilt chain.
+# The first key seals, every key listed verifies: put a new key first and keep the old ones.
+AUDIT_CHAIN_KEYS = env_list("AUDIT_CHAIN_KEYS", [])
+for _key in AUDIT_CHAIN_KEYS:
+    if len(_key) < 32:
+        raise ImproperlyConfigured("AUDIT_CHAIN_KEYS: each key must be at least 32 characters")
+# Without them a fixed development key seals, and the deploy check audit.E002 fails.
+AUDIT_CHAIN_KEYS_ARE_DEVELOPMENT = not AUDIT_CHAIN_KEYS
+AUDIT_CHAIN_KEYS = AUDIT_CHAIN_KEYS or ["development-only-audit-chain-key-not-secret"]
+
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous user object; anonymous requests never reach guardian
