@@ -111,7 +111,10 @@ def main() -> None:
 
     rows: list[tuple] = []
     timed("baseline: read the rows, no hashing", n, lambda: rows.extend(event_rows()))
-    blobs = [row[len(PAYLOAD_FIELDS)].encode() + canonical_json(dict(zip(PAYLOAD_FIELDS, row, strict=False))).encode() for row in rows]
+    blobs = [
+        row[len(PAYLOAD_FIELDS)].encode() + canonical_json(dict(zip(PAYLOAD_FIELDS, row, strict=False))).encode()
+        for row in rows
+    ]
     timed("baseline: plain SHA-256 over the same bytes", n, lambda: [hashlib.sha256(b).digest() for b in blobs])
     timed(
         "baseline: domain-separated SHA-256, same bytes", n, lambda: [hashlib.sha256(AUDIT_DOMAIN + b) for b in blobs]

@@ -189,7 +189,14 @@ TEMPLATES = [
 
 # --- Data -----------------------------------------------------------------
 
+# Two roles on PostgreSQL (docs/operations.md, "Database roles"): DATABASE_URL is the application's role,
+# which owns nothing, so that it cannot disable the audit trail's trigger nor update or delete its rows;
+# MIGRATE_DATABASE_URL is the owner of the tables. The release step alone runs as the owner, with
+# DATABASE_AS_OWNER=true (migrate, grant_app_role); everything else never sees the owner's password.
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+APP_DATABASE_USER = str(DATABASES["default"].get("USER") or "")
+if env_bool("DATABASE_AS_OWNER", False) and os.environ.get("MIGRATE_DATABASE_URL"):
+    DATABASES = {"default": env_database("MIGRATE_DATABASE_URL", "")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")

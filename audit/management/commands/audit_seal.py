@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "seal").first()
         if head is None or head[1]:
-            self.stdout.write("Nothing to seal: " + ("no events yet." if head is None else f"event {head[0]} is sealed."))
+            self.stdout.write(
+                "Nothing to seal: " + ("no events yet." if head is None else f"event {head[0]} is sealed.")
+            )
             return
         event = audit_record(actor=None, action="audit.sealed", object_type="audit.chain")
         self.stdout.write(self.style.SUCCESS(f"Sealed the chain up to event {head[0]} with event {event.sequence}."))
