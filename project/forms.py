@@ -12,6 +12,17 @@ from django.http import HttpRequest
 from viewflow.contrib.auth import AuthenticationForm
 
 
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The username django-axes records (AXES_USERNAME_CALLABLE), cut to its 255-character column.
+
+    Every path to ``authenticate`` (our login, the admin's, signing, password change) reaches
+    axes; no username that long exists, so the cut loses nothing and no form can crash it.
+    """
+    source = credentials if credentials else getattr(request, "POST", {})
+    username = source.get("username") if source else None
+    return None if username is None else str(username)[:255]
+
+
 class LoginForm(AuthenticationForm):
     """The login form, with the username's length enforced.
 

@@ -269,6 +269,7 @@ AXES_VERBOSE = False
 # throttling and for the audit trail alike (audit.services.client_address_of).
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "audit.services.client_address_of"
+AXES_USERNAME_CALLABLE = "project.forms.axes_username"
 
 # --- Audit trail: keyed seals ----------------------------------------------------------
 # Keys of the HMAC that seals each audit event's hash (audit/services.py, docs/audit.md). Kept
