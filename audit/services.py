@@ -143,6 +143,10 @@ def client_address_of(request: HttpRequest | None) -> str | None:
     come the configured way: the nearest peer (REMOTE_ADDR) is used, never a
     value the client chose. (django-axes calls this through AXES_CLIENT_IP_CALLABLE.)
 
+    Not django-ipware: by default it reads a list of headers (X-Real-IP, Client-IP, ...) that
+    a client can send past a proxy which does not strip them, and counts proxies from the
+    left; the rule here is one header, counted from the right, in a dozen lines.
+
     The result is hashed into the trail, so it is given in the one spelling
     PostgreSQL's inet gives back: IPv4-mapped IPv6 addresses are unpacked, IPv6
     is compressed and lowercase. Nothing usable gives None.
