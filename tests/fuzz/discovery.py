@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from django.urls import Resolver404, resolve
+from django.urls import NoReverseMatch, Resolver404, resolve
 
 from tests.permissions.expectations import ENTRIES
 from tests.permissions.matrix import PERSONAS, Route, Scene, Target, build_url, iter_targets, may_see, walk_routes
@@ -161,6 +161,8 @@ def discover_forms(scene: Scene, clients: Any, all_pages: list[Page]) -> list[Fo
 def claim_open_tasks(users: dict[str, Any]) -> int:
     """Assign every open task of every flow to the first persona allowed to take it, so that its form shows.
 
+    (A panel's seats go to different experts: each may take one.)
+
     Engine-wide (viewflow's own can_assign and assign), so a new procedure's steps are reached too.
     """
     from viewflow.workflow.models import Task
@@ -171,11 +173,28 @@ def claim_open_tasks(users: dict[str, Any]) -> int:
         node = task.flow_task
         if node is None or not hasattr(node, "can_assign"):
             continue
-        for persona in DISCOVERY_PERSONAS:
-            user = users.get(persona)
+        for user in users.values():
             if user is not None and node.can_assign(user, task):
                 with task.activation() as activation:
                     activation.assign(user)
                 claimed += 1
                 break
     return claimed
+
+
+def task_pages(users: dict[str, Any]) -> list[Page]:
+    """The execute page of every task a persona holds, as its holder: where each step's form is."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    routes = {route.key: route for route in walk_routes()}
+    by_user = {user.pk: persona for persona, user in users.items() if user is not None}
+    result = []
+    for task in Task.objects.filter(status=STATUS.ASSIGNED, owner_id__in=by_user).order_by("pk"):
+        try:
+            url = task.flow_task.reverse("execute", args=[task.process_id, task.pk])
+            route = routes[resolve(url).view_name]
+        except (NoReverseMatch, Resolver404, KeyError, AttributeError):
+            continue
+        result.append(Page(route=route, url=url, target=None, personas=[by_user[task.owner_id]]))
+    return result
