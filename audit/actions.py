@@ -34,6 +34,7 @@ _LABELS: dict[str, Promise | str] = {
     "county_config.update": _("County rules changed"),
     "audit.export_csv": _("Audit search exported as CSV"),
     "audit.export_pdf": _("Audit search exported as PDF"),
+    "audit.sealed": _("Audit trail sealed"),
 }
 
 
@@ -68,6 +69,8 @@ def record_label(object_type: str, object_id: str) -> str:
     """'termination.terminationcase', '5' -> 'termination case #5' (in the active language)."""
     if object_type == "audit.search":
         return gettext("audit search")
+    if object_type == "audit.chain":
+        return gettext("audit trail")
     app_label, _dot, model_name = object_type.partition(".")
     try:
         model = apps.get_model(app_label, model_name)

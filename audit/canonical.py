@@ -17,6 +17,8 @@ from uuid import UUID
 
 AUDIT_DOMAIN = b"regflow.audit.v1\x00"
 SIGNATURE_DOMAIN = b"regflow.signature.v1\x00"
+SEAL_DOMAIN = b"regflow.audit.seal.v1\x00"
+SEAL_KEY_ID_DOMAIN = b"regflow.audit.seal-key-id.v1\x00"
 GENESIS_HASH = "0" * 64
 
 

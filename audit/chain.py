@@ -6,19 +6,30 @@ number of queries per few thousand events, and reports each break it finds:
 - ``altered``: the event's content no longer matches its own hash (an edited
   row, or two rows whose sequence numbers were swapped);
 - ``missing``: a gap in the sequence numbers (a deleted event);
-- ``relinked``: the event's prev_hash is not the hash of the event before it
-  (an event rewritten together with its hash, or rows re-chained);
+- ``relinked``: the event's prev_hash is not the hash of the event before it:
+  the event before it was rewritten together with its hash, so that earlier
+  event is the one named;
+- ``unsealed``: the event's seal (an HMAC of its hash under a key kept outside
+  the database, settings.AUDIT_CHAIN_KEYS) does not match, names a key we do
+  not hold, or is missing after sealing began: the event was rewritten and
+  re-hashed by someone without the key. Events from before seals existed
+  (migration 0004) carry none; they are vouched for by the first sealed event,
+  whose hash covers theirs, so the last event must always be sealed
+  (``manage.py audit_seal`` seals an old chain's head once, at upgrade);
 - ``truncated``: a checkpoint names a sequence beyond the current head;
 - ``rewritten``: a checkpoint's hash differs from the event at its sequence
   (the chain was rebuilt from some point on, hashes and all).
 
-The first bad sequence number is the smallest one named by any problem.
+The first bad sequence number is the smallest one named by any problem: after
+an edit and re-hash of event N, that is N (its seal fails, and the link from
+N+1 names N too).
 Checkpoints are JSON lines ``{"sequence": n, "hash": "...", "at": "...Z"}``
 appended by ``manage.py audit_checkpoint``.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -31,7 +42,7 @@ from django.db.models import QuerySet
 
 from .canonical import AUDIT_DOMAIN, GENESIS_HASH, sha256_hex
 from .models import AuditEvent
-from .services import event_hash
+from .services import event_hash, event_seal, seal_keys
 
 PAYLOAD_FIELDS = (
     "sequence",
@@ -48,7 +59,8 @@ PAYLOAD_FIELDS = (
     "request_id",
     "client_address",
 )
-ROW_FIELDS = (*PAYLOAD_FIELDS, "prev_hash", "hash")
+ROW_FIELDS = (*PAYLOAD_FIELDS, "prev_hash", "hash", "seal_key", "seal")
+_PREV, _HASH, _SEAL_KEY, _SEAL = (len(PAYLOAD_FIELDS) + i for i in range(4))
 CHUNK_SIZE = 5000
 
 
@@ -131,13 +143,23 @@ def row_hash(row: tuple[Any, ...]) -> str:
     gives back is plain JSON that ``normalise`` would return unchanged, and only
     the time needs converting. tests/audit/test_chain.py holds the two equal.
     """
-    payload = dict(zip(PAYLOAD_FIELDS, row, strict=False))
+    payload = dict(zip(PAYLOAD_FIELDS, row[: len(PAYLOAD_FIELDS)], strict=True))
     occurred_at = payload["occurred_at"]
     if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
-        return event_hash(prev_hash=row[-2], payload=payload)  # let normalise complain or cope
+        return event_hash(prev_hash=row[_PREV], payload=payload)  # let normalise complain or cope
     payload["occurred_at"] = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return sha256_hex(AUDIT_DOMAIN, row[-2], body)
+    return sha256_hex(AUDIT_DOMAIN, row[_PREV], body)
+
+
+def seal_problem(*, hash: str, seal_key: str, seal: str, keys: dict[str, bytes]) -> str | None:
+    """Why an event's seal does not vouch for its hash, or None when it does. An empty seal is not judged here."""
+    key = keys.get(seal_key)
+    if key is None:
+        return f"sealed with key {seal_key!r}, which is not in AUDIT_CHAIN_KEYS (forged, or an old key was dropped)"
+    if not hmac.compare_digest(event_seal(hash=hash, key=key), seal):
+        return "its seal does not match its hash: rewritten and re-hashed without the seal key"
+    return None
 
 
 def event_rows(queryset: QuerySet[AuditEvent] | None = None, *, chunk_size: int = CHUNK_SIZE) -> Iterable[tuple]:
@@ -159,9 +181,12 @@ def verify_chain(
     total = AuditEvent.objects.count() if progress else 0
     result = VerifyResult()
     problems = result.problems
+    keys = seal_keys()
     expected, prev = 1, GENESIS_HASH
+    sealing_began = False
+    unsealed_since: int | None = None  # first event of the current run of unsealed events
     for row in event_rows(chunk_size=chunk_size):
-        sequence, prev_hash, stored = row[0], row[-2], row[-1]
+        sequence, prev_hash, stored = row[0], row[_PREV], row[_HASH]
         gap = sequence != expected
         if gap:
             missing = f"{expected}" if sequence == expected + 1 else f"{expected} to {sequence - 1}"
@@ -169,19 +194,39 @@ def verify_chain(
         if row_hash(row) != stored:
             problems.append(Problem(sequence, "altered", "content does not match its hash (edited or renumbered)"))
         elif not gap and prev_hash != prev:
+            # This event is intact and still names the hash its predecessor had when it was written:
+            # the predecessor is the one that was rewritten.
             problems.append(
                 Problem(
-                    sequence,
+                    sequence - 1,
                     "relinked",
-                    f"does not follow event {sequence - 1}: one of the two was rewritten with a new hash",
+                    f"event {sequence} does not follow it: it was rewritten with a new hash",
                 )
             )
+        if row[_SEAL]:
+            sealing_began, unsealed_since = True, None
+            why = seal_problem(hash=stored, seal_key=row[_SEAL_KEY], seal=row[_SEAL], keys=keys)
+            if why:
+                problems.append(Problem(sequence, "unsealed", why))
+        elif sealing_began:
+            problems.append(Problem(sequence, "unsealed", "no seal, after sealing began: its seal was removed"))
+        elif unsealed_since is None:
+            unsealed_since = sequence
         if sequence in wanted:
             hashes_at[sequence] = stored
         expected, prev = sequence + 1, stored
         result.checked += 1
         if progress and result.checked % progress_every == 0:
             progress(result.checked, total)
+    if unsealed_since is not None and not sealing_began:
+        # Not one sealed event: an old chain nobody sealed yet, or every seal stripped. The last event must be sealed.
+        problems.append(
+            Problem(
+                unsealed_since,
+                "unsealed",
+                "no event is sealed, so nothing vouches for the chain (seal its head once with manage.py audit_seal)",
+            )
+        )
     result.head_sequence, result.head_hash = expected - 1, prev
     if progress:
         progress(result.checked, max(total, result.checked))

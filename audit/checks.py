@@ -40,6 +40,19 @@ def check_audit_pdf_font(app_configs: Any, **kwargs: Any) -> list[Error]:
         Error(
             f"The font that audit PDFs embed is missing: {path}.",
             hint="Install Debian's fonts-wqy-microhei, or set AUDIT_PDF_FONT to a TrueType CJK font (.ttf or .ttc).",
-            id="audit.E002",
+            id="audit.E003",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_audit_chain_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
+    if getattr(settings, "AUDIT_CHAIN_KEYS_ARE_DEVELOPMENT", False):
+        return [
+            Error(
+                "Audit events are sealed with the built-in development key: anyone can re-seal a rewritten trail.",
+                hint="Set AUDIT_CHAIN_KEYS (see .env.example and docs/audit.md).",
+                id="audit.E002",
+            )
+        ]
+    return []

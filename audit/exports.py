@@ -207,7 +207,7 @@ def _register_font() -> str:
 
     Without the font file (a development machine without Debian's fonts-wqy-microhei) the PDF falls back to
     reportlab's built-in STSong-Light, which readers must supply, and says so in the log once; production refuses
-    to start without the font (deploy check audit.E002), so shipped copies always embed theirs.
+    to start without the font (deploy check audit.E003), so shipped copies always embed theirs.
     """
     if FONT in pdfmetrics.getRegisteredFontNames():
         return FONT

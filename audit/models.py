@@ -38,6 +38,11 @@ class AuditEvent(models.Model):
     facility_id = models.BigIntegerField(_("facility"), null=True, blank=True, db_index=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # HMAC of ``hash`` under a key kept outside the database (settings.AUDIT_CHAIN_KEYS), and which key:
+    # a chain rebuilt from the middle cannot be re-sealed without it. Empty on events written before
+    # seals existed (migration 0004); see audit.chain.
+    seal = models.CharField(_("seal"), max_length=64, blank=True, default="")
+    seal_key = models.CharField(_("seal key"), max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit event")

@@ -18,8 +18,9 @@ from django.db import models
 from django.db.models import Max, Q, QuerySet
 
 from .canonical import GENESIS_HASH
+from .chain import seal_problem
 from .models import AuditEvent, Signature
-from .services import event_hash, event_payload, object_ref, signature_is_valid
+from .services import event_hash, event_payload, object_ref, seal_keys, signature_is_valid
 
 # --- Cases, for the search by case number and by certificate number -------------------------
 
@@ -121,8 +122,11 @@ def events_check(events: list[AuditEvent]) -> TrailCheck:
     }
     head = AuditEvent.objects.aggregate(head=Max("sequence"))["head"] or 0
     result.head_sequence = head
+    keys = seal_keys()
     for event in events:
         intact = event_hash(prev_hash=event.prev_hash, payload=event_payload(event)) == event.hash
+        if event.seal and seal_problem(hash=event.hash, seal_key=event.seal_key, seal=event.seal, keys=keys):
+            intact = False  # rewritten and re-hashed by someone without the seal key
         before = (GENESIS_HASH, "") if event.sequence == 1 else neighbours.get(event.sequence - 1)
         if before is None or before[0] != event.prev_hash:
             intact = False  # the event before it is gone or is not the one it was chained to

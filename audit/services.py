@@ -25,11 +25,14 @@ wait on each other.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
@@ -39,7 +42,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .canonical import AUDIT_DOMAIN, GENESIS_HASH, SIGNATURE_DOMAIN, canonical_json, normalise, sha256_hex
+from .canonical import (
+    AUDIT_DOMAIN,
+    GENESIS_HASH,
+    SEAL_DOMAIN,
+    SEAL_KEY_ID_DOMAIN,
+    SIGNATURE_DOMAIN,
+    canonical_json,
+    normalise,
+    sha256_hex,
+)
 from .models import AuditEvent, Signature
 
 # Any constant works; it names the one advisory lock that orders appends.
@@ -107,23 +119,53 @@ def printed_name_of(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
 
 
-def client_address_of(request: HttpRequest | None) -> str | None:
-    """The client's address in the one spelling PostgreSQL's inet gives back, or None.
-
-    The value is hashed before it is stored, so it must read back identically:
-    IPv4-mapped IPv6 addresses are unpacked, IPv6 is compressed and lowercase,
-    and anything unparsable is dropped rather than failing the write.
-    """
-    if request is None:
-        return None
-    raw = (request.META.get("REMOTE_ADDR") or "").strip()
+def _parse_address(raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    raw = raw.strip()
+    if raw.startswith("[") and "]" in raw:  # "[2001:db8::1]:443", as some proxies write it
+        raw = raw[1 : raw.index("]")]
+    elif raw.count(":") == 1:  # "203.0.113.9:51234"
+        raw = raw.split(":", 1)[0]
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
+        return address.ipv4_mapped
+    return address
+
+
+def client_address_of(request: HttpRequest | None) -> str | None:
+    """The client's address, as our own proxies saw it; the one function for the trail and for login throttling.
+
+    With ``PROXY_COUNT`` = N trusted proxies in front of daphne, each proxy
+    appends the address it received the connection from to X-Forwarded-For, so
+    the client is the N-th entry counted from the RIGHT; everything to its left
+    was written by the client and may be anything. N = 0 means daphne faces the
+    clients and REMOTE_ADDR is the client. A header shorter than N entries, or
+    an entry our proxy wrote that is not an address, means the request did not
+    come the configured way: the nearest peer (REMOTE_ADDR) is used, never a
+    value the client chose. (django-axes calls this through AXES_CLIENT_IP_CALLABLE.)
+
+    Not django-ipware: by default it reads a list of headers (X-Real-IP, Client-IP, ...) that
+    a client can send past a proxy which does not strip them, and counts proxies from the
+    left; the rule here is one header, counted from the right, in a dozen lines.
+
+    The result is hashed into the trail, so it is given in the one spelling
+    PostgreSQL's inet gives back: IPv4-mapped IPv6 addresses are unpacked, IPv6
+    is compressed and lowercase. Nothing usable gives None.
+    """
+    if request is None:
+        return None
+    address = None
+    proxies = settings.PROXY_COUNT
+    if proxies > 0:
+        # Django joins repeated headers with commas, so a second header cannot hide from this.
+        entries = [entry for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+        if len(entries) >= proxies:
+            address = _parse_address(entries[-proxies])
+    if address is None:
+        address = _parse_address(request.META.get("REMOTE_ADDR") or "")
+    return None if address is None else str(address)
 
 
 def request_id_of(request: HttpRequest | None) -> str:
@@ -132,6 +174,28 @@ def request_id_of(request: HttpRequest | None) -> str:
 
 def event_hash(*, prev_hash: str, payload: dict[str, Any]) -> str:
     return sha256_hex(AUDIT_DOMAIN, prev_hash, canonical_json(payload))
+
+
+def seal_key_id(key: str) -> str:
+    """A short public name for a seal key (a hash of it), stored with each seal: which key to verify with."""
+    return hashlib.sha256(SEAL_KEY_ID_DOMAIN + key.encode("utf-8")).hexdigest()[:16]
+
+
+def seal_keys() -> dict[str, bytes]:
+    """Every configured seal key by its id, the sealing (first) key first."""
+    return {seal_key_id(key): key.encode("utf-8") for key in settings.AUDIT_CHAIN_KEYS}
+
+
+def event_seal(*, hash: str, key: bytes) -> str:
+    """The HMAC-SHA256 of an event's hash. The hash covers the event and the previous hash, so a seal
+    vouches for the whole chain up to its event; only the key's holder can seal a rewritten one."""
+    return hmac.new(key, SEAL_DOMAIN + hash.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def event_seal_now(*, hash: str) -> tuple[str, str]:
+    """(key id, seal) under the current sealing key."""
+    key = settings.AUDIT_CHAIN_KEYS[0]
+    return seal_key_id(key), event_seal(hash=hash, key=key.encode("utf-8"))
 
 
 def event_payload(event: AuditEvent) -> dict[str, Any]:
@@ -215,6 +279,7 @@ def audit_record(
         prev_hash=prev_hash,
     )
     event.hash = event_hash(prev_hash=prev_hash, payload=event_payload(event))
+    event.seal_key, event.seal = event_seal_now(hash=event.hash)
     event.save(force_insert=True)
     return event
 

@@ -10,6 +10,7 @@ scope helpers below.
 from __future__ import annotations
 
 import logging
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -262,13 +263,22 @@ def access_audit_search_for_user(*, user: Any, write: bool = False) -> set[int]:
     return counties
 
 
+# What audit_record writes: 'app_label.model' and a pk of at most 64 printable characters.
+_OBJECT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,49}\.[a-z][a-z0-9_]{0,49}")
+
+
+def is_record_ref(object_type: str, object_id: str) -> bool:
+    """Whether the pair can name a record at all (no NUL or other control character, no over-long value)."""
+    return bool(_OBJECT_TYPE.fullmatch(object_type)) and 0 < len(object_id) <= 64 and object_id.isprintable()
+
+
 def access_audit_trail_for_user(*, user: Any, object_type: str, object_id: str, write: bool = False) -> set[int]:
     """The counties whose events of one record the user may read; 404 when there are none, and for every write."""
     from audit.models import AuditEvent
 
     ref = f"{object_type}:{object_id}"[:120]
     counties = audit_county_ids_for_user(user)
-    if write or not counties:
+    if write or not counties or not is_record_ref(object_type, object_id):
         raise deny(user=user, route="audit.trail", obj=ref)
     visible = AuditEvent.objects.filter(object_type=object_type, object_id=object_id, county_id__in=counties)
     if not visible.exists():

@@ -6,12 +6,17 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port, validate_host
 from django.template.loader import render_to_string
+from django.utils.http import is_same_domain
 
 from workflows.outages import Outage, is_connection_failure
 
@@ -95,3 +100,67 @@ class DatabaseUnavailableMiddleware:
             return None
         database_outage.failed(exception)
         return database_unavailable_response()
+
+
+class SameOriginWebsocketValidator:
+    """Accept a websocket only from this site's own origin, compared as Django's CSRF check compares it.
+
+    channels' AllowedHostsOriginValidator looks at the host name alone, so ``http://`` or another
+    port on an allowed host passed. Here the whole origin (scheme, host, port) must be either the
+    socket's own (``https`` when the socket is secure, directly or per SECURE_PROXY_SSL_HEADER; the
+    Host header, itself in ALLOWED_HOSTS) or one of CSRF_TRUSTED_ORIGINS (``https://*.example.org``
+    matches the subdomains, as it does for CSRF). No Origin header, no socket.
+    """
+
+    def __init__(self, application: Any):
+        self.application = application
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        if scope["type"] != "websocket":
+            raise ValueError("SameOriginWebsocketValidator only guards websockets")
+        if origin_allowed(scope):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
+
+
+def _scope_headers(scope: Any) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in scope.get("headers", []):
+        headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return headers
+
+
+def _scope_is_secure(scope: Any, headers: dict[str, str]) -> bool:
+    if scope.get("scheme") in {"wss", "https"}:
+        return True
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header:
+        name, secure_value = proxy_header
+        header = name.removeprefix("HTTP_").replace("_", "-").lower()
+        return headers.get(header, "").split(",", 1)[0].strip() == secure_value
+    return False
+
+
+def origin_allowed(scope: Any) -> bool:
+    headers = _scope_headers(scope)
+    origin = headers.get("origin")
+    if not origin:
+        return False
+    host = headers.get("host", "")
+    domain, _port = split_domain_port(host)
+    if domain and validate_host(domain, settings.ALLOWED_HOSTS):
+        own = f"{'https' if _scope_is_secure(scope, headers) else 'http'}://{host}"
+        if origin == own:
+            return True
+    trusted = settings.CSRF_TRUSTED_ORIGINS
+    if origin in trusted:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    return any(
+        is_same_domain(parts.netloc, pattern.split("://", 1)[1][1:])  # "https://*.x.org" -> ".x.org"
+        for pattern in trusted
+        if "://*." in pattern and pattern.startswith(f"{parts.scheme}://")
+    )

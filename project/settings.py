@@ -218,7 +218,14 @@ TEMPLATES = [
 
 # --- Data -----------------------------------------------------------------
 
+# Two roles on PostgreSQL (docs/operations.md, "Database roles"): DATABASE_URL is the application's role,
+# which owns nothing, so that it cannot disable the audit trail's trigger nor update or delete its rows;
+# MIGRATE_DATABASE_URL is the owner of the tables. The release step alone runs as the owner, with
+# DATABASE_AS_OWNER=true (migrate, grant_app_role); everything else never sees the owner's password.
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+APP_DATABASE_USER = str(DATABASES["default"].get("USER") or "")
+if env_bool("DATABASE_AS_OWNER", False) and os.environ.get("MIGRATE_DATABASE_URL"):
+    DATABASES = {"default": env_database("MIGRATE_DATABASE_URL", "")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")
@@ -288,7 +295,24 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+# Number of trusted proxies in front of daphne, each appending to X-Forwarded-For:
+# the client address is taken that many entries from the right, for login
+# throttling and for the audit trail alike (audit.services.client_address_of).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_address_of"
+AXES_USERNAME_CALLABLE = "project.forms.axes_username"
+
+# --- Audit trail: keyed seals ----------------------------------------------------------
+# Keys of the HMAC that seals each audit event's hash (audit/services.py, docs/audit.md). Kept
+# outside the database, so that whoever can rewrite the tables cannot re-seal a rebuilt chain.
+# The first key seals, every key listed verifies: put a new key first and keep the old ones.
+AUDIT_CHAIN_KEYS = env_list("AUDIT_CHAIN_KEYS", [])
+for _key in AUDIT_CHAIN_KEYS:
+    if len(_key) < 32:
+        raise ImproperlyConfigured("AUDIT_CHAIN_KEYS: each key must be at least 32 characters")
+# Without them a fixed development key seals, and the deploy check audit.E002 fails.
+AUDIT_CHAIN_KEYS_ARE_DEVELOPMENT = not AUDIT_CHAIN_KEYS
+AUDIT_CHAIN_KEYS = AUDIT_CHAIN_KEYS or ["development-only-audit-chain-key-not-secret"]
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False

@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog, set_language
-from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Application, Site
 
 from audit.viewsets import AuditApp
@@ -54,7 +53,7 @@ site = RegflowSite(
 handler500 = "project.views.server_error"
 
 urlpatterns = [
-    path("accounts/", AuthViewset(with_profile_view=False).urls),
+    path("accounts/", views.AccountsViewset(with_profile_view=False).urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path(
         "jsi18n/",

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import PasswordChangeView
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
@@ -19,6 +20,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
+from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Application
 
 from permissions.access import user_roles
@@ -28,6 +30,7 @@ from workflows.models import DispatcherHeartbeat
 from workflows.outages import is_connection_failure
 from workflows.workspace import workspace_sections
 
+from .forms import LoginForm, ThrottledPasswordChangeForm
 from .middleware import database_outage, database_unavailable_response
 
 
@@ -151,3 +154,21 @@ def healthz(request: HttpRequest) -> HttpResponse:
         checks["redis"] = _bounded("redis", _check_redis)
     healthy = all(check["state"] == "ok" for check in checks.values())
     return JsonResponse({"status": "ok" if healthy else "failing", "checks": checks}, status=200 if healthy else 503)
+
+
+class ThrottledPasswordChangeView(PasswordChangeView):
+    """The password change page, its old password counted toward login throttling (see the form)."""
+
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class AccountsViewset(AuthViewset):
+    """viewflow's login, logout and password pages, with our login form and throttled password change."""
+
+    pass_change_view_class = ThrottledPasswordChangeView
+
+    def get_login_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        return dict(super().get_login_view_kwargs(**{"form_class": LoginForm, **kwargs}))

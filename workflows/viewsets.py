@@ -261,7 +261,8 @@ class BulkClaimView(ScopedViewMixin, generic.View):
         if not self.viewset.may_act(request.user):
             raise PermissionDenied  # read-only roles (inspectors) claim nothing
         visible = self.viewset.visible_processes(request.user, write=True).values("pk")
-        ids = [int(pk) for pk in request.POST.getlist("tasks") if pk.isdigit()]
+        # ASCII digits only ("²".isdigit() is true, int() refuses it), and within a bigint.
+        ids = [int(pk) for pk in request.POST.getlist("tasks") if pk.isascii() and pk.isdigit() and len(pk) <= 18]
         tasks = manager.filter(pk__in=ids, process__flow_class=self.flow_class, process_id__in=visible)
         claimed, missed, busy = 0, 0, 0
         for task in tasks:

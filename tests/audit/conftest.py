@@ -12,7 +12,7 @@ from django.db import connection
 
 from audit.canonical import GENESIS_HASH
 from audit.models import AuditEvent
-from audit.services import event_hash, event_payload
+from audit.services import event_hash, event_payload, event_seal_now
 from permissions.models import Facility
 
 
@@ -35,8 +35,13 @@ def signable(monkeypatch: pytest.MonkeyPatch) -> type[Facility]:
     return Facility
 
 
-def bulk_chain(n: int, *, county_id: int | None = None, start_sequence: int | None = None) -> list[AuditEvent]:
-    """Append n valid events quickly (hashes computed exactly as audit_record does)."""
+def bulk_chain(
+    n: int, *, county_id: int | None = None, start_sequence: int | None = None, sealed: bool = True
+) -> list[AuditEvent]:
+    """Append n valid events quickly (hashes and seals computed exactly as audit_record does).
+
+    ``sealed=False`` writes them as events from before seals existed (audit migration 0004).
+    """
     head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev = head if head else (0, GENESIS_HASH)
     start = datetime(2026, 3, 1, tzinfo=UTC)
@@ -54,6 +59,8 @@ def bulk_chain(n: int, *, county_id: int | None = None, start_sequence: int | No
             prev_hash=prev,
         )
         event.hash = prev = event_hash(prev_hash=prev, payload=event_payload(event))
+        if sealed:
+            event.seal_key, event.seal = event_seal_now(hash=event.hash)
         events.append(event)
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return events

@@ -40,4 +40,4 @@ def test_a_missing_pdf_font_is_reported_with_the_package_to_install(settings: An
     assert check_audit_pdf_font(None) == []
     settings.AUDIT_PDF_FONT = tmp_path / "nowhere.ttc"
     errors = check_audit_pdf_font(None)
-    assert [e.id for e in errors] == ["audit.E002"] and "fonts-wqy-microhei" in errors[0].hint
+    assert [e.id for e in errors] == ["audit.E003"] and "fonts-wqy-microhei" in errors[0].hint

@@ -272,3 +272,22 @@ def test_old_and_new_values_are_shown_as_such_and_snapshots_are_not_mistaken_for
     assert "draft → submitted" in change
     snapshot = render_to_string("audit/includes/changes.html", {"changes": {"gestation": [15, 1], "pathway": "x"}})
     assert "15, 1" in snapshot and "→" not in snapshot
+
+
+@pytest.mark.parametrize("name", ["audit:trail", "audit:trail_csv", "audit:trail_pdf"])
+@pytest.mark.parametrize(
+    ("object_type", "object_id"),
+    [
+        ("permissions.facility", "1\x00"),
+        ("permissions\x00.facility", "1"),
+        ("permissions.facility", "\u00b2"),
+        ("Permissions.Facility", "1"),
+        ("permissions.facility", "9" * 65),
+    ],
+)
+def test_a_malformed_record_reference_is_not_found(
+    world: World, signed: Any, login: Any, name: str, object_type: str, object_id: str
+) -> None:
+    """A NUL reached PostgreSQL (a 500 there); now a reference is checked before any query."""
+    url = reverse(name, args=[object_type, object_id])
+    assert login(world.inspector).get(url).status_code == 404

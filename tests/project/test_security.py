@@ -110,3 +110,68 @@ def test_home_shows_name_role_and_scope(client: Any, world: Any, login: Any) -> 
     assert "Officer Printed" in body
     assert "Bureau officer" in body
     assert "County A" in body
+
+
+PASSWORD_CHANGE = "/accounts/password_change/"
+
+
+def test_password_change_counts_wrong_old_passwords_toward_the_lockout(client: Any, world: Any, password: str) -> None:
+    """The page is a password oracle unless it is throttled like the login."""
+    client.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+
+    def change(old: str) -> Any:
+        data = {"old_password": old, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
+        return client.post(PASSWORD_CHANGE, data, REMOTE_ADDR="10.1.1.1")
+
+    for _ in range(4):
+        assert change("wrong").status_code == 200  # the form again, with an error
+    assert change("wrong").status_code == 429  # the fifth failure locks
+    assert change(password).status_code == 429  # refused despite the right old password
+    world.clerk.refresh_from_db()
+    assert world.clerk.check_password(password)
+
+
+def test_password_change_with_the_right_old_password_works(client: Any, world: Any, password: str) -> None:
+    client.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+    data = {"old_password": password, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
+    assert client.post(PASSWORD_CHANGE, data).status_code == 302
+    world.clerk.refresh_from_db()
+    assert world.clerk.check_password("a-new-passphrase-42")
+
+
+def test_an_over_long_username_is_a_form_error(client: Any, world: Any) -> None:
+    response = client.post(LOGIN, {"username": "x" * 300, "password": "whatever"})
+    assert response.status_code == 200
+    assert "Ensure this value has at most" in response.content.decode()
+
+
+def test_an_over_long_username_on_the_admin_login_is_refused_not_a_crash(client: Any, world: Any) -> None:
+    """Found by tests/fuzz: the admin's login reached django-axes' 255-character column (a 500 on PostgreSQL)."""
+    response = client.post("/admin/login/", {"username": "x" * 300, "password": "whatever"})
+    assert response.status_code == 200
+
+
+def test_the_admin_shows_workflow_records_but_does_not_edit_them(
+    client: Any, world: Any, tmp_path: Any, settings: Any
+) -> None:
+    """viewflow's stock admin saved a process outside its flow and its trail (and crashed on an emptied field)."""
+    from django.contrib.auth import get_user_model
+    from django.urls import get_resolver
+    from viewflow.workflow.models import Process, Task
+
+    from tests.workflows.termination.conftest import Driver
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}},
+    }
+    get_resolver().url_patterns  # noqa: B018 - node.reverse() needs the URLconf loaded
+    case = Driver(world).submit()
+    status = Process.objects.get(pk=case.pk).status
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 12)
+    client.force_login(root, backend="django.contrib.auth.backends.ModelBackend")
+    task = Task.objects.filter(process_id=case.pk).order_by("pk").first()
+    for url in (f"/admin/viewflow/process/{case.pk}/change/", f"/admin/viewflow/task/{task.pk}/change/"):
+        assert client.get(url).status_code == 200
+        assert client.post(url, {"data": "", "status": "DONE"}).status_code == 403
+    assert Process.objects.get(pk=case.pk).status == status

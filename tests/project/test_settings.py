@@ -24,6 +24,7 @@ PRODUCTION_ENV = {
     "SECURE_PROXY_SSL_HEADER": "true",
     "FIELD_ENCRYPTION_KEYS": "hKFV8O4JT37BN25kTsmrBj8IgOGqKr12q7uNRkg72Ts=",
     "FIELD_HASH_KEY": "production-like-hmac-key-for-resident-id-comparison",
+    "AUDIT_CHAIN_KEYS": "production-like-audit-seal-key-kept-outside-the-database",
 }
 
 
@@ -133,3 +134,28 @@ def test_sqlite_is_refused_when_debug_is_off() -> None:
     result = run_check(env)
     assert result.returncode != 0
     assert "project.E002" in result.stderr + result.stdout
+
+
+def test_the_release_step_alone_connects_as_the_owner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DATABASE_URL is the application's role; MIGRATE_DATABASE_URL is used only with DATABASE_AS_OWNER=true."""
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": "postgres://regflow_app:pw@db:5432/regflow",
+        "MIGRATE_DATABASE_URL": "postgres://regflow_owner:pw2@db:5432/regflow",
+    }
+    app = load_settings(monkeypatch, **env)
+    assert (app["DATABASES"]["default"]["USER"], app["APP_DATABASE_USER"]) == ("regflow_app", "regflow_app")
+    owner = load_settings(monkeypatch, **env, DATABASE_AS_OWNER="true")
+    assert (owner["DATABASES"]["default"]["USER"], owner["APP_DATABASE_USER"]) == ("regflow_owner", "regflow_app")
+
+
+def test_development_audit_seal_key_is_refused_by_the_deploy_check() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_CHAIN_KEYS"}
+    result = run_check(env, "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "audit.E002" in result.stderr + result.stdout
+
+
+def test_a_short_audit_seal_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="AUDIT_CHAIN_KEYS"):
+        load_settings(monkeypatch, DEBUG="true", AUDIT_CHAIN_KEYS="short")

@@ -72,6 +72,55 @@ async def test_socket_from_foreign_origin_is_refused(world: Any, memory_layer: A
     await communicator.disconnect()
 
 
+@pytest.mark.parametrize(
+    "origin", ["https://127.0.0.1", "http://127.0.0.1:8443", "ws://127.0.0.1", "http://127.0.0.1.evil"]
+)
+async def test_socket_from_an_allowed_host_with_another_scheme_or_port_is_refused(
+    world: Any, memory_layer: Any, origin: str
+) -> None:
+    cookie = await cookie_for(world.clerk)
+    communicator, connected, _ = await ws_connect(cookie, origin=origin)
+    assert not connected
+    await communicator.disconnect()
+
+
+def scope_with(*, origin: str, host: str = "regflow.example.org", scheme: str = "ws", **headers: str) -> dict:
+    raw = [(b"host", host.encode()), (b"origin", origin.encode())]
+    raw += [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]
+    return {"type": "websocket", "scheme": scheme, "headers": raw}
+
+
+@pytest.mark.parametrize(
+    ("scope", "allowed"),
+    [
+        (scope_with(origin="https://regflow.example.org", scheme="wss"), True),
+        (scope_with(origin="http://regflow.example.org", scheme="wss"), False),
+        (scope_with(origin="https://regflow.example.org", scheme="ws"), False),
+        (scope_with(origin="https://regflow.example.org:8443", scheme="wss"), False),
+        (scope_with(origin="https://regflow.example.org:8443", host="regflow.example.org:8443", scheme="wss"), True),
+        # Behind a TLS-terminating proxy: secure per SECURE_PROXY_SSL_HEADER, as for HTTP.
+        (scope_with(origin="https://regflow.example.org", x_forwarded_proto="https"), True),
+        (scope_with(origin="http://regflow.example.org", x_forwarded_proto="https"), False),
+        # A Host header outside ALLOWED_HOSTS is no own origin.
+        (scope_with(origin="https://evil.example", host="evil.example", scheme="wss"), False),
+        # CSRF_TRUSTED_ORIGINS: exact, and subdomains of a wildcard entry, scheme and all.
+        (scope_with(origin="https://portal.example.net", scheme="wss"), True),
+        (scope_with(origin="http://portal.example.net", scheme="wss"), False),
+        (scope_with(origin="https://a.county.example.com", scheme="wss"), True),
+        (scope_with(origin="http://a.county.example.com", scheme="wss"), False),
+        (scope_with(origin="https://county.example.com.evil", scheme="wss"), False),
+        (scope_with(origin="null", scheme="wss"), False),
+    ],
+)
+def test_the_origin_check_compares_scheme_host_and_port(settings: Any, scope: dict, allowed: bool) -> None:
+    from project.middleware import origin_allowed
+
+    settings.ALLOWED_HOSTS = ["regflow.example.org", "regflow.example.org:8443"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://portal.example.net", "https://*.county.example.com"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert origin_allowed(scope) is allowed
+
+
 async def test_socket_with_forged_session_cookie_is_refused(world: Any, memory_layer: Any) -> None:
     communicator, connected, _ = await ws_connect("not-a-real-session-key")
     assert not connected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Any
 
 import segno
@@ -401,11 +402,20 @@ def certificate_view(request: HttpRequest, process_pk: int) -> HttpResponse:
     return render(request, "termination/certificate.html", context)
 
 
+# "<county code>-<year>-<serial>" as services._next_certificate_number writes it; the token is token_urlsafe.
+_CERTIFICATE_NUMBER = re.compile(r"[0-9]{6,12}-[0-9]{4}-[0-9]{6,12}")
+_CERTIFICATE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 @login_not_required
 @require_GET
 def certificate_verify(request: HttpRequest, number: str, token: str) -> HttpResponse:
     """Public: certificate number, facility, status and validity. Nothing about the patient."""
-    case = TerminationCase.objects.select_related("facility").filter(certificate_number=number).first()
+    case = None
+    # Parsed strictly before the database sees them: ASCII only (a non-ASCII token would make compare_digest
+    # raise), no NUL, nothing longer than the columns.
+    if _CERTIFICATE_NUMBER.fullmatch(number) and _CERTIFICATE_TOKEN.fullmatch(token):
+        case = TerminationCase.objects.select_related("facility").filter(certificate_number=number).first()
     if case is None or not case.certificate_token or not hmac.compare_digest(case.certificate_token, token):
         return render(request, "termination/verify.html", {"found": False}, status=404)
     now = timezone.now()

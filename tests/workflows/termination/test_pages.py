@@ -191,3 +191,36 @@ def test_the_chart_speaks_the_readers_language(driver: Any, world: Any) -> None:
     chinese = client.get(url).content.decode()
     assert ">是</text>" in chinese and ">否</text>" in chinese
     assert ">yes</text>" not in chinese
+
+
+@pytest.mark.parametrize(
+    ("number", "token"),
+    [
+        ("{number}", "ʈoken-with-a-non-ascii-letter-é"),
+        ("{number}", "{token}é"),
+        ("{number}\x00", "{token}"),
+        ("920101-2026-\u00b2\u00b2\u00b2\u00b2\u00b2\u00b2", "{token}"),
+        ("9" * 500, "{token}"),
+    ],
+)
+def test_the_public_verification_page_refuses_malformed_numbers_and_tokens(
+    driver: Any, world: Any, client: Any, number: str, token: str
+) -> None:
+    case = approved_case(driver, world)
+    number = number.format(number=case.certificate_number)
+    token = token.format(token=case.certificate_token)
+    from django.urls import reverse
+
+    response = client.get(reverse("termination_verify", args=[number, token]))
+    assert response.status_code == 404
+    assert str(case.facility) not in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "\uff11", "1" * 40, "-1", " 1"])
+def test_bulk_claim_ignores_task_ids_that_are_not_plain_numbers(driver: Any, world: Any, value: str) -> None:
+    case = driver.submit(pathway="divorced")
+    driver.act(world.director, case, F.review, {"decision": "forward"})
+    task = driver.open_task(case, F.decide)
+    response = driver.client(world.officer).post(F.instance.reverse("tasks_assign"), {"tasks": [value, task.pk]})
+    assert response.status_code == 302
+    assert Task.objects.get(pk=task.pk).owner == world.officer  # the good id in the same request still counts
