@@ -171,6 +171,12 @@ def table_counts() -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+# /healthz answers 503 by design when a dependency is down. Its checks run in worker threads with connections of
+# their own, which cannot see a test's uncommitted rows (the dispatcher's heartbeat): here it reports "missing" and
+# answers 503. tests/project/test_degraded.py checks its answers; the fuzz checks only that no input breaks it.
+REPORTS_FAILING_DEPENDENCIES = frozenset({"/healthz"})
+
+
 class Requester:
     def __init__(self, scene: Scene):
         self.clients = PersonaClients(scene)
@@ -198,7 +204,7 @@ class Requester:
         except Exception as exc:
             self.failures.append(f"{where}: raised {type(exc).__name__}: {str(exc)[:200]}")
             return 500
-        if status >= 500:
+        if status >= 500 and not (status == 503 and url.split("?")[0] in REPORTS_FAILING_DEPENDENCIES):
             self.failures.append(f"{where}: answered {status}")
         return status
 

@@ -1,20 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .expectations import build_scene
 from .matrix import Scene
-
-
-@pytest.fixture(autouse=True)
-def _uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
-    """Scans uploaded while building cases go to a throw-away directory."""
-    storages = dict(settings.STORAGES)
-    storages["default"] = {**storages["default"], "OPTIONS": {"location": tmp_path, "base_url": None}}
-    settings.STORAGES = storages
 
 
 @pytest.fixture
