@@ -15,10 +15,12 @@ from workflows.termination.viewsets import TerminationViewset
 from workflows.urls import NotificationsApp
 
 from . import views
+from .admin import check_actions_of_every_admin
 
 admin.site.site_header = _("Regflow administration")
 admin.site.site_title = _("Regflow administration")
 admin.site.has_permission = admin_site_permitted  # type: ignore[method-assign]  # superusers only
+check_actions_of_every_admin(admin.site)  # a malformed selection is refused, not a 500
 
 
 class RegflowSite(Site):

@@ -30,7 +30,8 @@ def page_title(context: Any) -> str:
     title = context.get("title") or getattr(context.get("view"), "title", "") or ""
     match = getattr(request, "resolver_match", None)
     activation = getattr(request, "activation", None)
-    task = getattr(activation, "task", None)
+    # viewflow's views carry the task on the request's activation; our TaskPageView hands it to the template.
+    task = getattr(activation, "task", None) or context.get("task")
     if task is not None and task.pk and match is not None and match.url_name in TASK_PAGE_TITLES:
         title = f"{TASK_PAGE_TITLES[match.url_name]}: {task.flow_task.task_title} · #{task.process_id}"
     return f"{title} · {settings.SITE_NAME}" if title else settings.SITE_NAME
