@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import BigIntegerField, F, Q
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -264,16 +265,19 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     visible = termination_cases_for_user(user).values("pk")
     manager = Task._default_manager
     case_type = f"{TerminationCase._meta.app_label}.{TerminationCase._meta.model_name}"
-    signed = Signature.objects.filter(object_type=case_type, signer_id=user.pk).values_list("object_id", flat=True)
+    # One subquery, not a list of every case the user ever signed (years of an officer's work).
+    signed = (
+        Signature.objects.filter(object_type=case_type, signer_id=user.pk)
+        .annotate(case_pk=Cast("object_id", BigIntegerField()))
+        .values("case_pk")
+    )
     tasks = (
         manager.filter(process__flow_class=TerminationFlow, flow_task_type="HUMAN", process_id__in=visible)
         .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=manager.queue([TerminationFlow], user).values("pk")))
         .exclude(process__terminationcase__submitted_by=user)
+        .exclude(process_id__in=signed)
         .select_related("process__terminationcase__facility")
     )
-    signed_cases = [int(pk) for pk in signed if str(pk).isdigit()]
-    if signed_cases:
-        tasks = tasks.exclude(process_id__in=signed_cases)
     bureau_steps = [TerminationFlow.decide, TerminationFlow.escalate]
 
     waiting = tasks.exclude(flow_task__in=bureau_steps).order_by("created")
@@ -290,30 +294,25 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
             )
         )
     by_deadline = [F("process__terminationcase__decision_due_at").asc(nulls_last=True), "created"]
-    if Role.BUREAU_OFFICER in roles:
-        decisions = tasks.filter(flow_task=TerminationFlow.decide).order_by(*by_deadline)
+    bureau_sections = [
+        (Role.BUREAU_OFFICER, TerminationFlow.decide, "termination-decisions", _("Decisions due, overdue first"),
+         _("No decision is waiting for you.")),
+        (Role.BUREAU_DIRECTOR, TerminationFlow.escalate, "termination-escalations", _("Escalated decisions"),
+         _("No escalation is waiting for you.")),
+    ]  # fmt: skip
+    for role, step, key, title, empty in bureau_sections:
+        if role not in roles:
+            continue
+        due = tasks.filter(flow_task=step).order_by(*by_deadline)
         sections.append(
             Section(
-                key="termination-decisions",
-                title=_("Decisions due, overdue first"),
+                key=key,
+                title=title,
                 headers=task_headers,
-                rows=_task_rows(decisions[:SECTION_LIMIT]),
-                total=decisions.count(),
+                rows=_task_rows(due[:SECTION_LIMIT]),
+                total=due.count(),
                 see_all_url=queue_url,
-                empty=_("No decision is waiting for you."),
-            )
-        )
-    if Role.BUREAU_DIRECTOR in roles:
-        escalations = tasks.filter(flow_task=TerminationFlow.escalate).order_by(*by_deadline)
-        sections.append(
-            Section(
-                key="termination-escalations",
-                title=_("Escalated decisions"),
-                headers=task_headers,
-                rows=_task_rows(escalations[:SECTION_LIMIT]),
-                total=escalations.count(),
-                see_all_url=queue_url,
-                empty=_("No escalation is waiting for you."),
+                empty=empty,
             )
         )
     if Role.INSPECTOR in roles:
