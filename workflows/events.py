@@ -92,7 +92,6 @@ PUSH_FLUSH_AT_EXIT = 5.0
 # Close codes the consumer uses and the script understands (4000-4999 are ours).
 CLOSE_LOGGED_OUT = 4001
 CLOSE_ACCESS_CHANGED = 4003
-CLOSE_RETRY_LATER = 4013
 
 
 def kind_label(kind: str) -> Any:
