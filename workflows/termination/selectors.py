@@ -21,7 +21,7 @@ from permissions.access import (
     termination_read_is_oversight,
 )
 from permissions.roles import Role
-from workflows.nodes import open_tasks, task_url
+from workflows.nodes import SigningView, open_tasks, task_url
 from workflows.visibility import redact_changes
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
@@ -218,6 +218,22 @@ def _one_per_step(tasks: Any) -> list[Any]:
     return rows[:SECTION_LIMIT]
 
 
+def _signed_elsewhere(signed: Any) -> Q:
+    """Tasks four-eyes refuses the signer of ``signed``: a case they signed at another step, or at this one
+    when the step signs once (a panel seat). A repeatable step (the director's review, the bureau's decision)
+    after an amendment stays theirs."""
+    from .flows import TerminationFlow
+
+    refused = Q(pk__in=[])
+    for node in TerminationFlow.instance.nodes():
+        if not isinstance(node, SigningView):
+            continue
+        other_steps = signed.exclude(step=node.signing_step)
+        steps = other_steps if node.repeatable else signed
+        refused |= Q(flow_task=node, process_id__in=steps.values("case_pk"))
+    return refused
+
+
 def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     """A termination section per role: what each person works on, most pressing first."""
     from viewflow.workflow.models import Task
@@ -265,17 +281,16 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     visible = termination_cases_for_user(user).values("pk")
     manager = Task._default_manager
     case_type = f"{TerminationCase._meta.app_label}.{TerminationCase._meta.model_name}"
-    # One subquery, not a list of every case the user ever signed (years of an officer's work).
-    signed = (
-        Signature.objects.filter(object_type=case_type, signer_id=user.pk)
-        .annotate(case_pk=Cast("object_id", BigIntegerField()))
-        .values("case_pk")
+    # The signatures' own four-eyes rule (SigningView.four_eyes_refusal), in bulk: one subquery per step,
+    # not a list of every case the user ever signed (years of an officer's work).
+    signed = Signature.objects.filter(object_type=case_type, signer_id=user.pk).annotate(
+        case_pk=Cast("object_id", BigIntegerField())
     )
     tasks = (
         manager.filter(process__flow_class=TerminationFlow, flow_task_type="HUMAN", process_id__in=visible)
         .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=manager.queue([TerminationFlow], user).values("pk")))
         .exclude(process__terminationcase__submitted_by=user)
-        .exclude(process_id__in=signed)
+        .exclude(_signed_elsewhere(signed))
         .select_related("process__terminationcase__facility")
     )
     bureau_steps = [TerminationFlow.decide, TerminationFlow.escalate]

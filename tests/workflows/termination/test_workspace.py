@@ -17,6 +17,8 @@ from tests.factories import UserFactory
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import TerminationCase
 
+from .conftest import resident_id
+
 pytestmark = pytest.mark.django_db
 HOME = "/workspace/"
 
@@ -149,3 +151,27 @@ def test_a_long_list_is_cut_at_the_limit_and_links_to_all(
     assert case_numbers(open_section) == [cases[2].pk, cases[1].pk]  # newest first, cut at the limit
     assert "(3)" in open_section
     assert f'<a href="{F.instance.reverse("index")}">See all (3)</a>' in open_section
+
+
+def test_a_director_who_returned_a_case_sees_it_again_after_the_amendment(driver: Any, world: Any, login: Any) -> None:
+    """Facility review is a repeatable step: the director who returned a case reviews it again, as the queue allows."""
+    case = driver.submit(pathway="divorced")
+    driver.act(world.director, case, F.review, {"decision": "return", "reason": "Original needed"})
+    amend = {
+        "patient_name": "测试 Patient",
+        "resident_id": resident_id(),
+        "marital_status": "divorced",
+        "gestational_weeks": "18",
+        "gestational_days": "3",
+        "lmp_date": (timezone.localdate() - dt.timedelta(days=18 * 7 + 3)).isoformat(),
+        "pathway": "divorced",
+        "reason": "Original attached",
+        "documents-TOTAL_FORMS": "0",
+        "documents-INITIAL_FORMS": "0",
+        "documents-MIN_NUM_FORMS": "0",
+        "documents-MAX_NUM_FORMS": "10",
+    }
+    assert driver.act(world.clerk, case, F.amend, amend, sign=False).status_code == 302
+    assert driver.open_task(driver.refresh(case), F.review) is not None
+    page = login(world.director).get(HOME).content.decode()
+    assert case_numbers(section(page, "termination-waiting")) == [case.pk]
