@@ -10,7 +10,7 @@ DEMO_ENV := DEBUG=true
 # the test client cannot follow. DATABASE_URL and REDIS_URL pass through.
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false
 
-.PHONY: demo demo-reset test lint format messages clean
+.PHONY: demo demo-reset test fuzz lint format messages clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -43,6 +43,15 @@ demo-reset:
 
 test: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The deep fuzz, outside CI: tests/fuzz with FUZZ_EXAMPLES drawn examples for every form, the admin's
+# included (CI draws 100 per form of ours and 25 per admin form). It needs PostgreSQL (DATABASE_URL).
+FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.installed-test
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
+		*) echo "make fuzz runs on PostgreSQL: set DATABASE_URL=postgres://..."; exit 1;; esac
+	$(TEST_ENV) REGFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) REGFLOW_FUZZ_ADMIN_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(PY) -m pytest tests/fuzz -s $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -31,6 +31,24 @@ def pytest_configure(config: Any) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    separate_xdist_workers_in_redis(settings)
+
+
+def separate_xdist_workers_in_redis(settings: Any) -> None:
+    """Under pytest-xdist (`-n 2`), each worker's channel layer keys get a prefix of their own.
+
+    pytest-django gives each worker its own test database, so the workers' users have the same
+    primary keys: without a prefix, one worker's push to user 3's group would reach the other's
+    sockets. The daphne processes the tests start read it too (tests/workflows/live_settings.py).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    prefix = f"asgi-{worker}"
+    os.environ["REGFLOW_TEST_CHANNEL_PREFIX"] = prefix
+    for layer in settings.CHANNEL_LAYERS.values():
+        if layer["BACKEND"].startswith("channels_redis."):
+            layer.setdefault("CONFIG", {})["prefix"] = prefix
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -39,7 +57,12 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     from django.conf import settings
 
     has_pdf_font = Path(settings.AUDIT_PDF_FONT).is_file()
+    # Under pytest-xdist with --dist loadgroup (CI), the browser tests stay on one worker: each worker
+    # that runs one starts its own Chromium and its own seeded daphne.
+    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
+        if xdist and "browser" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("browser"))
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not on_redis:
@@ -54,12 +77,16 @@ _skipped_service_tests: list[str] = []
 
 
 def pytest_runtest_logreport(report: Any) -> None:
+    # Under pytest-xdist this runs in the workers and again in the controller, for each report they
+    # forward: the controller's list is the one that decides.
     if report.skipped and any(marker in report.keywords for marker in SERVICE_MARKERS):
         _skipped_service_tests.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     """In CI (REGFLOW_REQUIRE_SERVICES=1) a skipped PostgreSQL, Redis or browser test fails the run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the controller reports (see above)
     if os.environ.get("REGFLOW_REQUIRE_SERVICES") == "1" and _skipped_service_tests:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

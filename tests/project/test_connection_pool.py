@@ -29,7 +29,10 @@ APPLICATION = "regflow-pool-test"
 
 def daphne_connections() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APPLICATION])
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+            [APPLICATION],
+        )
         return int(cursor.fetchone()[0])
 
 
