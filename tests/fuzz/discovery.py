@@ -14,7 +14,9 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from django.urls import NoReverseMatch, Resolver404, resolve
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from tests.permissions.expectations import ENTRIES
 from tests.permissions.matrix import PERSONAS, Route, Scene, Target, build_url, iter_targets, may_see, walk_routes
@@ -129,16 +131,24 @@ DISCOVERY_PERSONAS = ("clerk", "director", "expert1", "officer", "chief", "inspe
 def discover_forms(scene: Scene, clients: Any, all_pages: list[Page]) -> list[Form]:
     """Open every page as each kind of persona who may, and keep each distinct form once.
 
-    Per route and persona, targets are tried until one answers 200: a route is one view, and the
-    matrix's targets for it differ in scope, which the persona's list already accounts for.
+    Per route and persona, targets are tried until one answers 200 or sends the persona to a login
+    page: a route is one view, and the matrix's targets for it differ in scope, which the persona's
+    list already accounts for.
     """
     found: dict[str, Form] = {}
     seen: set[tuple[str, str]] = set()
+    logins = {resolve_url(settings.LOGIN_URL), reverse("admin:login")}
     for page in all_pages:
+        if page.target is not None and page.target.refused_to_all:
+            continue  # refused to everyone (the matrix proves it): no form to find there
         for persona in page.personas:
             if persona not in DISCOVERY_PERSONAS or (page.route.key, persona) in seen:
                 continue
             response, body = clients.request(persona, "GET", page.url)
+            if response.status_code == 302 and urlsplit(response.get("Location", "")).path in logins:
+                # Sent to a login page: the route wants another kind of user, whatever the object.
+                seen.add((page.route.key, persona))
+                continue
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
             seen.add((page.route.key, persona))
