@@ -3,7 +3,7 @@
 Everyone who may open a case sees its facility, stage, gestation, pathway,
 documents and signatures, and the resident ID masked. The fields below are
 restricted further. The columns are the roles a user holds *on the case*
-(permissions.access.termination_case_roles): a clerk of another facility holds
+(selectors.case_roles, through permissions.access.case_roles_for_user): a clerk of another facility holds
 none. Reasons, field by field:
 
 - patient name: the people who enter, review, decide and inspect the case; the
@@ -20,13 +20,10 @@ none. Reasons, field by field:
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
-from permissions.access import termination_case_roles
 from permissions.roles import Role
-from workflows.visibility import FieldVisibility, RestrictedField, Visible
+from workflows.visibility import FieldVisibility, RestrictedField
 
 FACILITY = frozenset({Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR})
 BUREAU = frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR})
@@ -42,8 +39,3 @@ VISIBILITY = FieldVisibility(
         RestrictedField("complications", _("Complications"), FACILITY | BUREAU | INSPECTOR),
     ]
 )
-
-
-def case_visible_fields(*, user: Any, case: Any) -> Visible:
-    """What this user may see of this case, from the table."""
-    return VISIBILITY.visible(termination_case_roles(user=user, case=case))
