@@ -16,11 +16,11 @@ from django.test import RequestFactory
 from django.urls import get_resolver
 from viewflow.workflow.status import STATUS
 
+from core.validators import resident_id_check_character
 from permissions.models import Facility
 from workflows.termination import services
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import MEDICAL_PATHWAYS, Decision, MaritalStatus, TerminationCase, required_documents
-from workflows.termination.validators import resident_id_check_character
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -11,7 +11,7 @@ class TerminationConfig(AppConfig):
         from audit.actions import register_action_labels, register_record_labels
         from audit.selectors import register_case_type
 
-        from . import checks, roles  # noqa: F401 - registration on import
+        from . import roles  # noqa: F401 - registration on import
         from .models import Pathway
         from .selectors import ACTION_LABELS, CHANGE_LABELS, OBJECT_TYPE, STEP_LABELS, cases_by_certificate
 

@@ -16,11 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.timers import fire_due_timers
 
+from core.fields import identifier_digest
+from core.validators import resident_id_check_character
+
 from . import services
-from .fields import identifier_digest
 from .flows import TerminationFlow
 from .models import Decision, TerminationCase, required_documents
-from .validators import resident_id_check_character
 
 PDF = b"%PDF-1.4\n% Regflow demo scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import signature_password_check
+from core.validators import resident_id_normalise, validate_resident_id, validate_scan
 from permissions.models import Facility
 
 from .models import Decision, DocumentType, FetalSex, MaritalStatus, Pathway, ProcedureMethod
-from .validators import resident_id_normalise, validate_resident_id, validate_scan
 
 MAX_DOCUMENTS = 10
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})

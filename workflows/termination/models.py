@@ -17,10 +17,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
+from core.fields import EncryptedTextField
 from documents.models import StoredDocument
 from permissions.models import Facility, Jurisdiction
-
-from .fields import EncryptedTextField
 
 
 class MaritalStatus(models.TextChoices):

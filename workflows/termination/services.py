@@ -20,11 +20,12 @@ from viewflow.workflow.status import PROCESS
 
 from audit.models import Signature
 from audit.services import AuditedRefusal, audit_record, audit_refusals, object_ref, signature_sign
+from core.fields import identifier_digest
+from core.validators import resident_id_mask, resident_id_normalise, validate_scan
 from documents.services import blob_store
 from permissions.models import CountyConfig, Facility
 from workflows.services import notifications_of_closed_tasks_mark_read
 
-from .fields import identifier_digest
 from .models import (
     MEDICAL_PATHWAYS,
     PERSONAL_PATHWAYS,
@@ -39,7 +40,6 @@ from .models import (
     required_documents,
 )
 from .notifications import notify_deadline_approaching, notify_escalation, notify_submitter
-from .validators import resident_id_mask, resident_id_normalise, validate_scan
 
 PANEL_SEATS = 3
 CASE_FIELDS = (

@@ -13,11 +13,11 @@ from django.urls import get_resolver
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from core.validators import resident_id_check_character
 from permissions.models import CountyConfig
 from tests.factories import PASSWORD
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import TerminationCase
-from workflows.termination.validators import resident_id_check_character
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

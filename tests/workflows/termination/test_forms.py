@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from viewflow.workflow.models import Process
 
+from core.validators import resident_id_mask, validate_resident_id
 from permissions.models import CountyConfig
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import Stage, TerminationCase, TerminationDocument
-from workflows.termination.validators import resident_id_mask, validate_resident_id
 
 from .conftest import PNG, documents_data, request_data, resident_id, scan
 
