@@ -128,8 +128,7 @@ def world(db: Any) -> World:
         county=county_a,
         township=town_a,
         kind=Facility.Kind.TOWNSHIP_CENTRE,
-        designated_for_termination=False,
-        designated_max_weeks=None,
+        termination_designation={"designated": False, "max_weeks": None},
         mch_licence_number="",
     )
     hospital_b = FacilityFactory(name="Hospital B", county=county_b, township=town_b)

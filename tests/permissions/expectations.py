@@ -157,6 +157,8 @@ ADMIN_MODELS = {
     "permissions.facility",
     "permissions.profile",
     "permissions.countyconfig",
+    "termination.terminationcountyrules",
+    "termination.terminationdesignation",
     "permissions.roleassignment",
     "audit.auditevent",
     "audit.signature",

@@ -19,7 +19,15 @@ class TerminationConfig(AppConfig):
         register_record_labels(OBJECT_TYPE, steps=STEP_LABELS, **CHANGE_LABELS)
         register_case_type(OBJECT_TYPE, certificate_lookup=cases_by_certificate)
         # A county's rules name the personal pathways it accepts by their codes.
-        register_record_labels("permissions.countyconfig", values={"accepted_personal_pathways": dict(Pathway.choices)})
+        register_record_labels(
+            "termination.terminationcountyrules", values={"accepted_personal_pathways": dict(Pathway.choices)}
+        )
+        register_action_labels(
+            {
+                "termination_rules.create": _("County termination rules created"),
+                "termination_rules.update": _("County termination rules changed"),
+            }
+        )
 
         from workflows.sweeps import register_sweep
 

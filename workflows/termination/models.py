@@ -346,3 +346,7 @@ class CertificateSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county_id}-{self.year}: {self.last_number}"
+
+
+# The county's rules and the facilities' designations (their own module; importing them registers them).
+from .rules import TerminationCountyRules, TerminationDesignation  # noqa: E402, F401

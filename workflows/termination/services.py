@@ -23,7 +23,7 @@ from audit.services import AuditedRefusal, audit_record, audit_refusals, object_
 from core.fields import identifier_digest
 from core.validators import resident_id_mask, resident_id_normalise, validate_scan
 from documents.services import blob_store
-from permissions.models import CountyConfig, Facility
+from permissions.models import Facility
 from workflows.services import notifications_of_closed_tasks_mark_read
 
 from .models import (
@@ -40,6 +40,7 @@ from .models import (
     required_documents,
 )
 from .notifications import notify_deadline_approaching, notify_escalation, notify_submitter
+from .rules import TerminationCountyRules, facility_is_designated_for
 
 PANEL_SEATS = 3
 CASE_FIELDS = (
@@ -96,14 +97,14 @@ def termination_rules_check(
     document_types: set[str],
 ) -> None:
     """Refuse a request the county's rules do not allow. Raises before anything is written."""
-    config = CountyConfig.objects.get(county_id=facility.county_id)
+    config = TerminationCountyRules.objects.get(county_id=facility.county_id)
     errors: dict[str, list[str]] = {}
     if weeks < config.gestational_threshold_weeks:
         errors.setdefault("gestational_weeks", []).append(
             _("At %(weeks)d weeks no bureau certificate is needed: this county's threshold is %(threshold)d weeks.")
             % {"weeks": weeks, "threshold": config.gestational_threshold_weeks}
         )
-    elif not facility.is_designated_for(weeks):
+    elif not facility_is_designated_for(facility, weeks):
         errors.setdefault("facility", []).append(
             _("%(facility)s is not designated for terminations at %(weeks)d weeks.")
             % {"facility": facility.name, "weeks": weeks}
@@ -470,7 +471,7 @@ def termination_decide(
 @transaction.atomic
 def termination_decision_open(*, case: TerminationCase) -> TerminationCase:
     """Start the bureau's clock when a decision task appears (first time or after an amendment)."""
-    config = CountyConfig.objects.get(county_id=case.county_id)
+    config = TerminationCountyRules.objects.get(county_id=case.county_id)
     case.decision_due_at = timezone.now() + timedelta(days=config.decision_deadline_days)
     case.decision_reminded_at = None  # a new clock earns a new reminder
     case.stage = Stage.BUREAU_REVIEW
@@ -554,7 +555,7 @@ def _next_certificate_number(*, case: TerminationCase) -> str:
 @transaction.atomic
 def certificate_issue(*, case: TerminationCase) -> TerminationCase:
     """Number the certificate from the county's sequence (never reused) and start its validity."""
-    config = CountyConfig.objects.get(county_id=case.county_id)
+    config = TerminationCountyRules.objects.get(county_id=case.county_id)
     now = timezone.now()
     case.certificate_number = _next_certificate_number(case=case)
     case.certificate_token = secrets.token_urlsafe(24)

@@ -14,10 +14,9 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from core.validators import resident_id_check_character
-from permissions.models import CountyConfig
 from tests.factories import PASSWORD
 from workflows.termination.flows import TerminationFlow
-from workflows.termination.models import TerminationCase
+from workflows.termination.models import TerminationCase, TerminationCountyRules
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -134,5 +133,5 @@ def driver(world: Any) -> Driver:
 
 
 @pytest.fixture
-def county_rules(world: Any) -> CountyConfig:
-    return CountyConfig.objects.get(county=world.county_a)
+def county_rules(world: Any) -> TerminationCountyRules:
+    return TerminationCountyRules.objects.get(county=world.county_a)
