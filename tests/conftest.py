@@ -118,6 +118,11 @@ def make_person(
 
 @pytest.fixture
 def world(db: Any) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The personas and their places; also built once per module by the authorization matrix."""
     county_a = county("920101", "County A")
     county_b = county("920102", "County B", city=county_a.parent)
     town_a = township("920101001", "Town A1", parent=county_a)
