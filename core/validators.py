@@ -43,6 +43,12 @@ def validate_resident_id(value: str) -> None:
         )
 
 
+def resident_id_compose(*, region: str, born: str, serial: int) -> str:
+    """A valid number from its parts (6-digit region, YYYYMMDD birth date, 3-digit serial): for demo and test data."""
+    first17 = f"{region}{born}{serial % 1000:03d}"
+    return first17 + resident_id_check_character(first17)
+
+
 def resident_id_mask(value: str) -> str:
     """3401**********1234: enough to tell two cases apart in a list, not enough to identify anyone."""
     value = resident_id_normalise(value)

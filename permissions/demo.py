@@ -142,7 +142,7 @@ def seed_base(*, password: str, log: Any = None) -> DemoWorld:
                 "licence_number": licence,
             },
         )
-        live = RoleAssignment.objects.filter(user=user, role=role, revoked_at__isnull=True)
+        live = RoleAssignment.objects.active().filter(user=user, role=role)
         if not live.exists():
             role_grant(actor=None, user=user, role=role, facility=user_facility, jurisdiction=user_scope)
             world.created += 1

@@ -222,6 +222,12 @@ class Profile(models.Model):
         return self.rank in self.SENIOR_RANKS
 
 
+class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):
+    def active(self) -> RoleAssignmentQuerySet:
+        """Assignments not revoked: the roles people hold now."""
+        return self.filter(revoked_at__isnull=True)
+
+
 class RoleAssignment(models.Model):
     """A user holds a role over one facility or one jurisdiction.
 
@@ -249,6 +255,8 @@ class RoleAssignment(models.Model):
         related_name="+",
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = RoleAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("role assignment")

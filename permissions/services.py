@@ -87,14 +87,13 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment, reason: str, request:
     assignment.revoked_at = timezone.now()
     assignment.save(update_fields=["revoked_at"])
     user, scope, role = assignment.user, assignment.scope, assignment.role
-    still_held = RoleAssignment.objects.filter(user=user, role=role, revoked_at__isnull=True)
+    still_held = RoleAssignment.objects.active().filter(user=user, role=role)
     if not still_held.exists():
         user.groups.remove(Group.objects.get(name=role))
     # Remove each object permission unless another live assignment grants it on the same scope.
     for perm in ROLE_SPECS[role].object_permissions:
-        others = RoleAssignment.objects.filter(
+        others = RoleAssignment.objects.active().filter(
             user=user,
-            revoked_at__isnull=True,
             role__in=[r for r, spec in ROLE_SPECS.items() if perm in spec.object_permissions],
             facility=assignment.facility,
             jurisdiction=assignment.jurisdiction,

@@ -338,7 +338,8 @@ def notify(
 
 
 def unread_count(user_id: int) -> int:
-    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    """The number on the bell: the toolbar, the notification list and the socket all read it here."""
+    return Notification.objects.filter(recipient_id=user_id).unread().count()
 
 
 def unread_push_after_commit(*, user_id: int) -> None:

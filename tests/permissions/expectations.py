@@ -22,6 +22,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from tests.procedures import PROCEDURES
+
 from .matrix import (
     ANONYMOUS,
     SUPERUSER,
@@ -73,14 +75,8 @@ def build_scene(world: Any) -> Scene:
     return scene
 
 
-def _termination(scene: Scene) -> None:
-    from .termination_scene import build_termination_scene
-
-    build_termination_scene(scene)
-
-
-# One function per procedure, adding its records (cases and their tasks) to the scene.
-SCENE_BUILDERS: list[Any] = [_termination]
+# Each procedure adds its records (cases and their tasks) to the scene: tests/procedures.py.
+SCENE_BUILDERS: list[Any] = [procedure.build_scene for procedure in PROCEDURES]
 
 
 # --- Entries ------------------------------------------------------------------

@@ -17,8 +17,9 @@ from django.utils import timezone
 from viewflow.workflow.timers import fire_due_timers
 
 from core.fields import identifier_digest
-from core.validators import resident_id_check_character
+from core.validators import resident_id_compose
 from permissions.services import county_rules_create
+from workflows.services import task_complete
 
 from . import services
 from .flows import TerminationFlow
@@ -58,21 +59,16 @@ ISSUERS = {"a": "东安县人民医院 Dong'an County People's Hospital", "b": "
 
 
 def demo_resident_id(serial: int) -> str:
-    first17 = f"990101199{serial % 10}0612{serial:03d}"
-    return first17 + resident_id_check_character(first17)
-
-
-def _task(case: TerminationCase, node: Any) -> Any:
-    return case.task_set.filter(flow_task=node, status__in=["NEW", "ASSIGNED"]).order_by("pk").first()
+    return resident_id_compose(region="990101", born=f"199{serial % 10}0612", serial=serial)
 
 
 def _run(case: TerminationCase, node: Any, user: Any, service: Any, **kwargs: Any) -> None:
-    task = _task(case, node)
-    with task.activation() as activation:
-        if activation.assign.can_proceed():
-            activation.assign(user)
-        activation.start(None)
-        service(activation=activation, user=user, **kwargs)
+    task_complete(
+        process=case,
+        node=node,
+        user=user,
+        perform=lambda activation: service(activation=activation, user=user, **kwargs),
+    )
 
 
 def _submit(

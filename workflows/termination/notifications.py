@@ -25,9 +25,11 @@ def case_url(case: TerminationCase) -> str:
 
 
 def bureau_directors(case: TerminationCase) -> list[Any]:
-    ids = RoleAssignment.objects.filter(
-        role=Role.BUREAU_DIRECTOR, jurisdiction_id=case.county_id, revoked_at__isnull=True
-    ).values_list("user_id", flat=True)
+    ids = (
+        RoleAssignment.objects.active()
+        .filter(role=Role.BUREAU_DIRECTOR, jurisdiction_id=case.county_id)
+        .values_list("user_id", flat=True)
+    )
     return list(ids)
 
 

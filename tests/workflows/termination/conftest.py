@@ -13,7 +13,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from core.validators import resident_id_check_character
+from core.validators import resident_id_compose
 from tests.factories import PASSWORD
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import TerminationCase, TerminationCountyRules
@@ -23,8 +23,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def resident_id(serial: int = 1, born: str = "19950314") -> str:
-    first17 = f"340102{born}{serial:03d}"
-    return first17 + resident_id_check_character(first17)
+    return resident_id_compose(region="340102", born=born, serial=serial)
 
 
 def scan(name: str = "scan.pdf", content: bytes = PDF, content_type: str = "application/pdf") -> SimpleUploadedFile:
