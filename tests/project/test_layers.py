@@ -66,25 +66,32 @@ def test_the_copy_keeps_its_layers_before_anything_is_broken(tree: Path) -> None
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_core_importing_a_procedure_breaks_the_layers(tree: Path) -> None:
-    add_import(tree / "core" / "fields.py", "import workflows.termination.models")
+UPWARD_IMPORTS = {
+    "the core importing a procedure": (
+        "core/fields.py",
+        "import workflows.termination.models",
+        "core is not allowed to import workflows",
+    ),
+    "permissions importing the workflow glue": (
+        "permissions/roles.py",
+        "from workflows import events",
+        "permissions is not allowed to import workflows",
+    ),
+    "the engine glue importing a procedure": (
+        "workflows/sweeps.py",
+        "from workflows.termination import services",
+        "workflows.sweeps is not allowed to import workflows.termination",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UPWARD_IMPORTS)
+def test_an_upward_import_breaks_the_layers(tree: Path, case: str) -> None:
+    module, line, complaint = UPWARD_IMPORTS[case]
+    add_import(tree / module, line)
     result = lint_imports(tree)
     assert result.returncode != 0
-    assert "core is not allowed to import workflows" in result.stdout
-
-
-def test_permissions_importing_the_workflow_glue_breaks_the_layers(tree: Path) -> None:
-    add_import(tree / "permissions" / "roles.py", "from workflows import events")
-    result = lint_imports(tree)
-    assert result.returncode != 0
-    assert "permissions is not allowed to import workflows" in result.stdout
-
-
-def test_the_engine_glue_importing_a_procedure_breaks_the_layers(tree: Path) -> None:
-    add_import(tree / "workflows" / "sweeps.py", "from workflows.termination import services")
-    result = lint_imports(tree)
-    assert result.returncode != 0
-    assert "workflows.sweeps is not allowed to import workflows.termination" in result.stdout
+    assert complaint in result.stdout
 
 
 def test_one_procedure_importing_another_breaks_the_layers(tree: Path) -> None:
