@@ -428,7 +428,7 @@ def _request_fields(serial: int) -> dict[str, Any]:
     return {
         "patient_name": f"Patient-valid-{serial}",
         "resident_id": resident_id(serial),
-        "marital_status": "married",
+        "marital_status": "divorced",
         "gestational_weeks": 18,
         "gestational_days": 2,
         "lmp_date": "2026-07-20",

@@ -289,6 +289,11 @@ class PersonaClients:
             user = self.user(persona)
             if user is not None:
                 client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+                # Every request's session save is rolled back with the request, so the login's expiry never moves:
+                # give it a day, or a run slower than SESSION_COOKIE_AGE (a loaded machine) turns everyone anonymous.
+                session = client.session
+                session.set_expiry(24 * 60 * 60)
+                session.save()
             self.clients[persona] = client
             self.cookies[persona] = SimpleCookie(client.cookies.output(header="", sep="\n"))
 
