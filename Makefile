@@ -57,6 +57,8 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEMO_ENV) $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-cache  # the layers: pyproject.toml [tool.importlinter]
+	$(PY) .ci/check_private_imports.py
 	$(DEMO_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(DEMO_ENV) $(PY) manage.py check --fail-level WARNING
 	$(PY) .ci/check_catalogues.py

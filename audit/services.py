@@ -208,7 +208,7 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _lock_chain_head() -> None:
+def audit_chain_lock() -> None:
     """Serialise appends so that sequence numbers and prev_hash never fork.
 
     PostgreSQL: a transaction-scoped advisory lock, released at commit or
@@ -249,7 +249,7 @@ def audit_record(
     if obj is not None:
         object_type, object_id = object_ref(obj)
     county_id, facility_id = scope if scope is not None else scope_of(obj)
-    _lock_chain_head()
+    audit_chain_lock()
     head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)

@@ -13,15 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record, model_changes
 
-from .models import CountyConfig, Facility, Jurisdiction, PersonalPathway, Profile, RoleAssignment
-from .services import (
-    CONFIG_FIELDS,
-    county_config_create,
-    county_config_update,
-    role_grant,
-    role_revoke,
-    role_scope_validate,
-)
+from .models import CountyConfig, Facility, Jurisdiction, Profile, RoleAssignment
+from .services import county_rules_create, county_rules_update, role_grant, role_revoke, role_scope_validate
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -48,8 +41,8 @@ class JurisdictionAdmin(AuditedModelAdmin):
 
 @admin.register(Facility)
 class FacilityAdmin(AuditedModelAdmin):
-    list_display = ["name", "kind", "county", "township", "designated_for_termination", "designated_max_weeks"]
-    list_filter = ["kind", "designated_for_termination", "county"]
+    list_display = ["name", "kind", "county", "township", "is_active"]
+    list_filter = ["kind", "is_active", "county"]
     search_fields = ["name", "practice_licence_number", "mch_licence_number"]
 
 
@@ -60,18 +53,8 @@ class ProfileAdmin(AuditedModelAdmin):
     list_filter = ["rank"]
 
 
-class CountyConfigForm(forms.ModelForm):
-    accepted_personal_pathways = forms.MultipleChoiceField(
-        label=_("accepted personal-circumstance pathways"),
-        choices=PersonalPathway.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+class CountyRulesForm(forms.ModelForm):
     reason = forms.CharField(label=_("reason for the change"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-
-    class Meta:
-        model = CountyConfig
-        fields = ["county", *CONFIG_FIELDS]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -80,28 +63,37 @@ class CountyConfigForm(forms.ModelForm):
         return cleaned
 
 
-@admin.register(CountyConfig)
-class CountyConfigAdmin(admin.ModelAdmin):
-    form = CountyConfigForm
-    list_display = ["county", "gestational_threshold_weeks", "decision_deadline_days", "certificate_validity_days"]
+class CountyRulesAdmin(admin.ModelAdmin):
+    """A county's rules: CountyConfig here, a procedure's own rules model in its app (one row per county,
+    with RULE_FIELDS and AUDIT_ACTION). Saved through the audited services with a reason; never deleted."""
+
+    form = CountyRulesForm
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return ["county", *self.model.RULE_FIELDS, "reason"]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["county"] if obj else []
 
-    def save_model(self, request: HttpRequest, obj: CountyConfig, form: forms.ModelForm, change: bool) -> None:
-        values = {field: form.cleaned_data[field] for field in CONFIG_FIELDS}
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        values = {field: form.cleaned_data[field] for field in self.model.RULE_FIELDS}
         if change:
-            saved = county_config_update(
-                actor=request.user, config=obj, values=values, reason=form.cleaned_data["reason"], request=request
+            saved = county_rules_update(
+                actor=request.user, rules=obj, values=values, reason=form.cleaned_data["reason"], request=request
             )
         else:
-            saved = county_config_create(
-                actor=request.user, county=form.cleaned_data["county"], request=request, **values
+            saved = county_rules_create(
+                actor=request.user, model=self.model, county=form.cleaned_data["county"], request=request, **values
             )
         obj.pk = saved.pk
+
+
+@admin.register(CountyConfig)
+class CountyConfigAdmin(CountyRulesAdmin):
+    list_display = ["county", *CountyConfig.RULE_FIELDS]
 
 
 class RoleAssignmentForm(forms.ModelForm):

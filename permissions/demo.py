@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 
 from .models import CountyConfig, Facility, Jurisdiction, Profile, RoleAssignment
 from .roles import Role
-from .services import county_config_create, role_grant
+from .services import county_rules_create, role_grant
 
 
 @dataclass
@@ -38,7 +38,7 @@ JURISDICTIONS = [
 ]
 
 FACILITIES = [
-    # key, name, kind, practice licence, mch licence, county, township, designated, max weeks
+    # key, name, kind, practice licence, mch licence, county, township (designations: each procedure's demo.py)
     (
         "hospital_a",
         "东安县人民医院 Dong'an County People's Hospital",
@@ -47,8 +47,6 @@ FACILITIES = [
         "MCH-990101-0001",
         "county_a",
         "town_a1",
-        True,
-        27,
     ),
     (
         "centre_a",
@@ -58,8 +56,6 @@ FACILITIES = [
         "",
         "county_a",
         "town_a2",
-        False,
-        None,
     ),
     (
         "clinic_a",
@@ -69,8 +65,6 @@ FACILITIES = [
         "",
         "county_a",
         "town_a1",
-        False,
-        None,
     ),
     (
         "hospital_b",
@@ -80,8 +74,6 @@ FACILITIES = [
         "MCH-990102-0001",
         "county_b",
         "town_b1",
-        True,
-        27,
     ),
 ]
 
@@ -114,11 +106,11 @@ def seed_base(*, password: str, log: Any = None) -> DemoWorld:
     for county_key in ("county_a", "county_b"):
         county_obj = world.jurisdictions[county_key]
         if not CountyConfig.objects.filter(county=county_obj).exists():
-            county_config_create(actor=None, county=county_obj)
+            county_rules_create(actor=None, model=CountyConfig, county=county_obj)
             world.created += 1
     say(f"jurisdictions: {len(world.jurisdictions)}")
 
-    for fkey, name, kind, licence, mch, county, township, designated, max_weeks in FACILITIES:  # type: ignore[assignment]
+    for fkey, name, kind, licence, mch, county, township in FACILITIES:  # type: ignore[assignment]
         facility, created = Facility.objects.get_or_create(
             practice_licence_number=licence,
             defaults={
@@ -127,8 +119,6 @@ def seed_base(*, password: str, log: Any = None) -> DemoWorld:
                 "mch_licence_number": mch,
                 "county": world.jurisdictions[county],
                 "township": world.jurisdictions[township],
-                "designated_for_termination": designated,
-                "designated_max_weeks": max_weeks,
             },
         )
         world.facilities[fkey] = facility
@@ -153,7 +143,7 @@ def seed_base(*, password: str, log: Any = None) -> DemoWorld:
                 "licence_number": licence,
             },
         )
-        live = RoleAssignment.objects.filter(user=user, role=role, revoked_at__isnull=True)
+        live = RoleAssignment.objects.active().filter(user=user, role=role)
         if not live.exists():
             role_grant(actor=None, user=user, role=role, facility=user_facility, jurisdiction=user_scope)
             world.created += 1

@@ -84,20 +84,16 @@ class Jurisdiction(models.Model):
         return chain
 
 
-class PersonalPathway(models.TextChoices):
-    """Personal circumstances that local rules may recognise; each county chooses."""
-
-    DIVORCED = "divorced", _("Divorced during pregnancy")
-    WIDOWED = "widowed", _("Widowed during pregnancy")
-    UNMARRIED = "unmarried", _("Unmarried, with a signed commitment letter")
-
-
-def default_personal_pathways() -> list[str]:
-    return [PersonalPathway.DIVORCED.value, PersonalPathway.WIDOWED.value, PersonalPathway.UNMARRIED.value]
-
-
 class CountyConfig(models.Model):
-    """Rules that differ between counties. One row per county, changes audited."""
+    """Rules that differ between counties. One row per county, changes audited.
+
+    A procedure keeps its own county rules in its own app (termination: TerminationCountyRules).
+    The three deadlines below belong to procedures not built yet (ultrasound devices, retired
+    practitioners); they move to those procedures' apps when they are written.
+    """
+
+    AUDIT_ACTION = "county_config"  # permissions.services.county_rules_update writes "<this>.update"
+    RULE_FIELDS = ("device_filing_deadline_days", "retirement_filing_deadline_days", "follow_up_interval_days")
 
     county = models.OneToOneField(
         Jurisdiction,
@@ -105,23 +101,6 @@ class CountyConfig(models.Model):
         on_delete=models.PROTECT,
         related_name="config",
         limit_choices_to={"level": Jurisdiction.Level.COUNTY},
-    )
-    gestational_threshold_weeks = models.PositiveSmallIntegerField(
-        _("gestational threshold (weeks)"),
-        default=14,
-        validators=[MinValueValidator(12), MaxValueValidator(28)],
-        help_text=_("Terminations at or beyond this gestation need a bureau certificate."),
-    )
-    accepted_personal_pathways = models.JSONField(
-        _("accepted personal-circumstance pathways"),
-        default=default_personal_pathways,
-        blank=True,
-    )
-    decision_deadline_days = models.PositiveSmallIntegerField(
-        _("bureau decision deadline (days)"), default=3, validators=[MinValueValidator(1), MaxValueValidator(60)]
-    )
-    certificate_validity_days = models.PositiveSmallIntegerField(
-        _("certificate validity (days)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(180)]
     )
     device_filing_deadline_days = models.PositiveSmallIntegerField(
         _("device filing deadline after purchase (days)"),
@@ -147,12 +126,6 @@ class CountyConfig(models.Model):
     def clean(self) -> None:
         if self.county_id and self.county.level != Jurisdiction.Level.COUNTY:
             raise ValidationError({"county": _("Configuration belongs to a county.")})
-        pathways = self.accepted_personal_pathways
-        if not isinstance(pathways, list) or any(p not in PersonalPathway.values for p in pathways):
-            raise ValidationError({"accepted_personal_pathways": _("Unknown pathway.")})
-
-    def accepts_personal_pathway(self, pathway: str) -> bool:
-        return pathway in (self.accepted_personal_pathways or [])
 
 
 class Facility(models.Model):
@@ -183,14 +156,6 @@ class Facility(models.Model):
         blank=True,
         limit_choices_to={"level": Jurisdiction.Level.TOWNSHIP},
     )
-    designated_for_termination = models.BooleanField(_("designated for terminations"), default=False)
-    designated_max_weeks = models.PositiveSmallIntegerField(
-        _("designated up to week"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(12), MaxValueValidator(42)],
-        help_text=_("The latest gestational week this facility may terminate at."),
-    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -211,18 +176,8 @@ class Facility(models.Model):
             errors["county"] = _("Choose a county.")
         if self.township is not None and self.county_id and self.township.parent_id != self.county_id:
             errors["township"] = _("The township must lie in the facility's county.")
-        if self.designated_for_termination:
-            if not self.mch_licence_number:
-                errors["mch_licence_number"] = _("A designated facility needs an MCH service licence.")
-            if self.designated_max_weeks is None:
-                errors["designated_max_weeks"] = _("Say up to which week the facility is designated.")
         if errors:
             raise ValidationError(errors)
-
-    def is_designated_for(self, weeks: int) -> bool:
-        if not (self.is_active and self.designated_for_termination):
-            return False
-        return self.designated_max_weeks is None or weeks <= self.designated_max_weeks
 
 
 class Profile(models.Model):
@@ -267,6 +222,12 @@ class Profile(models.Model):
         return self.rank in self.SENIOR_RANKS
 
 
+class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):
+    def active(self) -> RoleAssignmentQuerySet:
+        """Assignments not revoked: the roles people hold now."""
+        return self.filter(revoked_at__isnull=True)
+
+
 class RoleAssignment(models.Model):
     """A user holds a role over one facility or one jurisdiction.
 
@@ -294,6 +255,8 @@ class RoleAssignment(models.Model):
         related_name="+",
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = RoleAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("role assignment")

@@ -10,7 +10,7 @@ from .models import Facility, Jurisdiction, RoleAssignment
 
 
 def active_assignments(user: Any) -> QuerySet[RoleAssignment]:
-    return RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).select_related("facility", "jurisdiction")
+    return RoleAssignment.objects.active().filter(user=user).select_related("facility", "jurisdiction")
 
 
 def user_header_context(user: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -15,9 +15,11 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.services import audit_record, model_changes
 
-from .models import CountyConfig, Facility, Jurisdiction, RoleAssignment
+from .models import Facility, Jurisdiction, RoleAssignment
 from .roles import ROLE_MODEL_PERMISSIONS, ROLE_SPECS, Role
 from .signals import access_changed
+
+CountyRules = TypeVar("CountyRules", bound=Any)  # a model with county, RULE_FIELDS and AUDIT_ACTION
 
 
 def role_groups_sync(*, using: str = "default") -> None:
@@ -85,14 +87,13 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment, reason: str, request:
     assignment.revoked_at = timezone.now()
     assignment.save(update_fields=["revoked_at"])
     user, scope, role = assignment.user, assignment.scope, assignment.role
-    still_held = RoleAssignment.objects.filter(user=user, role=role, revoked_at__isnull=True)
+    still_held = RoleAssignment.objects.active().filter(user=user, role=role)
     if not still_held.exists():
         user.groups.remove(Group.objects.get(name=role))
     # Remove each object permission unless another live assignment grants it on the same scope.
     for perm in ROLE_SPECS[role].object_permissions:
-        others = RoleAssignment.objects.filter(
+        others = RoleAssignment.objects.active().filter(
             user=user,
-            revoked_at__isnull=True,
             role__in=[r for r, spec in ROLE_SPECS.items() if perm in spec.object_permissions],
             facility=assignment.facility,
             jurisdiction=assignment.jurisdiction,
@@ -110,52 +111,48 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment, reason: str, request:
     transaction.on_commit(lambda: access_changed.send(sender=RoleAssignment, user_id=user.pk))
 
 
-CONFIG_FIELDS = [
-    "gestational_threshold_weeks",
-    "accepted_personal_pathways",
-    "decision_deadline_days",
-    "certificate_validity_days",
-    "device_filing_deadline_days",
-    "retirement_filing_deadline_days",
-    "follow_up_interval_days",
-]
-
-
 @transaction.atomic
-def county_config_update(
-    *, actor: Any, config: CountyConfig, values: dict[str, Any], reason: str, request: HttpRequest | None = None
-) -> CountyConfig:
-    """Change a county's rules. A reason is required: these rules decide who may be treated."""
+def county_rules_update(
+    *, actor: Any, rules: CountyRules, values: dict[str, Any], reason: str, request: HttpRequest | None = None
+) -> CountyRules:
+    """Change one county's rules: CountyConfig, or a procedure's own rules model (one row per county,
+    its RULE_FIELDS and AUDIT_ACTION). A reason is required: these rules decide who may be treated."""
     if not reason.strip():
         raise ValidationError(_("A reason is required."))
-    current = CountyConfig.objects.select_for_update().get(pk=config.pk)
-    before = model_to_dict(current, fields=CONFIG_FIELDS)
+    current = type(rules).objects.select_for_update().get(pk=rules.pk)
+    fields = list(current.RULE_FIELDS)
+    before = model_to_dict(current, fields=fields)
     for field, value in values.items():
-        if field not in CONFIG_FIELDS:
+        if field not in fields:
             raise ValidationError(_("Unknown setting: %(field)s") % {"field": field})
         setattr(current, field, value)
     current.full_clean()
     current.save()
-    changes = model_changes(before, model_to_dict(current, fields=CONFIG_FIELDS))
+    changes = model_changes(before, model_to_dict(current, fields=fields))
     if changes:
         audit_record(
-            actor=actor, action="county_config.update", obj=current, changes=changes, reason=reason, request=request
+            actor=actor,
+            action=f"{current.AUDIT_ACTION}.update",
+            obj=current,
+            changes=changes,
+            reason=reason,
+            request=request,
         )
     return current
 
 
 @transaction.atomic
-def county_config_create(
-    *, actor: Any, county: Jurisdiction, request: HttpRequest | None = None, **values: Any
-) -> CountyConfig:
-    config = CountyConfig(county=county, **values)
-    config.full_clean()
-    config.save()
+def county_rules_create(
+    *, actor: Any, model: type[CountyRules], county: Jurisdiction, request: HttpRequest | None = None, **values: Any
+) -> CountyRules:
+    rules = model(county=county, **values)
+    rules.full_clean()
+    rules.save()
     audit_record(
         actor=actor,
-        action="county_config.create",
-        obj=config,
-        changes=model_to_dict(config, fields=CONFIG_FIELDS),
+        action=f"{rules.AUDIT_ACTION}.create",
+        obj=rules,
+        changes=model_to_dict(rules, fields=list(rules.RULE_FIELDS)),
         request=request,
     )
-    return config
+    return rules

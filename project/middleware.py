@@ -18,11 +18,10 @@ from django.http.request import split_domain_port, validate_host
 from django.template.loader import render_to_string
 from django.utils.http import is_same_domain
 
+from core.sessions import SESSION_STARTED_KEY
 from workflows.outages import Outage, is_connection_failure
 
 log = logging.getLogger("regflow.requests")
-
-SESSION_STARTED_KEY = "regflow_session_started"
 
 
 class SessionLifetimeMiddleware:

@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "project",
+    "core",
     "documents",
     "permissions",
     "audit",

@@ -145,6 +145,11 @@ def make_person(
 
 @pytest.fixture
 def world(db: Any) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The personas and their places; also built once per module by the authorization matrix."""
     county_a = county("920101", "County A")
     county_b = county("920102", "County B", city=county_a.parent)
     town_a = township("920101001", "Town A1", parent=county_a)
@@ -155,8 +160,7 @@ def world(db: Any) -> World:
         county=county_a,
         township=town_a,
         kind=Facility.Kind.TOWNSHIP_CENTRE,
-        designated_for_termination=False,
-        designated_max_weeks=None,
+        termination_designation={"designated": False, "max_weeks": None},
         mch_licence_number="",
     )
     hospital_b = FacilityFactory(name="Hospital B", county=county_b, township=town_b)

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from permissions.models import CountyConfig, Facility, Jurisdiction, Profile
+from workflows.termination.models import TerminationCountyRules, TerminationDesignation
 
 PASSWORD = "correct horse battery staple"
 
@@ -27,6 +28,7 @@ def county(code: str, name: str, *, city: Jurisdiction | None = None) -> Jurisdi
         city = JurisdictionFactory(code="920100", name="Test City", level="city", parent=province)
     result = JurisdictionFactory(code=code, name=name, level="county", parent=city)
     CountyConfig.objects.get_or_create(county=result)
+    TerminationCountyRules.objects.get_or_create(county=result)
     return result
 
 
@@ -37,13 +39,19 @@ def township(code: str, name: str, *, parent: Jurisdiction) -> Jurisdiction:
 class FacilityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Facility
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Facility {n}")
     kind = Facility.Kind.COUNTY_HOSPITAL
     practice_licence_number = factory.Sequence(lambda n: f"PDY-{n:06d}")
     mch_licence_number = factory.Sequence(lambda n: f"MCH-{n:06d}")
-    designated_for_termination = True
-    designated_max_weeks = 27
+
+    @factory.post_generation
+    def termination_designation(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        """Designated up to week 27 unless told otherwise: termination_designation={"designated": False}."""
+        if create:
+            values = {"designated": True, "max_weeks": 27, **(extracted or {})}
+            TerminationDesignation.objects.create(facility=self, **values)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

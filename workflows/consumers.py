@@ -42,7 +42,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.db.models import Max
 from django.utils.crypto import constant_time_compare
 
-from project.middleware import SESSION_STARTED_KEY
+from core.sessions import SESSION_STARTED_KEY
 
 from .events import CLOSE_LOGGED_OUT, notification_message, unread_count, user_group
 from .models import Notification

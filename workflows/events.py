@@ -42,7 +42,7 @@ from django.dispatch import receiver
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from audit.services import _lock_chain_head
+from audit.services import audit_chain_lock
 from permissions.signals import access_changed
 
 from .models import Notification, NotificationCursor
@@ -316,7 +316,7 @@ def notify(
     user_ids = sorted(get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
     if not user_ids:
         return []
-    _lock_chain_head()  # see the module docstring: commit order, and no lock-order inversion with audit_record
+    audit_chain_lock()  # see the module docstring: commit order, and no lock-order inversion with audit_record
     NotificationCursor.objects.bulk_create(
         [NotificationCursor(user_id=user_id) for user_id in user_ids], ignore_conflicts=True
     )
@@ -338,7 +338,8 @@ def notify(
 
 
 def unread_count(user_id: int) -> int:
-    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    """The number on the bell: the toolbar, the notification list and the socket all read it here."""
+    return Notification.objects.filter(recipient_id=user_id).unread().count()
 
 
 def unread_push_after_commit(*, user_id: int) -> None:

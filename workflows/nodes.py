@@ -61,9 +61,7 @@ def task_candidates(task: Any) -> list[Any]:
         return []
     roles = [role for role, spec in ROLE_SPECS.items() if permission in spec.object_permissions]
     field = "facility" if scope._meta.model_name == "facility" else "jurisdiction"
-    user_ids = RoleAssignment.objects.filter(
-        role__in=roles, revoked_at__isnull=True, **{f"{field}_id": scope.pk}
-    ).values("user_id")
+    user_ids = RoleAssignment.objects.active().filter(role__in=roles, **{f"{field}_id": scope.pk}).values("user_id")
     users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
     node = task.flow_task
     return [user for user in users if node.can_assign(user, task)]

@@ -24,12 +24,25 @@ from .models import Notification
 from .nodes import task_announce
 
 
+def task_complete(*, process: Any, node: Any, user: Any, perform: Any, request: Any = None) -> None:
+    """Claim the node's open task on the process for ``user`` (unless it is theirs already) and complete it
+    with ``perform(activation)``, as the node's view would: for demo seeding and test scenes, without HTTP."""
+    task = process.task_set.filter(flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]).order_by("pk").first()
+    if task is None:
+        raise ValueError(f"process {process.pk} has no open {node.name} task")
+    with task.activation() as activation:
+        if task.owner_id is None:
+            activation.assign(user)
+        activation.start(request)
+        perform(activation)
+
+
 @transaction.atomic
 def notification_mark_read(*, user: Any, notification: Notification) -> None:
     """Mark one of the user's notifications as read; tell the user's other tabs."""
     if notification.recipient_id != user.pk:
         raise ValueError("a notification can only be marked read by its recipient")
-    updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    updated = Notification.objects.filter(pk=notification.pk).unread().update(read_at=timezone.now())
     if updated:
         unread_push_after_commit(user_id=user.pk)
 
@@ -37,7 +50,7 @@ def notification_mark_read(*, user: Any, notification: Notification) -> None:
 @transaction.atomic
 def notification_mark_all_read(*, user: Any) -> int:
     """Mark every unread notification of the user as read. Returns how many changed."""
-    updated = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(read_at=timezone.now())
+    updated = Notification.objects.filter(recipient_id=user.pk).unread().update(read_at=timezone.now())
     if updated:
         unread_push_after_commit(user_id=user.pk)
     return updated
@@ -63,7 +76,7 @@ def notifications_of_closed_tasks_mark_read(*, process: Any) -> int:
             continue
     if not urls:
         return 0
-    rows = Notification.objects.filter(object_id=str(process.pk), url__in=urls, read_at__isnull=True)
+    rows = Notification.objects.filter(object_id=str(process.pk), url__in=urls).unread()
     recipients = set(rows.values_list("recipient_id", flat=True))
     updated = rows.update(read_at=timezone.now())
     for user_id in recipients:

@@ -18,7 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from permissions.access import access_notification_for_user
 
-from .events import KIND_ICONS, kind_label, subject_label
+from .events import KIND_ICONS, kind_label, subject_label, unread_count
 from .models import Notification
 from .services import notification_mark_all_read, notification_mark_read
 
@@ -33,7 +33,7 @@ class NotificationListView(ListView):
     def get_queryset(self) -> QuerySet[Notification]:
         rows = Notification.objects.filter(recipient_id=self.request.user.pk).order_by("-id")
         if self.request.GET.get("show") == "unread":
-            rows = rows.filter(read_at__isnull=True)
+            rows = rows.unread()
         return rows
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -43,9 +43,7 @@ class NotificationListView(ListView):
             notification.subject = subject_label(notification.object_type, notification.object_id)
             notification.icon = KIND_ICONS.get(notification.kind, "notifications")
         context["show_unread"] = self.request.GET.get("show") == "unread"
-        context["unread_total"] = Notification.objects.filter(
-            recipient_id=self.request.user.pk, read_at__isnull=True
-        ).count()
+        context["unread_total"] = unread_count(self.request.user.pk or 0)
         return context
 
 

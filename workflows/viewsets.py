@@ -145,7 +145,8 @@ class ScopedViewMixin:
         context["viewset"] = self.viewset
         context["flow_class"] = self.flow_class
         context["start_nodes"] = self.flow_class.get_start_nodes(self.request.user)  # type: ignore[attr-defined]
-        context["index_url"] = self.viewset.reverse("index")
+        # The viewset's URL namespace, for {% url namespace|add:":process_detail" pk %} in the shared templates.
+        context["namespace"] = self.request.resolver_match.namespace  # type: ignore[attr-defined]
         return context
 
 

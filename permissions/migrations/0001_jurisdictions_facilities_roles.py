@@ -2,13 +2,16 @@
 
 import django.core.validators
 import django.db.models.deletion
-import permissions.models
 from django.conf import settings
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def default_personal_pathways():
+    # Was permissions.models.default_personal_pathways; the field moved to termination (permissions 0002).
+    return ["divorced", "widowed", "unmarried"]
 
+
+class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
@@ -17,93 +20,383 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Jurisdiction',
+            name="Jurisdiction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, unique=True, validators=[django.core.validators.RegexValidator('^\\d{6}(\\d{3})?$', 'Use the 6-digit (or 9-digit township) division code.')], verbose_name='administrative code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('level', models.CharField(choices=[('province', 'Province'), ('city', 'City'), ('county', 'County'), ('township', 'Township')], max_length=10, verbose_name='level')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='permissions.jurisdiction', verbose_name='parent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=12,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{6}(\\d{3})?$", "Use the 6-digit (or 9-digit township) division code."
+                            )
+                        ],
+                        verbose_name="administrative code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("province", "Province"),
+                            ("city", "City"),
+                            ("county", "County"),
+                            ("township", "Township"),
+                        ],
+                        max_length=10,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="permissions.jurisdiction",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'jurisdiction',
-                'verbose_name_plural': 'jurisdictions',
-                'ordering': ['code'],
-                'permissions': [('act_for_bureau', 'Act for the health bureau of this county'), ('direct_bureau', 'Direct the health bureau of this county'), ('inspect', 'Inspect the records of this jurisdiction'), ('sit_on_panel', "Sit on this county's expert panel")],
+                "verbose_name": "jurisdiction",
+                "verbose_name_plural": "jurisdictions",
+                "ordering": ["code"],
+                "permissions": [
+                    ("act_for_bureau", "Act for the health bureau of this county"),
+                    ("direct_bureau", "Direct the health bureau of this county"),
+                    ("inspect", "Inspect the records of this jurisdiction"),
+                    ("sit_on_panel", "Sit on this county's expert panel"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('county_hospital', 'County hospital'), ('mch_hospital', 'Maternal and child health hospital'), ('township_centre', 'Township health centre'), ('private_clinic', 'Private clinic'), ('other', 'Other')], max_length=20, verbose_name='type')),
-                ('practice_licence_number', models.CharField(max_length=50, unique=True, verbose_name='practice licence number')),
-                ('mch_licence_number', models.CharField(blank=True, max_length=50, verbose_name='MCH service licence number')),
-                ('designated_for_termination', models.BooleanField(default=False, verbose_name='designated for terminations')),
-                ('designated_max_weeks', models.PositiveSmallIntegerField(blank=True, help_text='The latest gestational week this facility may terminate at.', null=True, validators=[django.core.validators.MinValueValidator(12), django.core.validators.MaxValueValidator(42)], verbose_name='designated up to week')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('county', models.ForeignKey(limit_choices_to={'level': 'county'}, on_delete=django.db.models.deletion.PROTECT, related_name='facilities', to='permissions.jurisdiction', verbose_name='county')),
-                ('township', models.ForeignKey(blank=True, limit_choices_to={'level': 'township'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='township_facilities', to='permissions.jurisdiction', verbose_name='township')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("county_hospital", "County hospital"),
+                            ("mch_hospital", "Maternal and child health hospital"),
+                            ("township_centre", "Township health centre"),
+                            ("private_clinic", "Private clinic"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "practice_licence_number",
+                    models.CharField(max_length=50, unique=True, verbose_name="practice licence number"),
+                ),
+                (
+                    "mch_licence_number",
+                    models.CharField(blank=True, max_length=50, verbose_name="MCH service licence number"),
+                ),
+                (
+                    "designated_for_termination",
+                    models.BooleanField(default=False, verbose_name="designated for terminations"),
+                ),
+                (
+                    "designated_max_weeks",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="The latest gestational week this facility may terminate at.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(12),
+                            django.core.validators.MaxValueValidator(42),
+                        ],
+                        verbose_name="designated up to week",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "county",
+                    models.ForeignKey(
+                        limit_choices_to={"level": "county"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilities",
+                        to="permissions.jurisdiction",
+                        verbose_name="county",
+                    ),
+                ),
+                (
+                    "township",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"level": "township"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="township_facilities",
+                        to="permissions.jurisdiction",
+                        verbose_name="township",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facility',
-                'verbose_name_plural': 'facilities',
-                'ordering': ['county__code', 'name'],
-                'permissions': [('work_at', 'Work at this facility'), ('direct', 'Direct this facility')],
+                "verbose_name": "facility",
+                "verbose_name_plural": "facilities",
+                "ordering": ["county__code", "name"],
+                "permissions": [("work_at", "Work at this facility"), ("direct", "Direct this facility")],
             },
         ),
         migrations.CreateModel(
-            name='CountyConfig',
+            name="CountyConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gestational_threshold_weeks', models.PositiveSmallIntegerField(default=14, help_text='Terminations at or beyond this gestation need a bureau certificate.', validators=[django.core.validators.MinValueValidator(12), django.core.validators.MaxValueValidator(28)], verbose_name='gestational threshold (weeks)')),
-                ('accepted_personal_pathways', models.JSONField(blank=True, default=permissions.models.default_personal_pathways, verbose_name='accepted personal-circumstance pathways')),
-                ('decision_deadline_days', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='bureau decision deadline (days)')),
-                ('certificate_validity_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(180)], verbose_name='certificate validity (days)')),
-                ('device_filing_deadline_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='device filing deadline after purchase (days)')),
-                ('retirement_filing_deadline_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='retirement filing deadline (days)')),
-                ('follow_up_interval_days', models.PositiveSmallIntegerField(default=365, validators=[django.core.validators.MinValueValidator(30), django.core.validators.MaxValueValidator(730)], verbose_name='practitioner follow-up interval (days)')),
-                ('county', models.OneToOneField(limit_choices_to={'level': 'county'}, on_delete=django.db.models.deletion.PROTECT, related_name='config', to='permissions.jurisdiction', verbose_name='county')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "gestational_threshold_weeks",
+                    models.PositiveSmallIntegerField(
+                        default=14,
+                        help_text="Terminations at or beyond this gestation need a bureau certificate.",
+                        validators=[
+                            django.core.validators.MinValueValidator(12),
+                            django.core.validators.MaxValueValidator(28),
+                        ],
+                        verbose_name="gestational threshold (weeks)",
+                    ),
+                ),
+                (
+                    "accepted_personal_pathways",
+                    models.JSONField(
+                        blank=True,
+                        default=default_personal_pathways,
+                        verbose_name="accepted personal-circumstance pathways",
+                    ),
+                ),
+                (
+                    "decision_deadline_days",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                        verbose_name="bureau decision deadline (days)",
+                    ),
+                ),
+                (
+                    "certificate_validity_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(180),
+                        ],
+                        verbose_name="certificate validity (days)",
+                    ),
+                ),
+                (
+                    "device_filing_deadline_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="device filing deadline after purchase (days)",
+                    ),
+                ),
+                (
+                    "retirement_filing_deadline_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="retirement filing deadline (days)",
+                    ),
+                ),
+                (
+                    "follow_up_interval_days",
+                    models.PositiveSmallIntegerField(
+                        default=365,
+                        validators=[
+                            django.core.validators.MinValueValidator(30),
+                            django.core.validators.MaxValueValidator(730),
+                        ],
+                        verbose_name="practitioner follow-up interval (days)",
+                    ),
+                ),
+                (
+                    "county",
+                    models.OneToOneField(
+                        limit_choices_to={"level": "county"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="config",
+                        to="permissions.jurisdiction",
+                        verbose_name="county",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'county configuration',
-                'verbose_name_plural': 'county configurations',
+                "verbose_name": "county configuration",
+                "verbose_name_plural": "county configurations",
             },
         ),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('printed_name', models.CharField(help_text="The name shown under the user's electronic signatures.", max_length=100, verbose_name='printed name')),
-                ('rank', models.CharField(choices=[('none', 'None'), ('resident', 'Resident physician'), ('attending', 'Attending physician'), ('deputy_chief', 'Deputy chief physician'), ('chief', 'Chief physician')], default='none', max_length=20, verbose_name='professional rank')),
-                ('licence_number', models.CharField(blank=True, max_length=50, verbose_name='licence number')),
-                ('facility', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='permissions.facility', verbose_name='facility')),
-                ('jurisdiction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='permissions.jurisdiction', verbose_name='jurisdiction')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "printed_name",
+                    models.CharField(
+                        help_text="The name shown under the user's electronic signatures.",
+                        max_length=100,
+                        verbose_name="printed name",
+                    ),
+                ),
+                (
+                    "rank",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("resident", "Resident physician"),
+                            ("attending", "Attending physician"),
+                            ("deputy_chief", "Deputy chief physician"),
+                            ("chief", "Chief physician"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="professional rank",
+                    ),
+                ),
+                ("licence_number", models.CharField(blank=True, max_length=50, verbose_name="licence number")),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="permissions.facility",
+                        verbose_name="facility",
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="permissions.jurisdiction",
+                        verbose_name="jurisdiction",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'profile',
-                'verbose_name_plural': 'profiles',
+                "verbose_name": "profile",
+                "verbose_name_plural": "profiles",
             },
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('facility_clerk', 'Facility clerk'), ('facility_director', 'Facility director'), ('expert', 'Expert panel member'), ('bureau_officer', 'Bureau officer'), ('bureau_director', 'Bureau director'), ('inspector', 'Inspector')], max_length=30, verbose_name='role')),
-                ('granted_at', models.DateTimeField(auto_now_add=True, verbose_name='granted at')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('facility', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permissions.facility', verbose_name='facility')),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='granted by')),
-                ('jurisdiction', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permissions.jurisdiction', verbose_name='jurisdiction')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_assignments', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("facility_clerk", "Facility clerk"),
+                            ("facility_director", "Facility director"),
+                            ("expert", "Expert panel member"),
+                            ("bureau_officer", "Bureau officer"),
+                            ("bureau_director", "Bureau director"),
+                            ("inspector", "Inspector"),
+                        ],
+                        max_length=30,
+                        verbose_name="role",
+                    ),
+                ),
+                ("granted_at", models.DateTimeField(auto_now_add=True, verbose_name="granted at")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked at")),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="permissions.facility",
+                        verbose_name="facility",
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="granted by",
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="permissions.jurisdiction",
+                        verbose_name="jurisdiction",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'role assignment',
-                'verbose_name_plural': 'role assignments',
-                'ordering': ['-granted_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('facility__isnull', False), ('jurisdiction__isnull', True)), models.Q(('facility__isnull', True), ('jurisdiction__isnull', False)), _connector='OR'), name='role_assignment_has_one_scope'), models.UniqueConstraint(condition=models.Q(('facility__isnull', False), ('revoked_at__isnull', True)), fields=('user', 'role', 'facility'), name='role_assignment_active_facility_unique'), models.UniqueConstraint(condition=models.Q(('jurisdiction__isnull', False), ('revoked_at__isnull', True)), fields=('user', 'role', 'jurisdiction'), name='role_assignment_active_jurisdiction_unique')],
+                "verbose_name": "role assignment",
+                "verbose_name_plural": "role assignments",
+                "ordering": ["-granted_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("facility__isnull", False), ("jurisdiction__isnull", True)),
+                            models.Q(("facility__isnull", True), ("jurisdiction__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="role_assignment_has_one_scope",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("facility__isnull", False), ("revoked_at__isnull", True)),
+                        fields=("user", "role", "facility"),
+                        name="role_assignment_active_facility_unique",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("jurisdiction__isnull", False), ("revoked_at__isnull", True)),
+                        fields=("user", "role", "jurisdiction"),
+                        name="role_assignment_active_jurisdiction_unique",
+                    ),
+                ],
             },
         ),
     ]

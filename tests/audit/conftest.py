@@ -25,7 +25,7 @@ def signable(monkeypatch: pytest.MonkeyPatch) -> type[Facility]:
     """
 
     def signature_content(self: Facility) -> dict[str, Any]:
-        return {"name": self.name, "mch_licence": self.mch_licence_number, "max_weeks": self.designated_max_weeks}
+        return {"name": self.name, "mch_licence": self.mch_licence_number, "kind": self.kind}
 
     def audit_scope(self: Facility) -> tuple[int | None, int | None]:
         return self.county_id, self.pk

@@ -15,7 +15,7 @@ from audit.models import AuditEvent, Signature
 from audit.services import audit_read, audit_record, signature_sign
 from permissions.models import CountyConfig, Jurisdiction, RoleAssignment
 from permissions.roles import Role
-from permissions.services import county_config_update, role_grant, role_revoke
+from permissions.services import county_rules_update, role_grant, role_revoke
 from tests.conftest import World, make_person
 
 pytestmark = pytest.mark.django_db
@@ -127,11 +127,11 @@ def test_an_inspector_role_over_a_county_is_audited_in_that_county(world: World)
 
 def test_county_configuration_changes_are_audited_with_old_and_new_values(world: World) -> None:
     config = CountyConfig.objects.get(county=world.county_a)
-    county_config_update(
-        actor=world.chief, config=config, values={"gestational_threshold_weeks": 16}, reason="Provincial rule"
+    county_rules_update(
+        actor=world.chief, rules=config, values={"device_filing_deadline_days": 45}, reason="Provincial rule"
     )
     event = AuditEvent.objects.filter(action="county_config.update").latest("sequence")
-    assert event.changes == {"gestational_threshold_weeks": [14, 16]}
+    assert event.changes == {"device_filing_deadline_days": [30, 45]}
     assert event.reason == "Provincial rule"
     assert event.county_id == world.county_a.pk
 

@@ -103,7 +103,7 @@ def test_the_manifestation_shows_name_local_time_with_offset_and_meaning(
 
 def test_changing_the_record_after_signing_invalidates_the_signature(world: World, signable: Any) -> None:
     signature = sign(world)
-    world.hospital_a.designated_max_weeks = 20
+    world.hospital_a.mch_licence_number = "MCH-CHANGED"
     world.hospital_a.save()
     hospital = type(world.hospital_a).objects.get(pk=world.hospital_a.pk)
     assert not signature_is_valid(signature=signature, obj=hospital, content=hospital.signature_content())

@@ -22,6 +22,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from tests.procedures import PROCEDURES
+
 from .matrix import (
     ANONYMOUS,
     SUPERUSER,
@@ -73,14 +75,8 @@ def build_scene(world: Any) -> Scene:
     return scene
 
 
-def _termination(scene: Scene) -> None:
-    from .termination_scene import build_termination_scene
-
-    build_termination_scene(scene)
-
-
-# One function per procedure, adding its records (cases and their tasks) to the scene.
-SCENE_BUILDERS: list[Any] = [_termination]
+# Each procedure adds its records (cases and their tasks) to the scene: tests/procedures.py.
+SCENE_BUILDERS: list[Any] = [procedure.build_scene for procedure in PROCEDURES]
 
 
 # --- Entries ------------------------------------------------------------------
@@ -157,6 +153,8 @@ ADMIN_MODELS = {
     "permissions.facility",
     "permissions.profile",
     "permissions.countyconfig",
+    "termination.terminationcountyrules",
+    "termination.terminationdesignation",
     "permissions.roleassignment",
     "audit.auditevent",
     "audit.signature",
@@ -236,30 +234,35 @@ __all__ = ["ANONYMOUS", "ENTRIES", "SUPERUSER", "build_scene"]
 # only those who may take the task may claim it, nobody may execute a task
 # they do not hold, and viewflow's cancel/undo/revive are nobody's.
 
-TERMINATION_NODES = {
-    # node name: what the node is (the matrix needs a decision for every node)
-    "submit": "start",
-    "check_emergency": "gateway",
-    "check_medical": "gateway",
-    "split_panel": "split",
-    "give_opinion": "human",
-    "join_panel": "gateway",
-    "review": "human",
-    "check_review": "gateway",
-    "amend": "human",
-    "check_resubmission": "gateway",
-    "decide": "human",
-    "decide__timeout": "timer",
-    "escalate": "human",
-    "check_decision": "gateway",
-    "issue_certificate": "function",
-    "record_procedure": "human",
-    "record_procedure__timeout": "timer",
-    "expire": "function",
-    "completed": "end",
-    "rejected": "end",
-    "expired": "end",
+# What each kind of viewflow node is, by its task_type: the flows say which kind every node is.
+NODE_KINDS = {
+    "HUMAN_START": "start",
+    "START": "start",
+    "HUMAN": "human",
+    "EXCLUSIVE_GATEWAY": "gateway",
+    "SWITCH": "gateway",
+    "JOIN": "gateway",
+    "PARALLEL_GATEWAY": "split",
+    "FUNCTION": "function",
+    "HANDLE": "function",
+    "TIMER": "timer",
+    "END": "end",
 }
+
+
+def node_kinds(flow_class: Any) -> dict[str, str]:
+    """node name -> kind, read from the flow; a node of a kind the matrix does not know stops the run."""
+    kinds = {}
+    for node in flow_class.instance.nodes():
+        assert node.task_type in NODE_KINDS, f"{flow_class.__name__}.{node.name}: a {node.task_type} node is new here"
+        kinds[node.name] = NODE_KINDS[node.task_type]
+    return kinds
+
+
+def _termination_flow() -> Any:
+    from workflows.termination.flows import TerminationFlow
+
+    return TerminationFlow
 
 
 def _cases(scene: Scene) -> list[tuple[str, Any]]:
@@ -332,7 +335,7 @@ def _node_targets(node_name: str) -> Any:
                 personas=insiders,
             )
         )
-        if TERMINATION_NODES[node_name] == "human":
+        if node_kinds(_termination_flow())[node_name] == "human":
             # A task of case A under case B's id (the lock would be taken on the
             # wrong case). One guard serves every node's URLs; the human steps'
             # URLs, where it matters most, each prove it.
@@ -409,6 +412,99 @@ def _node_status(action: str) -> Any:
     return status
 
 
+def _case_state(scene: Scene, target: Target | None) -> Any:
+    """What a refused write must leave as it was: the case's stage and revision, and its tasks."""
+    from workflows.termination.models import TerminationCase
+
+    assert target is not None
+    case = TerminationCase.objects.get(pk=target.kwargs["process_pk"])
+    tasks = sorted(case.task_set.values_list("pk", "status", "owner_id"))
+    return (case.stage, case.revision, case.status, tasks)
+
+
+def _request_fields(serial: int) -> dict[str, Any]:
+    from .termination_scene import resident_id
+
+    return {
+        "patient_name": f"Patient-valid-{serial}",
+        "resident_id": resident_id(serial),
+        "marital_status": "divorced",
+        "gestational_weeks": 18,
+        "gestational_days": 2,
+        "lmp_date": "2026-07-20",
+        "pathway": "divorced",
+    }
+
+
+def _documents(doc_types: list[str]) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .termination_scene import PDF
+
+    data: dict[str, Any] = {
+        "documents-TOTAL_FORMS": len(doc_types),
+        "documents-INITIAL_FORMS": 0,
+        "documents-MIN_NUM_FORMS": 0,
+        "documents-MAX_NUM_FORMS": 1000,
+    }
+    for index, doc_type in enumerate(doc_types):
+        data.update(
+            {
+                f"documents-{index}-doc_type": doc_type,
+                f"documents-{index}-number": f"VALID-{index}",
+                f"documents-{index}-issuer": "Issuing Hospital",
+                f"documents-{index}-issued_on": "2026-10-01",
+                f"documents-{index}-file": SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf"),
+            }
+        )
+    return data
+
+
+def _valid_task_form(node_name: str) -> Any:
+    """A form the node's view would accept from the task's holder (issue 17: sent by everyone else)."""
+    from tests.factories import PASSWORD
+
+    def form(scene: Scene, target: Target | None) -> dict[str, Any]:
+        if node_name == "give_opinion":
+            return {"agrees": "yes", "reason": "The grounds are met", "password": PASSWORD}
+        if node_name in {"review", "decide", "escalate"}:
+            return {"decision": "reject", "reason": "Not in order", "password": PASSWORD}
+        if node_name == "record_procedure":
+            assert target is not None
+            case = scene.records[target.record].obj if target.record else None
+            return {
+                "resident_id": case.resident_id if case is not None else "",
+                "procedure_date": "2026-11-01",
+                "procedure_method": "medical_induction",
+                "physician_name": "Dr Valid",
+                "drugs": "",
+                "fetal_sex": "female",
+                "complications": "",
+                "password": PASSWORD,
+            }
+        if node_name == "amend":
+            return {**_request_fields(900), "emergency_justification": "", "reason": "Corrected", **_documents([])}
+        raise AssertionError(f"no valid form for the {node_name} step: write one here")
+
+    return form
+
+
+def _valid_submission(scene: Scene, target: Target | None) -> dict[str, Any]:
+    return {
+        **_request_fields(901),
+        "facility": scene.world.hospital_a.pk,
+        "emergency": "",
+        "emergency_justification": "",
+        **_documents(["id_card", "divorce_certificate"]),
+    }
+
+
+def _case_count(scene: Scene, target: Target | None) -> int:
+    from workflows.termination.models import TerminationCase
+
+    return TerminationCase.objects.count()
+
+
 def _termination_entries() -> dict[str, Entry]:
     everyone_in_scope_reads = rule(200, anonymous=LOGIN)
     entries: dict[str, Entry] = {
@@ -432,6 +528,8 @@ def _termination_entries() -> dict[str, Entry]:
         "procedures:termination:submit:execute": Entry(
             get=rule(403, clerk=200, director=200, clerk_other=200, clerk_b=200, superuser=200, anonymous=LOGIN),
             post=rule(403, clerk=200, director=200, clerk_other=200, clerk_b=200, superuser=200, anonymous=LOGIN),
+            valid_post=_valid_submission,
+            state_of=_case_count,
         ),
         # One case.
         "procedures:termination:process_detail": Entry(get=rule(200), post=rule(405), targets=_case_targets),
@@ -452,27 +550,30 @@ def _termination_entries() -> dict[str, Entry]:
             get=rule(405),
             post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
             targets=_case_targets,
+            valid_post=lambda scene, target: {"reason": "The patient changed her mind"},
+            state_of=_case_state,
         ),
     }
-    actions = {
-        "human": ("index", "detail", "assign", "unassign", "execute", "cancel", "undo", "revive"),
-        "gateway": ("index", "detail", "cancel", "undo", "revive"),
-        "split": ("index", "detail", "undo", "revive"),
-        "function": ("index", "detail", "cancel", "undo", "revive"),
-        "timer": ("index", "detail", "cancel"),
-        "end": ("index", "detail", "undo", "revive"),
-        "start": ("index", "detail", "undo"),
-    }
-    for node_name, kind in TERMINATION_NODES.items():
-        for action in actions[kind]:
-            entries[f"procedures:termination:{node_name}:{action}"] = Entry(
-                # Signed-in personas are answered by status_for; these rules serve anonymous users only.
-                get=rule(set(), anonymous=LOGIN),
-                post=rule(set(), anonymous=LOGIN),
-                targets=_node_targets(node_name),
-                status_for=_node_status(action),
-                get_only=action in {"index", "detail"},
-            )
+    # Every URL viewflow serves for a node of the flow (its actions depend on the node's kind).
+    from .matrix import walk_routes
+
+    namespace = "procedures:termination"
+    kinds = node_kinds(_termination_flow())
+    for route in walk_routes():
+        node_name, _colon, action = route.key.removeprefix(f"{namespace}:").partition(":")
+        if not route.key.startswith(f"{namespace}:") or node_name not in kinds or not action or route.key in entries:
+            continue  # not a node's URL, or one with its own entry above (the start node's form)
+        writes = action == "execute" and kinds[node_name] == "human"
+        entries[route.key] = Entry(
+            # Signed-in personas are answered by status_for; these rules serve anonymous users only.
+            get=rule(set(), anonymous=LOGIN),
+            post=rule(set(), anonymous=LOGIN),
+            targets=_node_targets(node_name),
+            status_for=_node_status(action),
+            get_only=action in {"index", "detail"},
+            valid_post=_valid_task_form(node_name) if writes else None,
+            state_of=_case_state if writes else None,
+        )
     return entries
 
 

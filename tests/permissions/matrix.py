@@ -250,6 +250,10 @@ class Entry:
     # Values of the target's own record that the route may show to anyone, by
     # design (a public certificate check shows the number it was asked about).
     public_values: Callable[[Scene, Target], set[str]] | None = None
+    # For a route that writes: a valid form (issue 17), sent by every persona the route refuses, and what
+    # must not change when it is refused (read inside the request's transaction, before its rollback).
+    valid_post: Callable[[Scene, Target | None], dict[str, Any]] | None = None
+    state_of: Callable[[Scene, Target | None], Any] | None = None
 
 
 # --- Running requests -------------------------------------------------------
@@ -277,6 +281,7 @@ class PersonaClients:
 
     def __init__(self, scene: Scene):
         self.scene = scene
+        self.probed: Any = None  # what the last request's probe read, before the rollback
         self.clients: dict[str, Client] = {}
         self.cookies: dict[str, SimpleCookie] = {}
         for persona in PERSONAS:
@@ -284,6 +289,11 @@ class PersonaClients:
             user = self.user(persona)
             if user is not None:
                 client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+                # Every request's session save is rolled back with the request, so the login's expiry never moves:
+                # give it a day, or a run slower than SESSION_COOKIE_AGE (a loaded machine) turns everyone anonymous.
+                session = client.session
+                session.set_expiry(24 * 60 * 60)
+                session.save()
             self.clients[persona] = client
             self.cookies[persona] = SimpleCookie(client.cookies.output(header="", sep="\n"))
 
@@ -295,15 +305,25 @@ class PersonaClients:
         return self.scene.world.users[persona]
 
     def request(
-        self, persona: str, method: str, url: str, data: dict[str, Any] | None = None, *, rollback: bool = True
+        self,
+        persona: str,
+        method: str,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        rollback: bool = True,
+        probe: Callable[[], Any] | None = None,
     ) -> tuple[HttpResponse, bytes]:
         """One request, rolled back afterwards so that no request changes what the next one sees."""
         client = self.clients[persona]
         client.cookies = SimpleCookie(self.cookies[persona].output(header="", sep="\n"))
+        self.probed = None
         try:
             with transaction.atomic():
                 response = client.post(url, data or {}) if method == "POST" else client.get(url)
                 body = body_of(response)  # read streaming bodies inside the transaction
+                if probe is not None:
+                    self.probed = probe()
                 transaction.set_rollback(rollback)
         except Exception as exc:  # a crash is a finding like any other status: report it with the rest
             response = HttpResponse(status=500)

@@ -14,21 +14,20 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import get_resolver
-from viewflow.workflow.status import STATUS
 
+from core.validators import resident_id_compose
 from permissions.models import Facility
+from workflows.services import task_complete
 from workflows.termination import services
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import MEDICAL_PATHWAYS, Decision, MaritalStatus, TerminationCase, required_documents
-from workflows.termination.validators import resident_id_check_character
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def resident_id(serial: int) -> str:
     """A valid GB 11643 number (Beijing Dongcheng, born 1995-06-15), distinct per serial."""
-    first17 = f"11010119950615{serial % 1000:03d}"
-    return first17 + resident_id_check_character(first17)
+    return resident_id_compose(region="110101", born="19950615", serial=serial)
 
 
 def fake_request(user: Any) -> Any:
@@ -73,24 +72,16 @@ def case_start(*, user: Any, facility: Facility, pathway: str, name: str, serial
     )
 
 
-def open_task(case: TerminationCase, node: Any) -> Any:
-    return case.task_set.filter(flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]).order_by("pk").first()
-
-
-def task_complete(case: TerminationCase, node: Any, user: Any, perform: Any) -> None:
+def task_run(case: TerminationCase, node: Any, user: Any, perform: Any) -> None:
     """Claim the node's open task as ``user`` and complete it with ``perform(activation, request)``."""
-    task = open_task(case, node)
-    assert task is not None, f"case {case.pk} has no open {node.name} task"
     request = fake_request(user)
-    with task.activation() as activation:
-        if task.owner_id is None:
-            activation.assign(user)
-        activation.start(request)
-        perform(activation, request)
+    task_complete(
+        process=case, node=node, user=user, perform=lambda activation: perform(activation, request), request=request
+    )
 
 
 def case_review(case: TerminationCase, director: Any, decision: str = Decision.FORWARD) -> None:
-    task_complete(
+    task_run(
         case,
         TerminationFlow.review,
         director,
@@ -101,7 +92,7 @@ def case_review(case: TerminationCase, director: Any, decision: str = Decision.F
 
 
 def case_opinion(case: TerminationCase, expert: Any) -> None:
-    task_complete(
+    task_run(
         case,
         TerminationFlow.give_opinion,
         expert,
@@ -112,7 +103,7 @@ def case_opinion(case: TerminationCase, expert: Any) -> None:
 
 
 def case_decide(case: TerminationCase, officer: Any, decision: str = Decision.APPROVE) -> None:
-    task_complete(
+    task_run(
         case,
         TerminationFlow.decide,
         officer,

@@ -41,7 +41,7 @@ from .termination_scene import (
     case_secrets,
     case_start,
     resident_id,
-    task_complete,
+    task_run,
 )
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def record_procedure(case: TerminationCase, clerk: Any, serial: int) -> None:
         "drugs": [{"name": "Mifepristone", "batch": "B-2026-01"}],
         "fetal_sex": FetalSex.MALE,
     }
-    task_complete(
+    task_run(
         case,
         TerminationFlow.record_procedure,
         clerk,

@@ -79,6 +79,6 @@ def test_the_snapshot_notices_a_change(scene: Scene) -> None:
     """Guard against a snapshot that cannot fail."""
     before = database_snapshot()
     facility = scene.world.hospital_b
-    facility.designated_max_weeks = 20
-    facility.save(update_fields=["designated_max_weeks"])
+    facility.mch_licence_number = "MCH-CHANGED"
+    facility.save(update_fields=["mch_licence_number"])
     assert database_snapshot()["permissions.facility"] != before["permissions.facility"]

@@ -126,7 +126,7 @@ def test_development_field_keys_are_refused_by_the_deploy_check() -> None:
     env = {k: v for k, v in PRODUCTION_ENV.items() if not k.startswith("FIELD_")}
     result = run_check(env, "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
-    assert "termination.E001" in result.stderr + result.stdout
+    assert "core.E001" in result.stderr + result.stdout
 
 
 def test_sqlite_is_refused_when_debug_is_off() -> None:

@@ -42,9 +42,9 @@ def notify_deadline_approaching(*, case: Any, node: Any) -> None:
 def notify_escalation_to_bureau_directors(*, case: Any) -> None:
     """The deadline passed: the bureau directors of the case's county take the decision over."""
     directors = list(
-        RoleAssignment.objects.filter(
-            role=Role.BUREAU_DIRECTOR, jurisdiction_id=case.county_id, revoked_at__isnull=True
-        ).values_list("user_id", flat=True)
+        RoleAssignment.objects.active()
+        .filter(role=Role.BUREAU_DIRECTOR, jurisdiction_id=case.county_id)
+        .values_list("user_id", flat=True)
     )
     notify(recipients=directors, kind="deadline.passed", url=case_url(case), obj=case)
     notify(recipients=directors, kind="escalation.received", url=case_url(case), obj=case)

@@ -7,8 +7,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
-from ..events import DEFAULT_LABEL, KIND_LABELS, subject_templates
-from ..models import Notification
+from ..events import DEFAULT_LABEL, KIND_LABELS, subject_templates, unread_count
 from ..routing import SOCKET_PATH
 
 register = template.Library()
@@ -20,7 +19,7 @@ def notification_badge(context: dict[str, Any]) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"enabled": False}
-    unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+    unread = unread_count(user.pk)
     # Translated here, in the page's language, so the script needs no catalogue of its own.
     words = {
         "kinds": {kind: str(label) for kind, label in KIND_LABELS.items()},

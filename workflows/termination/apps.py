@@ -11,7 +11,7 @@ class TerminationConfig(AppConfig):
         from audit.actions import register_action_labels, register_record_labels
         from workflows.cases.registry import Procedure, procedure_register
 
-        from . import checks, demo, roles, selectors, services  # noqa: F401 - checks and roles register on import
+        from . import demo, roles, selectors, services  # noqa: F401 - roles register on import
         from .flows import TerminationFlow
         from .models import (
             CERTIFICATE_KIND,
@@ -50,4 +50,12 @@ class TerminationConfig(AppConfig):
         register_action_labels(selectors.ACTION_LABELS)
         register_record_labels(procedure.object_type, steps=selectors.STEP_LABELS, **selectors.CHANGE_LABELS)
         # A county's rules name the personal pathways it accepts by their codes.
-        register_record_labels("permissions.countyconfig", values={"accepted_personal_pathways": dict(Pathway.choices)})
+        register_record_labels(
+            "termination.terminationcountyrules", values={"accepted_personal_pathways": dict(Pathway.choices)}
+        )
+        register_action_labels(
+            {
+                "termination_rules.create": _("County termination rules created"),
+                "termination_rules.update": _("County termination rules changed"),
+            }
+        )

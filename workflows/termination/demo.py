@@ -16,13 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.timers import fire_due_timers
 
+from core.fields import identifier_digest
+from core.validators import resident_id_compose
+from permissions.services import county_rules_create
 from workflows.cases.services import case_step_run
 
 from . import services
-from .fields import identifier_digest
 from .flows import TerminationFlow
 from .models import Decision, TerminationCase, required_documents
-from .validators import resident_id_check_character
+from .rules import TerminationCountyRules, TerminationDesignation
 
 PDF = b"%PDF-1.4\n% Regflow demo scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -57,8 +59,7 @@ ISSUERS = {"a": "东安县人民医院 Dong'an County People's Hospital", "b": "
 
 
 def demo_resident_id(serial: int) -> str:
-    first17 = f"990101199{serial % 10}0612{serial:03d}"
-    return first17 + resident_id_check_character(first17)
+    return resident_id_compose(region="990101", born=f"199{serial % 10}0612", serial=serial)
 
 
 def _run(case: TerminationCase, node: Any, user: Any, service: Any, **kwargs: Any) -> None:
@@ -191,8 +192,30 @@ def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> No
         _expire_now(case)
 
 
+# Facilities designated for terminations, up to which week (the others are not).
+DESIGNATIONS = {"hospital_a": 27, "hospital_b": 27}
+
+
+def seed_rules(*, world: Any) -> int:
+    """Each demo county's termination rules (the defaults) and the designated facilities."""
+    created = 0
+    for jurisdiction in world.jurisdictions.values():
+        if jurisdiction.level == jurisdiction.Level.COUNTY and not hasattr(jurisdiction, "termination_rules"):
+            county_rules_create(actor=None, model=TerminationCountyRules, county=jurisdiction)
+            created += 1
+    for key, max_weeks in DESIGNATIONS.items():
+        _designation, made = TerminationDesignation.objects.get_or_create(
+            facility=world.facilities[key], defaults={"designated": True, "max_weeks": max_weeks}
+        )
+        created += made
+    return created
+
+
 def seed(*, world: Any, log: Any) -> int:
     """Create each scenario's case unless its patient is already there (a demo seeded earlier gains new rows)."""
+    rules_created = seed_rules(world=world)
+    if rules_created:
+        log(f"county rules and designations: {rules_created}")
     digests = {identifier_digest(demo_resident_id(n)): n for n in range(1, len(SCENARIOS) + 1)}
     present = {
         digests[digest]
@@ -202,8 +225,8 @@ def seed(*, world: Any, log: Any) -> int:
     }
     if len(present) == len(SCENARIOS):
         log("termination cases: already present")
-        return 0
-    created = 0
+        return rules_created
+    created = rules_created
     for serial, (key, county, patient, pathway, weeks, emergency, goal) in enumerate(SCENARIOS, start=1):
         if serial in present:
             continue

@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import resident_id_normalise, validate_resident_id
+from documents.validators import validate_scan
 from permissions.models import Facility
 from workflows.cases.forms import DecisionForm as DecisionForm  # re-exported: the termination steps' forms
 from workflows.cases.forms import SignatureForm
 from workflows.cases.forms import WithdrawForm as WithdrawForm
 
 from .models import DocumentType, FetalSex, MaritalStatus, Pathway, ProcedureMethod
-from .validators import resident_id_normalise, validate_resident_id, validate_scan
 
 MAX_DOCUMENTS = 10
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})

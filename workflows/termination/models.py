@@ -16,10 +16,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
 from workflows.cases.models import CaseDocument, CertifiedCase
 from workflows.cases.models import Decision as Decision  # re-exported: termination names its decisions so
-
-from .fields import EncryptedTextField
 
 
 class MaritalStatus(models.TextChoices):
@@ -254,3 +253,7 @@ class ExpertOpinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.expert_id}"
+
+
+# The county's rules and the facilities' designations (their own module; importing them registers them).
+from .rules import TerminationCountyRules, TerminationDesignation  # noqa: E402, F401

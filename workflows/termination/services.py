@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import AuditedRefusal, audit_record, audit_refusals
-from permissions.models import CountyConfig, Facility
+from core.fields import identifier_digest
+from core.validators import resident_id_mask, resident_id_normalise
+from permissions.models import Facility
 from workflows.cases.notifications import notify_escalation_to_bureau_directors
 from workflows.cases.services import (
     case_certificate_issue,
@@ -32,7 +34,6 @@ from workflows.cases.services import (
     has_signatures,
 )
 
-from .fields import identifier_digest
 from .models import (
     CERTIFICATE_KIND,
     MEDICAL_PATHWAYS,
@@ -46,7 +47,7 @@ from .models import (
     required_documents,
 )
 from .notifications import notify_deadline_approaching
-from .validators import resident_id_mask, resident_id_normalise
+from .rules import TerminationCountyRules, facility_is_designated_for
 
 PANEL_SEATS = 3
 CASE_FIELDS = (
@@ -98,14 +99,14 @@ def termination_rules_check(
     document_types: set[str],
 ) -> None:
     """Refuse a request the county's rules do not allow. Raises before anything is written."""
-    config = CountyConfig.objects.get(county_id=facility.county_id)
+    config = TerminationCountyRules.objects.get(county_id=facility.county_id)
     errors: dict[str, list[str]] = {}
     if weeks < config.gestational_threshold_weeks:
         errors.setdefault("gestational_weeks", []).append(
             _("At %(weeks)d weeks no bureau certificate is needed: this county's threshold is %(threshold)d weeks.")
             % {"weeks": weeks, "threshold": config.gestational_threshold_weeks}
         )
-    elif not facility.is_designated_for(weeks):
+    elif not facility_is_designated_for(facility, weeks):
         errors.setdefault("facility", []).append(
             _("%(facility)s is not designated for terminations at %(weeks)d weeks.")
             % {"facility": facility.name, "weeks": weeks}
@@ -377,7 +378,7 @@ def termination_decide(
 @transaction.atomic
 def termination_decision_open(*, case: TerminationCase) -> TerminationCase:
     """Start the bureau's clock when a decision task appears (first time or after an amendment)."""
-    config = CountyConfig.objects.get(county_id=case.county_id)
+    config = TerminationCountyRules.objects.get(county_id=case.county_id)
     return case_decision_open(case=case, due_at=timezone.now() + timedelta(days=config.decision_deadline_days))
 
 
@@ -398,7 +399,7 @@ def termination_escalate(*, case: TerminationCase) -> TerminationCase:
 
 def certificate_issue(*, case: TerminationCase) -> TerminationCase:
     """Number the certificate from the county's sequence (never reused) and start its validity."""
-    config = CountyConfig.objects.get(county_id=case.county_id)
+    config = TerminationCountyRules.objects.get(county_id=case.county_id)
     return case_certificate_issue(
         case=case,
         kind=CERTIFICATE_KIND,

@@ -28,6 +28,7 @@ from .models import (
     Pathway,
     required_documents,
 )
+from .rules import designated_facilities
 
 
 def scans_to_attach_again(documents: Any, files: Any) -> list[dict[str, Any]]:
@@ -64,10 +65,12 @@ def request_rules(facilities: Any) -> dict[str, Any]:
         "facilities": {
             str(facility.pk): {
                 "county": facility.county.name,
-                "threshold": getattr(getattr(facility.county, "config", None), "gestational_threshold_weeks", None),
-                "max_weeks": facility.designated_max_weeks,
+                "threshold": getattr(
+                    getattr(facility.county, "termination_rules", None), "gestational_threshold_weeks", None
+                ),
+                "max_weeks": getattr(getattr(facility, "termination_designation", None), "max_weeks", None),
             }
-            for facility in facilities.select_related("county__config")
+            for facility in facilities.select_related("county__termination_rules", "termination_designation")
         },
         "pathways": pathway_documents,
         "pathway_labels": {value: str(label) for value, label in Pathway.choices},
@@ -89,7 +92,7 @@ class SubmitView(ActivationMixin, generic.TemplateView):
 
     def facilities(self) -> Any:
         staff = facilities_for_user(self.request.user)
-        return staff.filter(designated_for_termination=True, is_active=True).order_by("name")
+        return designated_facilities(staff).order_by("name")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -13,19 +13,17 @@ from django.urls import get_resolver
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from permissions.models import CountyConfig
+from core.validators import resident_id_compose
 from tests.factories import PASSWORD
 from workflows.termination.flows import TerminationFlow
-from workflows.termination.models import TerminationCase
-from workflows.termination.validators import resident_id_check_character
+from workflows.termination.models import TerminationCase, TerminationCountyRules
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def resident_id(serial: int = 1, born: str = "19950314") -> str:
-    first17 = f"340102{born}{serial:03d}"
-    return first17 + resident_id_check_character(first17)
+    return resident_id_compose(region="340102", born=born, serial=serial)
 
 
 def scan(name: str = "scan.pdf", content: bytes = PDF, content_type: str = "application/pdf") -> SimpleUploadedFile:
@@ -134,5 +132,5 @@ def driver(world: Any) -> Driver:
 
 
 @pytest.fixture
-def county_rules(world: Any) -> CountyConfig:
-    return CountyConfig.objects.get(county=world.county_a)
+def county_rules(world: Any) -> TerminationCountyRules:
+    return TerminationCountyRules.objects.get(county=world.county_a)

@@ -12,10 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from viewflow.workflow.models import Process
 
-from permissions.models import CountyConfig
+from core.validators import resident_id_mask, validate_resident_id
 from workflows.termination.flows import TerminationFlow as F
-from workflows.termination.models import Stage, TerminationCase, TerminationDocument
-from workflows.termination.validators import resident_id_mask, validate_resident_id
+from workflows.termination.models import (
+    Stage,
+    TerminationCase,
+    TerminationCountyRules,
+    TerminationDesignation,
+    TerminationDocument,
+)
 
 from .conftest import PNG, documents_data, request_data, resident_id, scan
 
@@ -39,13 +44,12 @@ def test_gestation_below_the_county_threshold_is_refused(driver: Any, world: Any
 
 
 def test_the_threshold_is_county_configuration(driver: Any, world: Any) -> None:
-    CountyConfig.objects.filter(county=world.county_a).update(gestational_threshold_weeks=16)
+    TerminationCountyRules.objects.filter(county=world.county_a).update(gestational_threshold_weeks=16)
     assert_refused(submit(driver, world, weeks=15), "threshold is 16 weeks")
 
 
 def test_a_facility_not_designated_for_the_gestation_is_refused(driver: Any, world: Any) -> None:
-    world.hospital_a.designated_max_weeks = 20
-    world.hospital_a.save()
+    TerminationDesignation.objects.filter(facility=world.hospital_a).update(max_weeks=20)
     assert_refused(submit(driver, world, weeks=22), "is not designated for terminations at 22 weeks")
 
 
@@ -55,7 +59,7 @@ def test_a_facility_not_designated_at_all_cannot_be_chosen(driver: Any, world: A
 
 
 def test_a_pathway_the_county_does_not_accept_is_refused(driver: Any, world: Any) -> None:
-    CountyConfig.objects.filter(county=world.county_a).update(accepted_personal_pathways=["divorced"])
+    TerminationCountyRules.objects.filter(county=world.county_a).update(accepted_personal_pathways=["divorced"])
     assert_refused(submit(driver, world, pathway="unmarried"), "does not accept that personal-circumstance pathway")
 
 

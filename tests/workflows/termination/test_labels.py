@@ -106,7 +106,7 @@ def test_the_search_lists_actions_by_their_labels(driver: Any, world: Any) -> No
 
 def test_a_countys_accepted_pathways_are_shown_by_their_labels() -> None:
     with translation.override("zh-hans"):
-        shown = value_label("permissions.countyconfig", "accepted_personal_pathways", ["divorced", "widowed"])
+        shown = value_label("termination.terminationcountyrules", "accepted_personal_pathways", ["divorced", "widowed"])
     assert shown == "个人情况：孕期离异, 个人情况：孕期丧偶"
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from viewflow.workflow.models import Process
 
-from permissions.models import CountyConfig
 from workflows.termination.flows import TerminationFlow as F
+from workflows.termination.models import TerminationCountyRules
 
 from .conftest import request_data
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_the_page_shows_the_countys_threshold_and_carries_the_pathway_documents(
     driver: Any, world: Any, county_rules: Any
 ) -> None:
-    CountyConfig.objects.filter(pk=county_rules.pk).update(gestational_threshold_weeks=16)
+    TerminationCountyRules.objects.filter(pk=county_rules.pk).update(gestational_threshold_weeks=16)
     page = driver.client(world.clerk).get(F.submit.reverse("execute")).content.decode()
     assert "County A: a certificate is needed from 16 weeks of gestation." in page
     rules = re.search(r'<script id="termination-request-rules" type="application/json">(.*?)</script>', page, re.S)

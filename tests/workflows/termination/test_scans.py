@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from documents.validators import validate_scan
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import TerminationCase, TerminationDocument
-from workflows.termination.validators import validate_scan
 
 from .conftest import PDF, PNG, request_data, scan
 

@@ -9,8 +9,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from documents.validators import validate_scan as validate_scan  # scans are documents' business; re-exported
-
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
@@ -42,6 +40,12 @@ def validate_resident_id(value: str) -> None:
         raise ValidationError(
             _("The check digit of this resident ID number is wrong: please check every digit."), code="check"
         )
+
+
+def resident_id_compose(*, region: str, born: str, serial: int) -> str:
+    """A valid number from its parts (6-digit region, YYYYMMDD birth date, 3-digit serial): for demo and test data."""
+    first17 = f"{region}{born}{serial % 1000:03d}"
+    return first17 + resident_id_check_character(first17)
 
 
 def resident_id_mask(value: str) -> str:

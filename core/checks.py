@@ -1,4 +1,4 @@
-"""Deployment checks for patient-data protection. Ids: termination.E001 and up."""
+"""Deployment checks for patient-data protection. Ids: core.E001 and up."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def check_field_keys(app_configs, **kwargs):  # type: ignore[no-untyped-def]
             Error(
                 "Patient fields are encrypted with the built-in development keys.",
                 hint="Set FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY (see .env.example).",
-                id="termination.E001",
+                id="core.E001",
             )
         ]
     return []
