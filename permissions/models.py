@@ -58,6 +58,7 @@ class Jurisdiction(models.Model):
             ("direct_bureau", _("Direct the health bureau of this county")),
             ("inspect", _("Inspect the records of this jurisdiction")),
             ("sit_on_panel", _("Sit on this county's expert panel")),
+            ("supervise", _("Carry out on-site checks for the health bureau of this county")),
         ]
 
     def __str__(self) -> str:
