@@ -11,7 +11,7 @@ AppConfig.ready(); fields of the model need no registration.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,14 +42,48 @@ def register_action_labels(labels: Mapping[str, Promise | str]) -> None:
     _LABELS.update(labels)
 
 
-def action_label(action: str) -> str:
+# Signature meanings beyond Signature.Meaning's shared ones, registered by procedures; and those needing a reason.
+_MEANINGS: dict[str, Promise | str] = {}
+_REASON_REQUIRED_MEANINGS: set[str] = set()
+
+
+def register_signature_meanings(meanings: Mapping[str, Promise | str], *, reason_required: Iterable[str] = ()) -> None:
+    """A procedure's own signature meanings ({code: label}), and which of them must carry a reason."""
+    _MEANINGS.update(meanings)
+    _REASON_REQUIRED_MEANINGS.update(reason_required)
+
+
+def signature_meanings() -> dict[str, Promise | str]:
+    """Every meaning a signature may have: the shared ones and those procedures registered."""
     from .models import Signature
 
+    return {**dict(Signature.Meaning.choices), **_MEANINGS}
+
+
+def signature_meaning_label(meaning: str) -> str:
+    return str(signature_meanings().get(meaning, meaning))
+
+
+def reason_required_meanings() -> frozenset[str]:
+    """Meanings that must say why: refusals, returns, withdrawals, changes to what was submitted."""
+    from .models import Signature
+
+    shared = {
+        Signature.Meaning.AMENDED,
+        Signature.Meaning.WITHDRAWN,
+        Signature.Meaning.CANCELLED,
+        Signature.Meaning.REJECTED,
+        Signature.Meaning.RETURNED,
+    }
+    return frozenset({str(m) for m in shared} | _REASON_REQUIRED_MEANINGS)
+
+
+def action_label(action: str) -> str:
     if action in _LABELS:
         return str(_LABELS[action])
     prefix, _dot, rest = action.partition(".")
-    if prefix == "signature" and rest in Signature.Meaning.values:
-        return gettext("Signed: %(meaning)s") % {"meaning": Signature.Meaning(rest).label}
+    if prefix == "signature" and rest in signature_meanings():
+        return gettext("Signed: %(meaning)s") % {"meaning": signature_meaning_label(rest)}
     if rest in {"create", "update"}:  # admin saves of reference data: "<model>.create"
         model = _model_for(prefix)
         if model is not None:

@@ -62,15 +62,15 @@ class AuditEvent(models.Model):
 
 class Signature(models.Model):
     class Meaning(models.TextChoices):
+        """The meanings every procedure shares. A procedure registers its own beside them
+        (audit.actions.register_signature_meanings), so ``meaning`` has no choices and needs no migration."""
+
         SUBMITTED = "submitted", _("Submitted")
         REVIEWED = "reviewed", _("Reviewed and forwarded")
-        EXPERT_AGREES = "expert_agrees", _("Expert opinion: agrees")
-        EXPERT_DISAGREES = "expert_disagrees", _("Expert opinion: disagrees")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         RETURNED = "returned", _("Returned for information")
         AMENDED = "amended", _("Amended")
-        RECORDED = "recorded", _("Procedure recorded")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         ESCALATED = "escalated", _("Escalation handled")
         UNDERTAKING = "undertaking", _("Undertaking signed")
@@ -83,7 +83,7 @@ class Signature(models.Model):
     )
     printed_name = models.CharField(_("printed name"), max_length=150)
     signed_at = models.DateTimeField(_("signed at (UTC)"))
-    meaning = models.CharField(_("meaning"), max_length=30, choices=Meaning.choices)
+    meaning = models.CharField(_("meaning"), max_length=30)  # a registered meaning: audit.actions.signature_meanings
     object_type = models.CharField(_("object type"), max_length=100)
     object_id = models.CharField(_("object id"), max_length=64)
     step = models.CharField(_("step"), max_length=64, blank=True)
@@ -98,3 +98,8 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.printed_name} · {self.get_meaning_display()}"
+
+    def get_meaning_display(self) -> str:
+        from .actions import signature_meaning_label  # labels read the models
+
+        return signature_meaning_label(self.meaning)

@@ -42,6 +42,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .actions import reason_required_meanings, signature_meanings
 from .canonical import (
     AUDIT_DOMAIN,
     GENESIS_HASH,
@@ -59,16 +60,6 @@ _AUDIT_LOCK_KEY = 0x52454746  # "REGF"
 
 # Changes to data already submitted, withdrawals and cancellations must say why.
 REASON_REQUIRED_VERBS = frozenset({"amend", "correct", "withdraw", "cancel", "revoke", "reopen", "void"})
-REASON_REQUIRED_MEANINGS = frozenset(
-    {
-        Signature.Meaning.AMENDED,
-        Signature.Meaning.WITHDRAWN,
-        Signature.Meaning.CANCELLED,
-        Signature.Meaning.REJECTED,
-        Signature.Meaning.RETURNED,
-        Signature.Meaning.EXPERT_DISAGREES,
-    }
-)
 
 Scope = tuple[int | None, int | None]
 
@@ -457,10 +448,10 @@ def signature_sign(
 
     The caller has already re-checked the password with signature_password_check.
     """
-    if meaning not in Signature.Meaning.values:
+    if meaning not in signature_meanings():
         raise ValueError(f"unknown signature meaning {meaning!r}")
     reason = normalise(reason or "").strip()
-    if meaning in REASON_REQUIRED_MEANINGS and not reason:
+    if meaning in reason_required_meanings() and not reason:
         raise ValidationError(_("A reason is required."), code="reason_required")
     object_type, object_id = object_ref(obj)
     signature = Signature(

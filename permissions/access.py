@@ -3,14 +3,15 @@
 Views, exports and consumers call these functions; they never call has_perm
 or guardian themselves. An object outside the user's scope raises Http404,
 the same answer as an object that does not exist, so existence never leaks.
-Procedures add access functions for their own records here, built on the
-scope helpers below.
+Procedures register their access rule (case_access_register, through
+workflows.cases.registry), built on the scope helpers below.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,65 +151,86 @@ def admin_site_permitted(request: Any) -> bool:
     return allowed
 
 
-# --- Procedures ---------------------------------------------------------------
-# Each procedure appends its own section below (access_<thing>_for_user and
-# the queryset of records a user may see). Generic helpers stay above.
+# --- Procedures' cases --------------------------------------------------------
+# Each procedure states its access rule once, as a queryset filter built on the
+# scope helpers above, and registers it through workflows.cases.registry (which
+# calls case_access_register). Nothing here knows any procedure.
 
 
-# --- Termination ---------------------------------------------------------------
-# Facility staff see their facility's cases; the bureau and inspectors see their
-# county's; panel experts see the medical cases of the county whose panel they
-# sit on. Inspectors never write.
+@dataclass(frozen=True)
+class CaseAccessRule:
+    visible: Callable[..., Any]  # visible(user, *, write=False) -> QuerySet of the case model
+    roles: Callable[..., set[str]] | None = None  # roles(*, user, case) -> the roles through which the user sees it
+    document_model: type[Any] | None = None
 
 
-def termination_cases_for_user(user: Any, *, write: bool = False) -> Any:
-    """The termination cases the user may see (or, with write=True, act on)."""
-    from django.db.models import Q
+_CASE_RULES: dict[type[Any], CaseAccessRule] = {}
 
-    from workflows.termination.models import MEDICAL_PATHWAYS, TerminationCase
 
+def case_access_register(
+    *,
+    model: type[Any],
+    visible: Callable[..., Any],
+    roles: Callable[..., set[str]] | None = None,
+    document_model: type[Any] | None = None,
+) -> None:
+    """A procedure's access rule for its case model (and the document model filed with its cases)."""
+    _CASE_RULES[model] = CaseAccessRule(visible=visible, roles=roles, document_model=document_model)
+
+
+def _rule(model: type[Any]) -> CaseAccessRule:
+    try:
+        return _CASE_RULES[model]
+    except KeyError:
+        raise LookupError(f"no access rule registered for {model.__name__}") from None
+
+
+def _document_rule(document_model: type[Any]) -> tuple[type[Any], CaseAccessRule]:
+    for model, rule in _CASE_RULES.items():
+        if rule.document_model is document_model:
+            return model, rule
+    raise LookupError(f"no access rule registered for documents {document_model.__name__}")
+
+
+def cases_for_user(user: Any, *, model: type[Any], write: bool = False) -> Any:
+    """The cases of ``model`` the user may see (or, with write=True, act on); none for an inactive user."""
     if not (user and user.is_authenticated and user.is_active):
-        return TerminationCase.objects.none()
-    counties = bureau_county_ids(user)
-    if not write:
-        counties |= inspected_county_ids(user)
-    scope = (
-        Q(facility_id__in=staff_facility_ids(user))
-        | Q(county_id__in=counties)
-        | Q(county_id__in=panel_county_ids(user), pathway__in=MEDICAL_PATHWAYS)
-    )
-    return TerminationCase.objects.filter(scope)
+        return model._default_manager.none()
+    return _rule(model).visible(user, write=write)
 
 
-def access_termination_case_for_user(*, user: Any, pk: Any, write: bool = False) -> Any:
-    from workflows.termination.models import TerminationCase
-
+def access_case_for_user(*, user: Any, model: type[Any], pk: Any, write: bool = False) -> Any:
+    """One case the user may see (or act on); 404 to anyone else, logged."""
     try:
-        return termination_cases_for_user(user, write=write).select_related("facility", "county").get(pk=pk)
-    except (TerminationCase.DoesNotExist, ValueError, TypeError):
-        raise deny(user=user, route="termination.case", obj=f"termination.case:{pk}") from None
+        return cases_for_user(user, model=model, write=write).select_related("facility", "county").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        app_label = model._meta.app_label
+        raise deny(user=user, route=f"{app_label}.case", obj=f"{app_label}.case:{pk}") from None
 
 
-def access_termination_document_for_user(*, user: Any, pk: Any) -> Any:
-    from workflows.termination.models import TerminationDocument
-
+def access_case_document_for_user(*, user: Any, model: type[Any], pk: Any, write: bool = False) -> Any:
+    """A document filed with a case: visible to whoever may see its case; 404 to anyone else."""
+    case_model, _unused = _document_rule(model)
+    app_label = case_model._meta.app_label
     try:
-        document = TerminationDocument.objects.select_related("case").get(pk=pk)
-    except (TerminationDocument.DoesNotExist, ValueError, TypeError):
-        raise deny(user=user, route="termination.document", obj=f"termination.document:{pk}") from None
-    access_termination_case_for_user(user=user, pk=document.case_id)
+        document = model._default_manager.select_related("case").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise deny(user=user, route=f"{app_label}.document", obj=f"{app_label}.document:{pk}") from None
+    access_case_for_user(user=user, model=case_model, pk=document.case_id, write=write)
     return document
 
 
-def termination_case_roles(*, user: Any, case: Any) -> set[str]:
-    """The roles through which the user sees this case (which fields they may see follows from these).
+def case_roles_for_user(*, user: Any, case: Any) -> set[str]:
+    """The roles through which the user sees this case (which fields they may see follows from these)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
+    roles = _rule(type(case)).roles
+    return roles(user=user, case=case) if roles is not None else set()
 
-    A clerk of another facility holds no role on the case; a director of the
-    submitting facility holds facility_director; an expert holds expert only
-    for a medical case of their panel's county.
-    """
-    from workflows.termination.models import MEDICAL_PATHWAYS
 
+def case_roles_by_scope(*, user: Any, case: Any, experts: bool) -> set[str]:
+    """The usual rule: staff of the case's facility, the bureau and inspectors of its county, and the
+    experts of its county's panel when ``experts`` (the procedure says whether this case goes to its panel)."""
     if not (user and user.is_authenticated and user.is_active):
         return set()
     roles: set[str] = set()
@@ -218,7 +240,7 @@ def termination_case_roles(*, user: Any, case: Any) -> set[str]:
         if (
             (role in FACILITY_ROLES and facility_id == case.facility_id)
             or (role in BUREAU_ROLES and jurisdiction_id == case.county_id)
-            or (role == Role.EXPERT and jurisdiction_id == case.county_id and case.pathway in MEDICAL_PATHWAYS)
+            or (role == Role.EXPERT and jurisdiction_id == case.county_id and experts)
         ):
             roles.add(role)
     if case.county_id in inspected_county_ids(user):
@@ -226,7 +248,7 @@ def termination_case_roles(*, user: Any, case: Any) -> set[str]:
     return roles
 
 
-def termination_read_is_oversight(*, user: Any, case: Any) -> bool:
+def case_read_is_oversight(*, user: Any, case: Any) -> bool:
     """A bureau or inspector read of a patient record, which the audit trail logs."""
     return case.county_id in bureau_county_ids(user) or case.county_id in inspected_county_ids(user)
 

@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "permissions",
     "audit",
     "workflows",
+    "workflows.cases",
     "workflows.termination",
 ]
 

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from viewflow.workflow.models import Task
 
-from permissions.access import termination_cases_for_user
+from permissions.access import cases_for_user
 from workflows.termination import demo as termination_demo
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import Stage, TerminationCase
@@ -55,7 +55,7 @@ def test_county_b_has_cases_in_several_states_for_its_clerk_and_officer(db: Any,
     users = get_user_model().objects.in_bulk(["clerk_b", "officer_b"], field_name="username")
     expected = {Stage.FACILITY_REVIEW, Stage.RETURNED, Stage.BUREAU_REVIEW, Stage.APPROVED, Stage.COMPLETED}
     for username in ("clerk_b", "officer_b"):
-        stages = set(termination_cases_for_user(users[username]).values_list("stage", flat=True))
+        stages = set(cases_for_user(users[username], model=TerminationCase).values_list("stage", flat=True))
         assert expected | {Stage.REJECTED} <= stages, username
     county_b = TerminationCase.objects.filter(facility__name__contains="Xiping")
     assert county_b.count() == 6

@@ -9,26 +9,41 @@ class TerminationConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.actions import register_action_labels, register_record_labels
-        from audit.selectors import register_case_type
+        from workflows.cases.registry import Procedure, procedure_register
 
-        from . import checks, roles  # noqa: F401 - registration on import
-        from .models import Pathway
-        from .selectors import ACTION_LABELS, CHANGE_LABELS, OBJECT_TYPE, STEP_LABELS, cases_by_certificate
+        from . import checks, demo, roles, selectors, services  # noqa: F401 - checks and roles register on import
+        from .flows import TerminationFlow
+        from .models import (
+            CERTIFICATE_KIND,
+            REASON_REQUIRED_MEANINGS,
+            Meaning,
+            Pathway,
+            TerminationCase,
+            TerminationDocument,
+        )
+        from .viewsets import TerminationViewset
 
-        register_action_labels(ACTION_LABELS)
-        register_record_labels(OBJECT_TYPE, steps=STEP_LABELS, **CHANGE_LABELS)
-        register_case_type(OBJECT_TYPE, certificate_lookup=cases_by_certificate)
+        procedure = procedure_register(
+            Procedure(
+                code="termination",
+                label=self.verbose_name,
+                case_model=TerminationCase,
+                flow_class=TerminationFlow,
+                viewset_class=TerminationViewset,
+                visible=selectors.cases_visible,
+                roles=selectors.case_roles,
+                document_model=TerminationDocument,
+                signature_meanings=dict(Meaning.choices),
+                reason_required_meanings=REASON_REQUIRED_MEANINGS,
+                sweeps=(services.termination_deadline_reminders_send,),
+                workspace_sections=selectors.workspace_sections,
+                certificate_kind=CERTIFICATE_KIND,
+                certificate_lookup=selectors.cases_by_certificate,
+                seed_demo=demo.seed,
+                test_scene="tests.permissions.termination_scene.build_termination_scene",
+            )
+        )
+        register_action_labels(selectors.ACTION_LABELS)
+        register_record_labels(procedure.object_type, steps=selectors.STEP_LABELS, **selectors.CHANGE_LABELS)
         # A county's rules name the personal pathways it accepts by their codes.
         register_record_labels("permissions.countyconfig", values={"accepted_personal_pathways": dict(Pathway.choices)})
-
-        from workflows.sweeps import register_sweep
-
-        from .services import termination_deadline_reminders_send
-
-        register_sweep(termination_deadline_reminders_send)
-
-        from workflows.workspace import register_workspace_sections
-
-        from .selectors import workspace_sections
-
-        register_workspace_sections(workspace_sections)

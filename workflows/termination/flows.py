@@ -21,59 +21,49 @@ from viewflow.workflow import flow
 
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
+from workflows.cases.notifications import notify_task_created
 from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
-from . import notifications, services, views
+from . import services, views
 from .models import Decision, Stage, TerminationCase
 from .roles import SUBMIT_CASES
 
 
-def _case(process: Any) -> TerminationCase:
-    if isinstance(process, TerminationCase):
-        return process
-    return TerminationCase.objects.get(pk=process.pk)
-
-
 def _facility(process: Any) -> Facility | None:
     # viewflow calls this with the process at task creation and in can_assign.
-    return _case(process).facility if process is not None and process.pk else None
+    return TerminationCase.of(process).facility if process is not None and process.pk else None
 
 
 def _county(process: Any) -> Jurisdiction | None:
-    return _case(process).county if process is not None and process.pk else None
+    return TerminationCase.of(process).county if process is not None and process.pk else None
 
 
 def _is_emergency(activation: Any) -> bool:
-    return _case(activation.process).emergency
+    return TerminationCase.of(activation.process).emergency
 
 
 def _is_medical(activation: Any) -> bool:
-    return _case(activation.process).is_medical
+    return TerminationCase.of(activation.process).is_medical
 
 
 def _awaits_panel(activation: Any) -> bool:
     # services.termination_amend decides whether an amendment needs a fresh panel, and says so in the stage.
-    return _case(activation.process).stage == Stage.PANEL
+    return TerminationCase.of(activation.process).stage == Stage.PANEL
 
 
 def _decided(decision: str) -> Any:
-    return lambda activation: _case(activation.process).last_decision == decision
-
-
-def _is_senior_physician(user: Any) -> bool:
-    profile = getattr(user, "profile", None)
-    return profile is not None and profile.is_senior_physician
+    return lambda activation: TerminationCase.of(activation.process).last_decision == decision
 
 
 def _decision_due(activation: Any) -> datetime:
-    due = _case(activation.process).decision_due_at
+    due = TerminationCase.of(activation.process).decision_due_at
     assert due is not None  # set by on_decision_created, which runs before the timer is armed
     return due
 
 
 def _certificate_expiry(activation: Any) -> datetime:
-    valid_until = _case(activation.process).certificate_valid_until
+    valid_until = TerminationCase.of(activation.process).certificate_valid_until
     assert valid_until is not None  # set by certificate_issue, the step before
     return valid_until
 
@@ -110,7 +100,7 @@ class TerminationFlow(flow.Flow):
     )
 
     give_opinion = (
-        SigningView(views.OpinionView.as_view(), eligible=_is_senior_physician)
+        SigningView(views.OpinionView.as_view(), eligible=services.sits_on_panel)
         .Annotation(title=_("Give an expert opinion"))
         .Permission(SIT_ON_PANEL, obj=_county)
         .onCreate(this.on_task_created)
@@ -205,18 +195,18 @@ class TerminationFlow(flow.Flow):
 
     # --- Handlers: one line each, into notifications and services ----------------------
     def on_task_created(self, activation: Any) -> None:
-        notifications.notify_task_created(activation)
+        notify_task_created(activation)
 
     def on_decision_created(self, activation: Any) -> None:
-        services.termination_decision_open(case=_case(activation.process))
-        notifications.notify_task_created(activation)
+        services.termination_decision_open(case=TerminationCase.of(activation.process))
+        notify_task_created(activation)
 
     def on_escalated(self, activation: Any) -> None:
-        services.termination_escalate(case=_case(activation.process))
-        notifications.notify_task_created(activation)
+        services.termination_escalate(case=TerminationCase.of(activation.process))
+        notify_task_created(activation)
 
     def do_issue_certificate(self, activation: Any) -> None:
-        services.certificate_issue(case=_case(activation.process))
+        services.certificate_issue(case=TerminationCase.of(activation.process))
 
     def do_expire(self, activation: Any) -> None:
-        services.termination_expire(case=_case(activation.process))
+        services.termination_expire(case=TerminationCase.of(activation.process))

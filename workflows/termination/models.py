@@ -15,10 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from viewflow.workflow.models import Process
 
-from documents.models import StoredDocument
-from permissions.models import Facility, Jurisdiction
+from workflows.cases.models import CaseDocument, CertifiedCase
+from workflows.cases.models import Decision as Decision  # re-exported: termination names its decisions so
 
 from .fields import EncryptedTextField
 
@@ -88,8 +87,19 @@ class Stage(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-OPEN_STAGES = frozenset({Stage.PANEL, Stage.FACILITY_REVIEW, Stage.RETURNED, Stage.BUREAU_REVIEW})
-WITHDRAWABLE_STAGES = OPEN_STAGES
+class Meaning(models.TextChoices):
+    """Termination's own signature meanings (registered in apps.py); the shared ones are audit's Signature.Meaning."""
+
+    EXPERT_AGREES = "expert_agrees", _("Expert opinion: agrees")
+    EXPERT_DISAGREES = "expert_disagrees", _("Expert opinion: disagrees")
+    RECORDED = "recorded", _("Procedure recorded")
+
+
+# A dissent must give its grounds, as a return or a rejection must.
+REASON_REQUIRED_MEANINGS = frozenset({Meaning.EXPERT_DISAGREES})
+
+# The NumberSequence kind of its certificates, and the /verify/<kind>/... segment of their QR codes.
+CERTIFICATE_KIND = "termination"
 
 
 class FetalSex(models.TextChoices):
@@ -106,33 +116,21 @@ class ProcedureMethod(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Decision(models.TextChoices):
-    FORWARD = "forward", _("Forward to the bureau")
-    APPROVE = "approve", _("Approve and issue a certificate")
-    RETURN = "return", _("Return for information")
-    REJECT = "reject", _("Reject")
-
-
-def new_certificate_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-class TerminationCase(Process):
+class TerminationCase(CertifiedCase):
     """One request, from submission to its end. Patient fields are encrypted at rest."""
 
-    facility: models.ForeignKey[Any, Any] = models.ForeignKey(
-        Facility, verbose_name=_("facility"), on_delete=models.PROTECT, related_name="termination_cases"
-    )
-    county: models.ForeignKey[Any, Any] = models.ForeignKey(
-        Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="termination_cases"
-    )
-    submitted_by: models.ForeignKey[Any, Any] = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
-    )
+    OPEN_STAGES = frozenset({Stage.PANEL, Stage.FACILITY_REVIEW, Stage.RETURNED, Stage.BUREAU_REVIEW})
+    WITHDRAWABLE_STAGES = OPEN_STAGES
+    RETURNED_STAGE = Stage.RETURNED
+    REJECTED_STAGE = Stage.REJECTED
+    WITHDRAWN_STAGE = Stage.WITHDRAWN
+    EXPIRED_STAGE = Stage.EXPIRED
+    DECISION_STAGE = Stage.BUREAU_REVIEW
+
+    # facility, county, submitted_by, revision, the decision and its clock, the certificate: workflows.cases.
     stage: models.CharField[Any, Any] = models.CharField(
         _("stage"), max_length=20, choices=Stage.choices, default=Stage.FACILITY_REVIEW
     )
-    revision: models.PositiveIntegerField[Any, Any] = models.PositiveIntegerField(_("revision"), default=1)
 
     patient_name: Any = EncryptedTextField(_("patient name"))
     resident_id: Any = EncryptedTextField(_("resident ID number"))
@@ -159,36 +157,11 @@ class TerminationCase(Process):
         _("flagged for inspectors"), default=False
     )
 
-    last_decision: models.CharField[Any, Any] = models.CharField(
-        _("last decision"), max_length=10, choices=Decision.choices, blank=True
-    )
-    last_reason: models.TextField[Any, Any] = models.TextField(_("reason given with the last decision"), blank=True)
     panel_dissent: models.BooleanField[Any, Any] = models.BooleanField(_("an expert dissented"), default=False)
     # Opinions given at this revision or later are the current panel's; an amendment of a fact the panel
     # judged moves it forward, so that the earlier panel's opinions stop counting (services.termination_amend).
     panel_revision: models.PositiveIntegerField[Any, Any] = models.PositiveIntegerField(
         _("revision the current panel judges"), default=1
-    )
-
-    decision_due_at: models.DateTimeField[Any, Any] = models.DateTimeField(
-        _("bureau decision due"), null=True, blank=True
-    )
-    escalated_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("escalated at"), null=True, blank=True)
-    decision_reminded_at: models.DateTimeField[Any, Any] = models.DateTimeField(
-        _("deadline reminder sent at"), null=True, blank=True
-    )
-
-    certificate_number: models.CharField[Any, Any] = models.CharField(
-        _("certificate number"), max_length=32, unique=True, null=True, blank=True
-    )
-    certificate_token: models.CharField[Any, Any] = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, editable=False
-    )
-    certificate_issued_at: models.DateTimeField[Any, Any] = models.DateTimeField(
-        _("certificate issued"), null=True, blank=True
-    )
-    certificate_valid_until: models.DateTimeField[Any, Any] = models.DateTimeField(
-        _("certificate valid until"), null=True, blank=True
     )
 
     procedure_date: models.DateField[Any, Any] = models.DateField(_("procedure date"), null=True, blank=True)
@@ -202,8 +175,6 @@ class TerminationCase(Process):
     drugs: models.JSONField[Any, Any] = models.JSONField(_("drugs and batch numbers"), default=list, blank=True)
     fetal_sex: Any = EncryptedTextField(_("fetal sex"), blank=True)
     complications: models.TextField[Any, Any] = models.TextField(_("complications"), blank=True)
-
-    ended_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("termination case")
@@ -225,41 +196,11 @@ class TerminationCase(Process):
         return opinion.revision >= self.panel_revision
 
     @property
-    def is_open(self) -> bool:
-        return self.stage in OPEN_STAGES
-
-    @property
     def fetal_sex_label(self) -> str:
         return str(FetalSex(self.fetal_sex).label) if self.fetal_sex in FetalSex.values else ""
 
-    def four_eyes_entered_by(self) -> set[int]:
-        """The submitter and everyone who amended the request: none of them may approve it."""
-        from audit.models import AuditEvent
-
-        amenders = AuditEvent.objects.filter(
-            object_type="termination.terminationcase", object_id=str(self.pk), action="termination.amend"
-        ).values_list("actor_id", flat=True)
-        return {self.submitted_by_id, *(pk for pk in amenders if pk is not None)}
-
-    def four_eyes_facility_id(self) -> int | None:
-        return self.facility_id
-
-    def audit_scope(self) -> tuple[int, int]:
-        return self.county_id, self.facility_id
-
     def signature_content(self) -> dict[str, Any]:
         """What every signature on this case binds to: the request as submitted or last amended."""
-        documents = [
-            {
-                "type": d.doc_type,
-                "number": d.number,
-                "issuer": d.issuer,
-                "issued_on": d.issued_on,
-                "original": d.is_original,
-                "sha256": d.sha256,
-            }
-            for d in self.documents.filter(revision__lte=self.revision, withdrawn_at__isnull=True).order_by("pk")
-        ]
         return {
             "case": self.pk,
             "revision": self.revision,
@@ -272,7 +213,7 @@ class TerminationCase(Process):
             "pathway": self.pathway,
             "emergency": self.emergency,
             "emergency_justification": self.emergency_justification,
-            "documents": documents,
+            "documents": self.documents_signed(),
         }
 
 
@@ -281,31 +222,13 @@ def document_upload_to(instance: Any, filename: str) -> str:
     return f"termination/{secrets.token_hex(16)}"
 
 
-class TerminationDocument(StoredDocument):
-    """A scan filed with a case. Its content is a ``documents.Blob``; the hash it records is signed with the case."""
+class TerminationDocument(CaseDocument):
+    """A scan filed with a case (workflows.cases.models.CaseDocument)."""
 
     case = models.ForeignKey(
         TerminationCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="documents"
     )
     doc_type = models.CharField(_("document type"), max_length=30, choices=DocumentType.choices)
-    number = models.CharField(_("document number"), max_length=60)
-    issuer = models.CharField(_("issued by"), max_length=200)
-    issued_on = models.DateField(_("issue date"))
-    is_original = models.BooleanField(_("original (not a copy)"), default=False)
-    revision = models.PositiveIntegerField(_("added in revision"), default=1)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    withdrawn_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
-
-    class Meta(StoredDocument.Meta):
-        verbose_name = _("case document")
-        verbose_name_plural = _("case documents")
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_doc_type_display()} {self.number}"
 
 
 class ExpertOpinion(models.Model):
@@ -331,19 +254,3 @@ class ExpertOpinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.expert_id}"
-
-
-class CertificateSequence(models.Model):
-    """The next certificate number of a county for a year. Rows are locked while a number is drawn."""
-
-    county = models.ForeignKey(Jurisdiction, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField(_("year"))
-    last_number = models.PositiveIntegerField(_("last number issued"), default=0)
-
-    class Meta:
-        verbose_name = _("certificate sequence")
-        verbose_name_plural = _("certificate sequences")
-        constraints = [models.UniqueConstraint(fields=["county", "year"], name="termination_sequence_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.county_id}-{self.year}: {self.last_number}"

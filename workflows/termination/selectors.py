@@ -15,20 +15,46 @@ from audit.selectors import object_trail
 from audit.services import audit_read, object_ref
 from permissions.access import (
     audit_county_ids_for_user,
+    bureau_county_ids,
+    case_read_is_oversight,
+    case_roles_by_scope,
+    cases_for_user,
     inspected_county_ids,
+    panel_county_ids,
     staff_facility_ids,
-    termination_cases_for_user,
-    termination_read_is_oversight,
 )
 from permissions.roles import Role
 from workflows.nodes import SigningView, open_tasks, task_url
 from workflows.visibility import redact_changes
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
-from .models import OPEN_STAGES, Stage, TerminationCase
+from .models import MEDICAL_PATHWAYS, Stage, TerminationCase
 from .visibility import VISIBILITY, case_visible_fields
 
 OBJECT_TYPE = "termination.terminationcase"
+
+# --- Who sees which case (registered in apps.py: permissions.access asks for it) -------------
+# Facility staff see their facility's cases; the bureau and inspectors see their county's;
+# panel experts see the medical cases of the county whose panel they sit on. Inspectors never write.
+
+
+def cases_visible(user: Any, *, write: bool = False) -> Any:
+    """The termination cases the user may see (or, with write=True, act on)."""
+    counties = bureau_county_ids(user)
+    if not write:
+        counties |= inspected_county_ids(user)
+    scope = (
+        Q(facility_id__in=staff_facility_ids(user))
+        | Q(county_id__in=counties)
+        | Q(county_id__in=panel_county_ids(user), pathway__in=MEDICAL_PATHWAYS)
+    )
+    return TerminationCase.objects.filter(scope)
+
+
+def case_roles(*, user: Any, case: Any) -> set[str]:
+    """The roles through which the user sees this case: an expert only for a medical case of their panel's county."""
+    return case_roles_by_scope(user=user, case=case, experts=case.pathway in MEDICAL_PATHWAYS)
+
 
 ACTION_LABELS = {
     "termination.submit": _("Request submitted"),
@@ -144,12 +170,8 @@ def case_tasks(*, case: TerminationCase, user: Any) -> list[dict[str, Any]]:
 
 def case_read_audit(*, case: TerminationCase, request: HttpRequest) -> None:
     """Bureau and inspector reads of a patient record go into the audit trail."""
-    if termination_read_is_oversight(user=request.user, case=case):
+    if case_read_is_oversight(user=request.user, case=case):
         audit_read(user=request.user, obj=case, request=request)
-
-
-def termination_case_list(*, cases: Any) -> Any:
-    return cases.select_related("facility", "county").order_by("-created")
 
 
 # --- Workspace ----------------------------------------------------------------------
@@ -263,7 +285,9 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
                 actions=[(_("New request"), flow.submit.reverse("execute"))],
             )
         )
-        open_cases = staff_cases.filter(stage__in=OPEN_STAGES).exclude(stage=Stage.RETURNED).order_by("-created")
+        open_cases = (
+            staff_cases.filter(stage__in=TerminationCase.OPEN_STAGES).exclude(stage=Stage.RETURNED).order_by("-created")
+        )
         sections.append(
             Section(
                 key="termination-open",
@@ -278,7 +302,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
 
     # Tasks the user holds or may claim, on cases the user may see; the queue page applies the
     # full four-eyes check, here the cases they entered or already signed are left out in bulk.
-    visible = termination_cases_for_user(user).values("pk")
+    visible = cases_for_user(user, model=TerminationCase).values("pk")
     manager = Task._default_manager
     case_type = f"{TerminationCase._meta.app_label}.{TerminationCase._meta.model_name}"
     # The signatures' own four-eyes rule (SigningView.four_eyes_refusal), in bulk: one subquery per step,

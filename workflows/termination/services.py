@@ -7,7 +7,6 @@ all inside the transaction and flow lock that viewflow's task view holds.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -16,30 +15,38 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from viewflow.workflow.status import PROCESS
 
-from audit.models import Signature
-from audit.services import AuditedRefusal, audit_record, audit_refusals, object_ref, signature_sign
-from documents.services import blob_store
+from audit.services import AuditedRefusal, audit_record, audit_refusals
 from permissions.models import CountyConfig, Facility
-from workflows.services import notifications_of_closed_tasks_mark_read
+from workflows.cases.notifications import notify_escalation_to_bureau_directors
+from workflows.cases.services import (
+    case_certificate_issue,
+    case_deadline_reminders_send,
+    case_decide,
+    case_decision_open,
+    case_documents_add,
+    case_escalate,
+    case_expire,
+    case_sign,
+    case_withdraw,
+    has_signatures,
+)
 
 from .fields import identifier_digest
 from .models import (
+    CERTIFICATE_KIND,
     MEDICAL_PATHWAYS,
     PERSONAL_PATHWAYS,
-    WITHDRAWABLE_STAGES,
-    CertificateSequence,
     Decision,
     DocumentType,
     ExpertOpinion,
+    Meaning,
     Stage,
     TerminationCase,
-    TerminationDocument,
     required_documents,
 )
-from .notifications import notify_deadline_approaching, notify_escalation, notify_submitter
-from .validators import resident_id_mask, resident_id_normalise, validate_scan
+from .notifications import notify_deadline_approaching
+from .validators import resident_id_mask, resident_id_normalise
 
 PANEL_SEATS = 3
 CASE_FIELDS = (
@@ -76,11 +83,6 @@ PANEL_DOCUMENT_TYPES = frozenset(
         DocumentType.OTHER,
     }
 )
-
-
-def case_of(activation: Any) -> TerminationCase:
-    process = activation.process
-    return process if isinstance(process, TerminationCase) else process.coerced
 
 
 # --- Rules -------------------------------------------------------------------
@@ -122,31 +124,6 @@ def termination_rules_check(
         )
     if errors:
         raise ValidationError(errors)
-
-
-def _documents_add(*, case: TerminationCase, documents: list[dict[str, Any]], user: Any) -> list[TerminationDocument]:
-    saved = []
-    for item in documents:
-        upload = item["file"]
-        content_type = validate_scan(upload)
-        blob = blob_store(upload=upload)  # in this transaction: the case and its scans commit together
-        document = TerminationDocument(
-            case=case,
-            doc_type=item["doc_type"],
-            number=item["number"],
-            issuer=item["issuer"],
-            issued_on=item["issued_on"],
-            is_original=item.get("is_original", False),
-            content_type=content_type,
-            size=blob.size,
-            sha256=blob.sha256,
-            blob_id=blob.sha256,  # not the instance: that would keep the content in memory
-            revision=case.revision,
-            uploaded_by=user,
-        )
-        document.save()
-        saved.append(document)
-    return saved
 
 
 def _set_patient_fields(case: TerminationCase, data: dict[str, Any]) -> None:
@@ -204,7 +181,7 @@ def termination_submit(
         emergency_justification=data.get("emergency_justification", ""),
         document_types={d["doc_type"] for d in documents},
     )
-    case = case_of(activation)
+    case = TerminationCase.of(activation)
     case.facility = facility
     case.county_id = facility.county_id
     case.submitted_by = user
@@ -212,7 +189,7 @@ def termination_submit(
     case.flagged_for_inspection = case.emergency
     case.stage = _first_stage(case)
     case.save()
-    saved = _documents_add(case=case, documents=documents, user=user)
+    saved = case_documents_add(case=case, documents=documents, user=user)
     audit_record(
         actor=user,
         action="termination.submit",
@@ -238,11 +215,6 @@ def _amended_fields(case: TerminationCase, data: dict[str, Any]) -> set[str]:
     return changed
 
 
-def _has_signatures(case: TerminationCase) -> bool:
-    object_type, object_id = object_ref(case)
-    return Signature.objects.filter(object_type=object_type, object_id=object_id).exists()
-
-
 @transaction.atomic
 def termination_amend(
     *,
@@ -262,9 +234,9 @@ def termination_amend(
     """
     if not reason.strip():
         raise ValidationError({"reason": [_("Say what you changed and why.")]})
-    case = case_of(activation)
+    case = TerminationCase.of(activation)
     changed = _amended_fields(case, data)
-    if changed & IDENTITY_FIELDS and _has_signatures(case):
+    if changed & IDENTITY_FIELDS and has_signatures(case):
         message = _(
             "The patient's name and resident ID cannot change once the case has been signed: "
             "withdraw this request and file a new one."
@@ -296,7 +268,7 @@ def termination_amend(
         case.stage = Stage.PANEL if fresh_panel else Stage.FACILITY_REVIEW
     case.last_decision, case.last_reason = "", ""
     case.save()
-    saved = _documents_add(case=case, documents=documents, user=user)
+    saved = case_documents_add(case=case, documents=documents, user=user)
     after = _audit_fields(case)
     audit_record(
         actor=user,
@@ -321,23 +293,10 @@ def termination_amend(
 # --- Signing steps --------------------------------------------------------------
 
 
-def _sign(
-    *, activation: Any, case: TerminationCase, user: Any, meaning: str, reason: str, request: HttpRequest | None
-) -> Signature:
-    return signature_sign(
-        signer=user,
-        meaning=meaning,
-        obj=case,
-        content=case.signature_content(),
-        step=activation.flow_task.signing_step,
-        reason=reason,
-        request=request,
-    )
-
-
-def _require_reason(decision: str, reason: str) -> None:
-    if decision in {Decision.RETURN, Decision.REJECT} and not reason.strip():
-        raise ValidationError({"reason": [_("A reason is required to return or reject a request.")]})
+def sits_on_panel(user: Any) -> bool:
+    """Only a deputy chief physician or above may sit on the expert panel."""
+    profile = getattr(user, "profile", None)
+    return profile is not None and profile.is_senior_physician
 
 
 @transaction.atomic
@@ -346,12 +305,11 @@ def termination_opinion(
 ) -> ExpertOpinion:
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the grounds of your opinion.")]})
-    profile = getattr(user, "profile", None)
-    if profile is None or not profile.is_senior_physician:
+    if not sits_on_panel(user):
         raise ValidationError(_("Only a deputy chief physician or above may sit on the expert panel."))
-    case = case_of(activation)
-    meaning = Signature.Meaning.EXPERT_AGREES if agrees else Signature.Meaning.EXPERT_DISAGREES
-    signature = _sign(activation=activation, case=case, user=user, meaning=meaning, reason=reason, request=request)
+    case = TerminationCase.of(activation)
+    meaning = Meaning.EXPERT_AGREES if agrees else Meaning.EXPERT_DISAGREES
+    signature = case_sign(activation=activation, case=case, user=user, meaning=meaning, reason=reason, request=request)
     try:
         with transaction.atomic():
             opinion = ExpertOpinion.objects.create(
@@ -379,63 +337,12 @@ def termination_opinion(
     return opinion
 
 
-REVIEW_MEANINGS: dict[str, str] = {
-    Decision.FORWARD: Signature.Meaning.REVIEWED,
-    Decision.APPROVE: Signature.Meaning.APPROVED,
-    Decision.RETURN: Signature.Meaning.RETURNED,
-    Decision.REJECT: Signature.Meaning.REJECTED,
-}
-
-
-def _decide(
-    *,
-    activation: Any,
-    user: Any,
-    decision: str,
-    reason: str,
-    request: HttpRequest | None,
-    allowed: set[str],
-    action: str,
-    next_stage: str,
-) -> TerminationCase:
-    if decision not in allowed:
-        raise ValidationError({"decision": [_("Choose one of the decisions offered.")]})
-    _require_reason(decision, reason)
-    case = case_of(activation)
-    signature = _sign(
-        activation=activation, case=case, user=user, meaning=REVIEW_MEANINGS[decision], reason=reason, request=request
-    )
-    before = case.stage
-    case.last_decision, case.last_reason = decision, reason
-    if decision == Decision.RETURN:
-        case.stage = Stage.RETURNED
-    elif decision == Decision.REJECT:
-        case.stage, case.ended_at = Stage.REJECTED, timezone.now()
-    else:
-        case.stage = next_stage
-    case.save(update_fields=["last_decision", "last_reason", "stage", "ended_at"])
-    audit_record(
-        actor=user,
-        action=action,
-        obj=case,
-        changes={"decision": decision, "stage": [before, case.stage], "signature_id": signature.pk},
-        reason=reason,
-        request=request,
-    )
-    if decision == Decision.RETURN:
-        notify_submitter(case=case, kind="process.returned")
-    elif decision == Decision.REJECT:
-        notify_submitter(case=case, kind="process.rejected")
-    activation.execute()
-    return case
-
-
 @transaction.atomic
 def termination_review(
     *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
 ) -> TerminationCase:
     """The facility director forwards, returns or rejects, and signs."""
-    return _decide(
+    return case_decide(
         activation=activation,
         user=user,
         decision=decision,
@@ -452,7 +359,7 @@ def termination_decide(
     *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
 ) -> TerminationCase:
     """The bureau approves, returns or rejects, and signs. Approval goes on to certificate_issue."""
-    return _decide(
+    return case_decide(
         activation=activation,
         user=user,
         decision=decision,
@@ -471,113 +378,34 @@ def termination_decide(
 def termination_decision_open(*, case: TerminationCase) -> TerminationCase:
     """Start the bureau's clock when a decision task appears (first time or after an amendment)."""
     config = CountyConfig.objects.get(county_id=case.county_id)
-    case.decision_due_at = timezone.now() + timedelta(days=config.decision_deadline_days)
-    case.decision_reminded_at = None  # a new clock earns a new reminder
-    case.stage = Stage.BUREAU_REVIEW
-    case.save(update_fields=["decision_due_at", "decision_reminded_at", "stage"])
-    return case
-
-
-# How long before the decision deadline the bureau is reminded (or at once, for a shorter deadline).
-DEADLINE_REMINDER_LEAD = timedelta(hours=24)
+    return case_decision_open(case=case, due_at=timezone.now() + timedelta(days=config.decision_deadline_days))
 
 
 def termination_deadline_reminders_send() -> int:
-    """Remind whoever can decide a case that its deadline is near, once per decision clock.
-
-    Run by the timer dispatcher (manage.py run_timers) on every sweep. Each case
-    is handled in its own transaction under a row lock, so two dispatchers never
-    remind twice.
-    """
-    now = timezone.now()
-    near = TerminationCase.objects.filter(
-        stage=Stage.BUREAU_REVIEW,
-        escalated_at__isnull=True,
-        decision_reminded_at__isnull=True,
-        decision_due_at__gt=now,
-        decision_due_at__lte=now + DEADLINE_REMINDER_LEAD,
+    """Remind whoever can decide a case that its deadline is near, once per decision clock (a sweep)."""
+    return case_deadline_reminders_send(
+        model=TerminationCase, action="termination.deadline_reminder", notify=notify_deadline_approaching
     )
-    sent = 0
-    for pk in near.values_list("pk", flat=True):
-        with transaction.atomic():
-            case = TerminationCase.objects.select_for_update().filter(pk=pk, decision_reminded_at__isnull=True).first()
-            if case is None:
-                continue
-            case.decision_reminded_at = now
-            case.save(update_fields=["decision_reminded_at"])
-            audit_record(
-                actor=None,
-                action="termination.deadline_reminder",
-                obj=case,
-                changes={"decision_due_at": case.decision_due_at},
-            )
-            notify_deadline_approaching(case=case)
-            sent += 1
-    return sent
 
 
-@transaction.atomic
 def termination_escalate(*, case: TerminationCase) -> TerminationCase:
     """The decision deadline passed: the officer's task was withdrawn and the bureau director takes over."""
-    case.escalated_at = timezone.now()
-    case.save(update_fields=["escalated_at"])
-    audit_record(
-        actor=None,
-        action="termination.escalate",
-        obj=case,
-        changes={"decision_due_at": case.decision_due_at, "escalated_at": case.escalated_at},
-    )
-    notify_escalation(case=case)
-    notifications_of_closed_tasks_mark_read(process=case)  # the officers' withdrawn decision task
-    return case
+    return case_escalate(case=case, action="termination.escalate", notify=notify_escalation_to_bureau_directors)
 
 
 # --- Certificate, procedure, expiry -----------------------------------------------------
 
 
-def _next_certificate_number(*, case: TerminationCase) -> str:
-    year = timezone.localdate().year
-    try:
-        sequence = CertificateSequence.objects.select_for_update().get(county_id=case.county_id, year=year)
-    except CertificateSequence.DoesNotExist:
-        try:
-            with transaction.atomic():
-                CertificateSequence.objects.create(county_id=case.county_id, year=year)
-        except IntegrityError:  # created meanwhile by another approval in the same county
-            pass
-        sequence = CertificateSequence.objects.select_for_update().get(county_id=case.county_id, year=year)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return f"{case.county.code}-{year}-{sequence.last_number:06d}"
-
-
-@transaction.atomic
 def certificate_issue(*, case: TerminationCase) -> TerminationCase:
     """Number the certificate from the county's sequence (never reused) and start its validity."""
     config = CountyConfig.objects.get(county_id=case.county_id)
-    now = timezone.now()
-    case.certificate_number = _next_certificate_number(case=case)
-    case.certificate_token = secrets.token_urlsafe(24)
-    case.certificate_issued_at = now
-    case.certificate_valid_until = now + timedelta(days=config.certificate_validity_days)
-    case.stage = Stage.APPROVED
-    case.save(
-        update_fields=[
-            "certificate_number",
-            "certificate_token",
-            "certificate_issued_at",
-            "certificate_valid_until",
-            "stage",
-        ]
-    )
-    audit_record(
-        actor=None,
+    return case_certificate_issue(
+        case=case,
+        kind=CERTIFICATE_KIND,
+        valid_for=timedelta(days=config.certificate_validity_days),
+        stage=Stage.APPROVED,
         action="termination.certificate_issue",
-        obj=case,
-        changes={"certificate_number": case.certificate_number, "valid_until": case.certificate_valid_until},
     )
-    notify_submitter(case=case, kind="process.approved")
-    return case
 
 
 @audit_refusals  # a wrong patient at the procedure stays on record though nothing else is saved
@@ -585,7 +413,7 @@ def certificate_issue(*, case: TerminationCase) -> TerminationCase:
 def termination_record_procedure(
     *, activation: Any, user: Any, data: dict[str, Any], request: HttpRequest | None = None
 ) -> TerminationCase:
-    case = case_of(activation)
+    case = TerminationCase.of(activation)
     if identifier_digest(resident_id_normalise(data["resident_id"])) != case.resident_id_digest:
         raise AuditedRefusal(
             {"resident_id": [_("This ID number does not match the certificate. Do not proceed.")]},
@@ -607,9 +435,7 @@ def termination_record_procedure(
     case.fetal_sex = data["fetal_sex"]
     case.stage, case.ended_at = Stage.COMPLETED, timezone.now()
     case.save()
-    signature = _sign(
-        activation=activation, case=case, user=user, meaning=Signature.Meaning.RECORDED, reason="", request=request
-    )
+    signature = case_sign(activation=activation, case=case, user=user, meaning=Meaning.RECORDED, request=request)
     audit_record(
         actor=user,
         action="termination.record_procedure",
@@ -627,55 +453,12 @@ def termination_record_procedure(
     return case
 
 
-@transaction.atomic
 def termination_expire(*, case: TerminationCase) -> TerminationCase:
-    case.stage, case.ended_at = Stage.EXPIRED, timezone.now()
-    case.save(update_fields=["stage", "ended_at"])
-    audit_record(
-        actor=None,
-        action="termination.expire",
-        obj=case,
-        changes={"certificate_number": case.certificate_number, "valid_until": case.certificate_valid_until},
-    )
-    notify_submitter(case=case, kind="process.expired")
-    return case
+    return case_expire(case=case, action="termination.expire")
 
 
-# --- Withdrawal ------------------------------------------------------------------------
-
-
-@transaction.atomic
 def termination_withdraw(
     *, case: TerminationCase, user: Any, reason: str, request: HttpRequest | None = None
 ) -> TerminationCase:
     """The facility withdraws a request the bureau has not decided yet. Open tasks are cancelled."""
-    from .flows import TerminationFlow
-
-    if not reason.strip():
-        raise ValidationError({"reason": [_("A reason is required to withdraw a request.")]})
-    with TerminationFlow.lock(case.pk):
-        case = TerminationCase.objects.select_for_update().get(pk=case.pk)
-        if case.stage not in WITHDRAWABLE_STAGES:
-            raise ValidationError(_("Only a request the bureau has not decided yet can be withdrawn."))
-        for task in case.task_set.exclude(status__in=["DONE", "CANCELED", "REVIVED"]):
-            activation = task.flow_task.activation_class(task)
-            cancel = getattr(activation, "cancel", None)
-            if cancel is not None and cancel.can_proceed():
-                cancel()
-            else:
-                task.status, task.finished = "CANCELED", timezone.now()
-                task.save(update_fields=["status", "finished"])
-        notifications_of_closed_tasks_mark_read(process=case)
-        before = case.stage
-        case.stage, case.ended_at = Stage.WITHDRAWN, timezone.now()
-        case.status, case.finished = PROCESS.CANCELED, case.ended_at
-        case.save(update_fields=["stage", "ended_at", "status", "finished"])
-        audit_record(
-            actor=user,
-            action="termination.withdraw",
-            obj=case,
-            changes={"stage": [before, case.stage]},
-            reason=reason,
-            request=request,
-        )
-    return case
+    return case_withdraw(case=case, user=user, reason=reason, action="termination.withdraw", request=request)

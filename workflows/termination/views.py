@@ -19,12 +19,9 @@ from django.views import generic
 from django.views.decorators.http import require_GET
 from viewflow.workflow.exceptions import FlowLockFailed
 
+from documents.validators import SCAN_TYPES
 from documents.views import document_response
-from permissions.access import (
-    access_termination_case_for_user,
-    access_termination_document_for_user,
-    staff_facility_ids,
-)
+from permissions.access import access_case_document_for_user, access_case_for_user, staff_facility_ids
 from permissions.roles import Role
 from permissions.selectors import facilities_for_user
 from workflows.viewsets import BUSY_MESSAGE
@@ -39,7 +36,16 @@ from .forms import (
     SubmitForm,
     WithdrawForm,
 )
-from .models import REQUIRED_DOCUMENTS, Decision, DocumentType, Pathway, Stage, TerminationCase, required_documents
+from .models import (
+    REQUIRED_DOCUMENTS,
+    Decision,
+    DocumentType,
+    Pathway,
+    Stage,
+    TerminationCase,
+    TerminationDocument,
+    required_documents,
+)
 
 
 def _apply_errors(form: Any, error: ValidationError) -> None:
@@ -317,7 +323,7 @@ class CaseDetailView(generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        case = access_termination_case_for_user(user=self.request.user, pk=self.kwargs["process_pk"])
+        case = access_case_for_user(user=self.request.user, model=TerminationCase, pk=self.kwargs["process_pk"])
         selectors.case_read_audit(case=case, request=self.request)
         context.update(selectors.case_page_context(case=case, user=self.request.user))
         context["tasks"] = selectors.case_tasks(case=case, user=self.request.user)
@@ -326,16 +332,14 @@ class CaseDetailView(generic.TemplateView):
         return context
 
     def can_withdraw(self, case: TerminationCase) -> bool:
-        return case.stage in {Stage.PANEL, Stage.FACILITY_REVIEW, Stage.RETURNED, Stage.BUREAU_REVIEW} and (
-            case.facility_id in staff_facility_ids(self.request.user)
-        )
+        return case.stage in case.WITHDRAWABLE_STAGES and case.facility_id in staff_facility_ids(self.request.user)
 
 
 class WithdrawView(CaseDetailView):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        case = access_termination_case_for_user(user=request.user, pk=kwargs["process_pk"], write=True)
+        case = access_case_for_user(user=request.user, model=TerminationCase, pk=kwargs["process_pk"], write=True)
         if case.facility_id not in staff_facility_ids(
             request.user, roles={Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR}
         ):
@@ -363,10 +367,10 @@ class WithdrawView(CaseDetailView):
 @require_GET
 def document_download(request: HttpRequest, process_pk: int, document_pk: int) -> HttpResponse:
     """Send a scan as an attachment, only to those who may see the case; a lost or damaged scan gets our own page."""
-    document = access_termination_document_for_user(user=request.user, pk=document_pk)
+    document = access_case_document_for_user(user=request.user, model=TerminationDocument, pk=document_pk)
     if document.case_id != process_pk:
         raise Http404
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(document.content_type, "bin")
+    extension = SCAN_TYPES.get(document.content_type, "bin")
     return document_response(
         request,
         document=document,
@@ -391,7 +395,7 @@ def certificate_qr_svg(url: str) -> str:
 
 @require_GET
 def certificate_view(request: HttpRequest, process_pk: int) -> HttpResponse:
-    case = access_termination_case_for_user(user=request.user, pk=process_pk)
+    case = access_case_for_user(user=request.user, model=TerminationCase, pk=process_pk)
     if not case.certificate_number:
         raise Http404
     selectors.case_read_audit(case=case, request=request)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path
 
-from permissions.access import access_termination_case_for_user, termination_cases_for_user, user_roles
+from permissions.access import access_case_for_user, cases_for_user, user_roles
 from permissions.roles import Role
 from workflows.viewsets import READ_ONLY_URL_NAMES, ScopedFlowAppViewset, ScopedProcessListView
 
@@ -35,10 +35,10 @@ class TerminationViewset(ScopedFlowAppViewset):
         super().__init__(TerminationFlow, **kwargs)
 
     def visible_processes(self, user: Any, *, write: bool = False) -> QuerySet[Any]:
-        return termination_cases_for_user(user, write=write)
+        return cases_for_user(user, model=TerminationCase, write=write)
 
     def access_process(self, *, user: Any, pk: int, write: bool = False) -> TerminationCase:
-        return access_termination_case_for_user(user=user, pk=pk, write=write)
+        return access_case_for_user(user=user, model=TerminationCase, pk=pk, write=write)
 
     def may_act(self, user: Any) -> bool:
         return bool(user.is_superuser or user_roles(user) - {Role.INSPECTOR})

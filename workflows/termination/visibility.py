@@ -3,7 +3,7 @@
 Everyone who may open a case sees its facility, stage, gestation, pathway,
 documents and signatures, and the resident ID masked. The fields below are
 restricted further. The columns are the roles a user holds *on the case*
-(permissions.access.termination_case_roles): a clerk of another facility holds
+(selectors.case_roles, through permissions.access.case_roles_for_user): a clerk of another facility holds
 none. Reasons, field by field:
 
 - patient name: the people who enter, review, decide and inspect the case; the
@@ -24,7 +24,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from permissions.access import termination_case_roles
+from permissions.access import case_roles_for_user
 from permissions.roles import Role
 from workflows.visibility import FieldVisibility, RestrictedField, Visible
 
@@ -46,4 +46,4 @@ VISIBILITY = FieldVisibility(
 
 def case_visible_fields(*, user: Any, case: Any) -> Visible:
     """What this user may see of this case, from the table."""
-    return VISIBILITY.visible(termination_case_roles(user=user, case=case))
+    return VISIBILITY.visible(case_roles_for_user(user=user, case=case))

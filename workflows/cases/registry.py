@@ -1,0 +1,113 @@
+"""The procedures Regflow runs, each declared once (docs/kit.md).
+
+A procedure builds one ``Procedure`` and calls ``procedure_register`` from its
+AppConfig.ready(). Registration pushes each declaration down into the hook
+owned by the layer that uses it, so that no generic layer imports a procedure:
+
+- the access rule to ``permissions.access.case_access_register`` (object access, 404 to outsiders);
+- the signature meanings to ``audit.actions.register_signature_meanings``;
+- the case type (and certificate lookup) to ``audit.selectors.register_case_type`` (inspectors' search);
+- the sweeps to ``workflows.sweeps``, the workspace sections to ``workflows.workspace``.
+
+The project's URLs, the admin, ``seed_demo`` and the tests loop over ``procedures()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.functional import Promise
+
+Label = Promise | str
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """What a procedure declares about itself. Everything else comes from the kit."""
+
+    # Short stable code: the URL segment (/procedures/<code>/, /verify/<code>/...), the seed_demo name.
+    code: str
+    label: Label
+    case_model: type[Any]  # a subclass of workflows.cases.models.Case
+    flow_class: type[Any]  # its viewflow Flow
+    viewset_class: type[Any]  # a workflows.viewsets.ScopedFlowAppViewset subclass (built with no arguments)
+    # The access rule, as a queryset filter: visible(user, *, write=False) -> QuerySet of case_model.
+    # write=True is what the user may act on (inspectors read only).
+    visible: Callable[..., QuerySet[Any]]
+    # roles(*, user, case) -> the roles through which the user sees this case (field visibility follows).
+    roles: Callable[..., set[str]] | None = None
+    document_model: type[Any] | None = None  # a subclass of workflows.cases.models.CaseDocument
+    # {code: label} of the signature meanings its steps sign with, beyond audit.Signature.Meaning's shared ones,
+    # and which of them need a reason.
+    signature_meanings: Mapping[str, Label] = field(default_factory=dict)
+    reason_required_meanings: frozenset[str] = frozenset()
+    # Periodic rules over many records (workflows.sweeps): each returns how many records it acted on.
+    sweeps: tuple[Callable[[], int], ...] = ()
+    # provider(*, user, roles) -> list[workflows.workspace.Section]
+    workspace_sections: Callable[..., list[Any]] | None = None
+    # Certificates: the NumberSequence kind, and lookup(number) -> case pks (inspectors' search by number).
+    certificate_kind: str = ""
+    certificate_lookup: Callable[[str], Iterable[int]] | None = None
+    # seed(*, world, log) -> number of objects created (manage.py seed_demo).
+    seed_demo: Callable[..., int] | None = None
+    # Dotted path of the test-scene factory: scene(world) -> one case waiting at every step (tests).
+    test_scene: str = ""
+
+    @property
+    def object_type(self) -> str:
+        """How the audit trail names its cases: 'app_label.model'."""
+        meta = self.case_model._meta
+        return f"{meta.app_label}.{meta.model_name}"
+
+
+_PROCEDURES: dict[str, Procedure] = {}
+
+
+def procedure_register(procedure: Procedure) -> Procedure:
+    """Declare a procedure (from its AppConfig.ready()). Registering the same code twice replaces it."""
+    from audit.actions import register_signature_meanings
+    from audit.selectors import register_case_type
+    from permissions.access import case_access_register
+
+    from ..sweeps import register_sweep
+    from ..workspace import register_workspace_sections
+
+    _PROCEDURES[procedure.code] = procedure
+    case_access_register(
+        model=procedure.case_model,
+        visible=procedure.visible,
+        roles=procedure.roles,
+        document_model=procedure.document_model,
+    )
+    register_signature_meanings(procedure.signature_meanings, reason_required=procedure.reason_required_meanings)
+    register_case_type(procedure.object_type, certificate_lookup=procedure.certificate_lookup)
+    for sweep in procedure.sweeps:
+        register_sweep(sweep)
+    if procedure.workspace_sections is not None:
+        register_workspace_sections(procedure.workspace_sections)
+    return procedure
+
+
+def procedures() -> list[Procedure]:
+    """Every registered procedure, in registration order (INSTALLED_APPS order)."""
+    return list(_PROCEDURES.values())
+
+
+def procedure(code: str) -> Procedure:
+    """The procedure registered under ``code``; LookupError for an unknown code."""
+    try:
+        return _PROCEDURES[code]
+    except KeyError:
+        raise LookupError(f"no procedure {code!r}") from None
+
+
+def procedure_of(case: Any) -> Procedure:
+    """The procedure a case (or a case model) belongs to."""
+    model = case if isinstance(case, type) else type(case)
+    for candidate in _PROCEDURES.values():
+        if issubclass(model, candidate.case_model):
+            return candidate
+    raise LookupError(f"no procedure for {model.__name__}")
