@@ -103,6 +103,7 @@ def case_decide(
     action: str,
     next_stage: str,
     request: HttpRequest | None = None,
+    meanings: Mapping[str, str] | None = None,
 ) -> Case:
     """A signing reviewer decides: sign, record the decision, move the stage, audit, tell the submitter, complete.
 
@@ -113,9 +114,8 @@ def case_decide(
         raise ValidationError({"decision": [_("Choose one of the decisions offered.")]})
     decision_reason_check(decision, reason)
     case = Case.of(activation)
-    signature = case_sign(
-        activation=activation, case=case, user=user, meaning=DECISION_MEANINGS[decision], reason=reason, request=request
-    )
+    meaning = {**DECISION_MEANINGS, **(meanings or {})}[decision]  # a step may sign a decision with its own meaning
+    signature = case_sign(activation=activation, case=case, user=user, meaning=meaning, reason=reason, request=request)
     before = case.stage
     case.last_decision, case.last_reason = decision, reason
     if decision == Decision.RETURN:
