@@ -170,6 +170,7 @@ INSTALLED_APPS = [
     "workflows",
     "workflows.cases",
     "workflows.termination",
+    "workflows.ultrasound",
 ]
 
 MIDDLEWARE = [

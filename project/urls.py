@@ -12,6 +12,7 @@ from audit.viewsets import AuditApp
 from permissions.access import admin_site_permitted
 from workflows.termination.views import certificate_verify
 from workflows.termination.viewsets import TerminationViewset
+from workflows.ultrasound.viewsets import UltrasoundViewset
 from workflows.urls import NotificationsApp
 
 from . import views
@@ -46,7 +47,7 @@ class ProceduresApp(Application):
 site = RegflowSite(
     viewsets=[
         views.WorkspaceApp(),
-        ProceduresApp(viewsets=[TerminationViewset()]),
+        ProceduresApp(viewsets=[TerminationViewset(), UltrasoundViewset()]),
         NotificationsApp(),
         AuditApp(),
     ]
