@@ -34,6 +34,12 @@ from ..factories import ProfileFactory, UserFactory
 # Human steps that record data but sign nothing, each with the reason. Anything
 # else a person completes must be a SigningView.
 NON_SIGNING_STEPS = {
+    "workflows.ultrasound.flows.UltrasoundRegistrationFlow.amend": (
+        "the clerk corrects the filing; the director's undertaking signs it again"
+    ),
+    "workflows.ultrasound.flows.UltrasoundRegistrationFlow.review": (
+        "the officer routes the filing (supervisor or not); the bureau decision signs"
+    ),
     "workflows.termination.flows.TerminationFlow.amend": (
         "the clerk re-enters the request; the director's review signs it"
     ),
@@ -111,10 +117,17 @@ def _termination_case(world: Any) -> Any:
     )
 
 
+def _ultrasound_case(world: Any) -> Any:
+    from tests.workflows.ultrasound.scene import case_start
+
+    return case_start(user=world.clerk, facility=world.hospital_a, serial="FOUR-EYES-1")
+
+
 # How to open a case of each flow, submitted by world.clerk at world.hospital_a.
 # A flow missing here fails test_every_flow_has_a_case_factory.
 CASE_FACTORIES: dict[str, Callable[[Any], Any]] = {
     "workflows.termination.flows.TerminationFlow": _termination_case,
+    "workflows.ultrasound.flows.UltrasoundRegistrationFlow": _ultrasound_case,
 }
 
 
