@@ -90,6 +90,8 @@ USERS = [
     ("clerk_b", "吴丽 Wu Li", Role.FACILITY_CLERK, "hospital_b", Profile.Rank.NONE, ""),
     ("director_b", "黄伟 Huang Wei", Role.FACILITY_DIRECTOR, "hospital_b", Profile.Rank.CHIEF, "110990102000101"),
     ("officer_b", "郑强 Zheng Qiang", Role.BUREAU_OFFICER, "county_b", Profile.Rank.NONE, ""),
+    ("supervisor", "钱进 Qian Jin", Role.SUPERVISOR, "county_a", Profile.Rank.NONE, ""),
+    ("supervisor_b", "冯涛 Feng Tao", Role.SUPERVISOR, "county_b", Profile.Rank.NONE, ""),
 ]
 
 

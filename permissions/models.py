@@ -58,6 +58,7 @@ class Jurisdiction(models.Model):
             ("direct_bureau", _("Direct the health bureau of this county")),
             ("inspect", _("Inspect the records of this jurisdiction")),
             ("sit_on_panel", _("Sit on this county's expert panel")),
+            ("supervise", _("Carry out on-site checks for the health bureau of this county")),
         ]
 
     def __str__(self) -> str:
@@ -93,7 +94,12 @@ class CountyConfig(models.Model):
     """
 
     AUDIT_ACTION = "county_config"  # permissions.services.county_rules_update writes "<this>.update"
-    RULE_FIELDS = ("device_filing_deadline_days", "retirement_filing_deadline_days", "follow_up_interval_days")
+    RULE_FIELDS = (
+        "device_filing_deadline_days",
+        "device_decision_deadline_days",
+        "retirement_filing_deadline_days",
+        "follow_up_interval_days",
+    )
 
     county = models.OneToOneField(
         Jurisdiction,
@@ -106,6 +112,11 @@ class CountyConfig(models.Model):
         _("device filing deadline after purchase (days)"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    device_decision_deadline_days = models.PositiveSmallIntegerField(
+        _("bureau decision deadline for a device filing (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     retirement_filing_deadline_days = models.PositiveSmallIntegerField(
         _("retirement filing deadline (days)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]

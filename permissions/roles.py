@@ -21,6 +21,8 @@ class Role(models.TextChoices):
     BUREAU_OFFICER = "bureau_officer", _("Bureau officer")
     BUREAU_DIRECTOR = "bureau_director", _("Bureau director")
     INSPECTOR = "inspector", _("Inspector")
+    # 卫生监督员: checks facilities on site for the county bureau and signs the findings; decides nothing.
+    SUPERVISOR = "supervisor", _("Health supervision officer")
 
 
 # Object permissions, as "app_label.codename". The app label is the label of
@@ -32,6 +34,7 @@ ACT_FOR_BUREAU = "permissions.act_for_bureau"
 DIRECT_BUREAU = "permissions.direct_bureau"
 INSPECT = "permissions.inspect"
 SIT_ON_PANEL = "permissions.sit_on_panel"
+SUPERVISE = "permissions.supervise"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ ROLE_SPECS: dict[str, RoleSpec] = {
     Role.BUREAU_OFFICER: RoleSpec("jurisdiction", ("county",), (ACT_FOR_BUREAU,)),
     Role.BUREAU_DIRECTOR: RoleSpec("jurisdiction", ("county",), (ACT_FOR_BUREAU, DIRECT_BUREAU)),
     Role.INSPECTOR: RoleSpec("jurisdiction", ("county", "city"), (INSPECT,)),
+    Role.SUPERVISOR: RoleSpec("jurisdiction", ("county",), (SUPERVISE,)),
 }
 
 # Model-level permissions each role's group carries ("app_label.codename").

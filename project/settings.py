@@ -171,6 +171,7 @@ INSTALLED_APPS = [
     "workflows",
     "workflows.cases",
     "workflows.termination",
+    "workflows.ultrasound",
 ]
 
 MIDDLEWARE = [

@@ -1,16 +1,21 @@
-"""The procedures the generic tests cover: how to open a case of each, and how to add its records to the
-authorization matrix's scene.
+"""The procedures the generic tests cover, read from the kit's registry (workflows.cases.registry).
 
-A test-side stand-in for the kit's procedure registry: when each procedure declares its `test_scene`
-there, PROCEDURES becomes a loop over that registry and nothing else changes. The engine-wide four-eyes
-test and the matrix loop over this list; a flow without an entry fails the four-eyes test.
+Each registered procedure names its test-scene module (``Procedure.test_scene``), which provides
+``open_case(world)`` (a case submitted by world.clerk at world.hospital_a) and ``build_scene(scene)`` (its
+records in the authorization matrix's scene), and may list ``NON_SIGNING_STEPS`` (human steps that record data
+but sign nothing, each with its reason). The engine-wide four-eyes test and the matrix loop over PROCEDURES: a
+procedure added to the registry is covered by both without editing them, and one without a test scene fails
+tests/permissions/test_four_eyes_engine_wide.py::test_every_registered_procedure_has_a_test_scene.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
+
+from workflows.cases.registry import procedures
 
 
 @dataclass(frozen=True)
@@ -19,27 +24,22 @@ class ProcedureUnderTest:
     flow_path: str  # "<module>.<Flow class>", as the four-eyes test names flows
     open_case: Callable[[Any], Any]  # world -> a case submitted by world.clerk at world.hospital_a
     build_scene: Callable[[Any], None]  # adds its cases (and their tasks) to the matrix's scene
+    non_signing_steps: dict[str, str] = field(default_factory=dict)
 
 
-def _termination_case(world: Any) -> Any:
-    from tests.permissions.termination_scene import case_start
-
-    return case_start(
-        user=world.clerk, facility=world.hospital_a, pathway="fetal_defect", name="Patient-Four-Eyes", serial=301
+def _under_test(procedure: Any) -> ProcedureUnderTest | None:
+    if not procedure.test_scene:
+        return None
+    scene = import_module(procedure.test_scene)
+    flow_class = procedure.flow_class
+    return ProcedureUnderTest(
+        code=procedure.code,
+        flow_path=f"{flow_class.__module__}.{flow_class.__qualname__}",
+        open_case=scene.open_case,
+        build_scene=scene.build_scene,
+        non_signing_steps=dict(getattr(scene, "NON_SIGNING_STEPS", {})),
     )
 
 
-def _termination_scene(scene: Any) -> None:
-    from tests.permissions.termination_scene import build_termination_scene
-
-    build_termination_scene(scene)
-
-
-PROCEDURES: list[ProcedureUnderTest] = [
-    ProcedureUnderTest(
-        code="termination",
-        flow_path="workflows.termination.flows.TerminationFlow",
-        open_case=_termination_case,
-        build_scene=_termination_scene,
-    ),
-]
+PROCEDURES_WITHOUT_SCENE: list[str] = [p.code for p in procedures() if not p.test_scene]
+PROCEDURES: list[ProcedureUnderTest] = [u for u in map(_under_test, procedures()) if u is not None]

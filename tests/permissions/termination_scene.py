@@ -12,12 +12,11 @@ import datetime as dt
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import RequestFactory
 from django.urls import get_resolver
 
 from core.validators import resident_id_compose
 from permissions.models import Facility
-from workflows.services import task_complete
+from tests.scenes import fake_request, task_run
 from workflows.termination import services
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import MEDICAL_PATHWAYS, Decision, MaritalStatus, TerminationCase, required_documents
@@ -28,14 +27,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def resident_id(serial: int) -> str:
     """A valid GB 11643 number (Beijing Dongcheng, born 1995-06-15), distinct per serial."""
     return resident_id_compose(region="110101", born="19950615", serial=serial)
-
-
-def fake_request(user: Any) -> Any:
-    request = RequestFactory().post("/")
-    request.user = user
-    request.session = {}
-    request.request_id = ""
-    return request
 
 
 def case_start(*, user: Any, facility: Facility, pathway: str, name: str, serial: int) -> TerminationCase:
@@ -69,14 +60,6 @@ def case_start(*, user: Any, facility: Facility, pathway: str, name: str, serial
     }
     return services.termination_submit(
         activation=activation, user=user, facility=facility, data=data, documents=documents
-    )
-
-
-def task_run(case: TerminationCase, node: Any, user: Any, perform: Any) -> None:
-    """Claim the node's open task as ``user`` and complete it with ``perform(activation, request)``."""
-    request = fake_request(user)
-    task_complete(
-        process=case, node=node, user=user, perform=lambda activation: perform(activation, request), request=request
     )
 
 
@@ -176,3 +159,20 @@ def build_termination_scene(scene: Any) -> None:
                 panel=is_panel_case(case),
             )
         )
+
+
+# --- What the generic tests ask of every procedure's test scene (Procedure.test_scene) ----------
+
+NON_SIGNING_STEPS = {"amend": "the clerk re-enters the request; the director's review signs it"}
+
+
+def open_case(world: Any) -> TerminationCase:
+    """A case submitted by world.clerk at world.hospital_a (the engine-wide four-eyes test)."""
+    return case_start(
+        user=world.clerk, facility=world.hospital_a, pathway="fetal_defect", name="Patient-Four-Eyes", serial=301
+    )
+
+
+def build_scene(scene: Any) -> None:
+    """The authorization matrix's termination records."""
+    build_termination_scene(scene)

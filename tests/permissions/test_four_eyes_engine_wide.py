@@ -30,14 +30,14 @@ from workflows.locks import flow_lock
 from workflows.nodes import RegflowView, SigningView
 
 from ..factories import ProfileFactory, UserFactory
-from ..procedures import PROCEDURES
+from ..procedures import PROCEDURES, PROCEDURES_WITHOUT_SCENE
 
-# Human steps that record data but sign nothing, each with the reason. Anything
-# else a person completes must be a SigningView.
+# Human steps that record data but sign nothing, each with the reason, as each procedure's test scene lists
+# them. Anything else a person completes must be a SigningView.
 NON_SIGNING_STEPS = {
-    "workflows.termination.flows.TerminationFlow.amend": (
-        "the clerk re-enters the request; the director's review signs it"
-    ),
+    f"{procedure.flow_path}.{name}": reason
+    for procedure in PROCEDURES
+    for name, reason in procedure.non_signing_steps.items()
 }
 
 
@@ -113,9 +113,15 @@ def flow_path(flow_class: type[flow.Flow]) -> str:
     return f"{flow_class.__module__}.{flow_class.__qualname__}"
 
 
+def test_every_registered_procedure_has_a_test_scene() -> None:
+    assert not PROCEDURES_WITHOUT_SCENE, (
+        f"give these procedures a test_scene in their registration: {PROCEDURES_WITHOUT_SCENE}"
+    )
+
+
 def test_every_flow_has_a_case_factory() -> None:
     missing = [flow_path(cls) for cls in FLOWS if flow_path(cls) not in CASE_FACTORIES]
-    assert not missing, f"add the procedure to tests/procedures.py so that four-eyes is checked for: {missing}"
+    assert not missing, f"register the procedure with a test_scene so that four-eyes is checked for: {missing}"
 
 
 SIGNING_NODES = [(cls, node) for cls in FLOWS for node in human_nodes(cls) if isinstance(node, SigningView)]

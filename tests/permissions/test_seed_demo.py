@@ -30,7 +30,7 @@ def test_seed_demo_is_idempotent(db: Any, monkeypatch: Any) -> None:
     call_command("seed_demo", stdout=out)
     first = snapshot()
     assert "demo-password-for-tests" in out.getvalue()
-    assert first["auth.User"] == 12
+    assert first["auth.User"] == 14  # with a health supervision officer per county
     assert first["permissions.Facility"] == 4
     out = io.StringIO()
     call_command("seed_demo", stdout=out)

@@ -29,7 +29,8 @@ def check_procedures(app_configs: Any, **kwargs: Any) -> list[Error]:
         wanted = ["summary", "styles"]
         if procedure.certificate_kind:
             wanted.append("certificate_facts")
-            if not issubclass(procedure.case_model, CertifiedCase):
+            # Certificates live on the case (CertifiedCase), or where the procedure's certificate_find looks.
+            if not issubclass(procedure.case_model, CertifiedCase) and procedure.certificate_find is None:
                 errors.append(
                     Error(
                         f"{procedure.code}: it issues certificates but its case is not a CertifiedCase", id="cases.E003"

@@ -25,7 +25,7 @@ from audit.services import audit_record, signature_sign
 from documents.services import blob_store
 from documents.validators import validate_scan
 
-from ..services import notifications_of_closed_tasks_mark_read
+from ..services import notifications_of_closed_tasks_mark_read, task_complete
 from .models import REASONED_DECISIONS, Case, Decision, NumberSequence
 from .notifications import notify_submitter
 
@@ -103,6 +103,7 @@ def case_decide(
     action: str,
     next_stage: str,
     request: HttpRequest | None = None,
+    meanings: Mapping[str, str] | None = None,
 ) -> Case:
     """A signing reviewer decides: sign, record the decision, move the stage, audit, tell the submitter, complete.
 
@@ -113,9 +114,8 @@ def case_decide(
         raise ValidationError({"decision": [_("Choose one of the decisions offered.")]})
     decision_reason_check(decision, reason)
     case = Case.of(activation)
-    signature = case_sign(
-        activation=activation, case=case, user=user, meaning=DECISION_MEANINGS[decision], reason=reason, request=request
-    )
+    meaning = {**DECISION_MEANINGS, **(meanings or {})}[decision]  # a step may sign a decision with its own meaning
+    signature = case_sign(activation=activation, case=case, user=user, meaning=meaning, reason=reason, request=request)
     before = case.stage
     case.last_decision, case.last_reason = decision, reason
     if decision == Decision.RETURN:
@@ -325,14 +325,14 @@ def case_step_run(*, case: Case, node: Any, user: Any, service: Callable[..., An
     What a person does through the task page, without the page: claim it if nobody has, start it and call the
     step's service under the flow lock that ``task.activation()`` takes.
     """
-    task = case.task_set.filter(flow_task=node, status__in=["NEW", "ASSIGNED"]).order_by("pk").first()
-    if task is None:
-        raise LookupError(f"case {case.pk} has no open task at {node.name}")
-    with task.activation() as activation:
-        if activation.assign.can_proceed():
-            activation.assign(user)
-        activation.start(None)
-        return service(activation=activation, user=user, **kwargs)
+    result: list[Any] = []
+    task_complete(
+        process=case,
+        node=node,
+        user=user,
+        perform=lambda activation: result.append(service(activation=activation, user=user, **kwargs)),
+    )
+    return result[0]
 
 
 def has_signatures(case: models.Model) -> bool:

@@ -1,0 +1,26 @@
+"""What every procedure's test scene needs to drive its cases as the flow views do: a request to sign
+with, and a task completed by a person (claimed, started, performed under the flow lock)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import RequestFactory
+
+from workflows.services import task_complete
+
+
+def fake_request(user: Any) -> Any:
+    request = RequestFactory().post("/")
+    request.user = user
+    request.session = {}
+    request.request_id = ""
+    return request
+
+
+def task_run(case: Any, node: Any, user: Any, perform: Any) -> None:
+    """Claim the node's open task as ``user`` and complete it with ``perform(activation, request)``."""
+    request = fake_request(user)
+    task_complete(
+        process=case, node=node, user=user, perform=lambda activation: perform(activation, request), request=request
+    )
