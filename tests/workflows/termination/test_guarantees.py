@@ -104,7 +104,9 @@ def test_whoever_amended_the_case_may_not_review_it(driver: Any, world: Any, ame
     if amender == "director":
         assert refusal(F.review, world.director, case) == "entered_the_case"
         assert driver.claim(world.director, task).status_code == 403
-        assert announced(world.director, case, F.review) == 1  # the first review only: never the one after their amendment
+        assert (
+            announced(world.director, case, F.review) == 1
+        )  # the first review only: never the one after their amendment
         director2 = make_person("director2", Role.FACILITY_DIRECTOR, facility=world.hospital_a)
         assert driver.claim(director2, task).status_code == 302
     else:  # the director only returned the case: reviewing it again is theirs
@@ -180,7 +182,9 @@ def test_a_fresh_panel_is_announced_to_new_experts_only(driver: Any, world: Any)
     driver.act(world.director, case, F.review, {"decision": "return", "reason": "Please check the dates"})
     newcomer = make_person("expert4", Role.EXPERT, jurisdiction=world.county_a, rank=Profile.Rank.DEPUTY_CHIEF)
     before = {e.pk: announced(e, case, F.give_opinion) for e in (world.expert1, world.expert2, world.expert3)}
-    response = driver.act(world.clerk, case, F.amend, amend_data(pathway="sex_linked", gestational_days="4"), sign=False)
+    response = driver.act(
+        world.clerk, case, F.amend, amend_data(pathway="sex_linked", gestational_days="4"), sign=False
+    )
     assert response.status_code == 302
     assert driver.refresh(case).stage == Stage.PANEL
     # The earlier panel signed this step already (a seat is not repeatable): no announcement for them.
