@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from viewflow.workflow.models import Task
 
 from audit.models import AuditEvent, Signature
 from tests.factories import PASSWORD
+from tests.pg import until_waiting_or_done
 from workflows.locks import SavepointSelectForUpdateLock
 from workflows.models import Notification
 from workflows.termination.flows import TerminationFlow as F
@@ -28,16 +28,6 @@ from workflows.termination.models import CertificateSequence, Stage, Termination
 from workflows.termination.services import certificate_issue, termination_deadline_reminders_send
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def lock_waiters() -> int:
-    """Other connections of this test database waiting for a row or advisory lock."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-        )
-        return int(cursor.fetchone()[0])
 
 
 def interleave(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
@@ -74,11 +64,7 @@ def interleave(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any
         thread.start()
     try:
         assert done_first.wait(timeout=60)
-        deadline = time.monotonic() + 60
-        # Observe, not guess: poll the server's own view of who is waiting.
-        while not done_second.is_set() and lock_waiters() == 0:
-            assert time.monotonic() < deadline, "the second party neither waited nor finished"
-            done_second.wait(timeout=0.01)
+        until_waiting_or_done(done_second)
     finally:
         release.set()
         for thread in threads:
