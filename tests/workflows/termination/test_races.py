@@ -192,3 +192,42 @@ def test_the_sequence_row_is_only_ever_read_under_a_row_lock(driver: Any, world:
     assert len(reads) == (1 if existing else 2)
     assert all(sql.rstrip().endswith("FOR UPDATE") for sql in reads), reads
     assert driver.refresh(case).certificate_number.endswith("000001")
+
+
+@pytest.mark.usefixtures("no_back_off")
+def test_a_decision_while_another_request_holds_the_case_answers_busy_and_signs_nothing(
+    driver: Any, world: Any
+) -> None:
+    """The flow lock, for real: another connection holds the case's row lock, as a request mid-step does."""
+    case = bureau_case(driver, world)
+    task = driver.open_task(case, F.decide)
+    assert driver.claim(world.officer, task).status_code == 302
+    url = F.decide.reverse("execute", args=[case.pk, task.pk])
+    held, release = threading.Event(), threading.Event()
+    failure: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with F.lock(case.pk):
+                held.set()
+                release.wait(timeout=60)
+        except BaseException as error:
+            failure.append(error)
+            held.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert held.wait(timeout=30) and not failure
+        data = {"decision": "approve", "password": PASSWORD}
+        response = driver.client(world.officer).post(url, data, follow=True)
+        assert "Someone else is working on this case right now" in response.content.decode()
+        assert driver.refresh(case).stage == Stage.BUREAU_REVIEW
+        assert not Signature.objects.filter(object_id=str(case.pk), meaning="approved").exists()
+    finally:
+        release.set()
+        thread.join(timeout=60)
+    assert driver.client(world.officer).post(url, data).status_code == 302  # once it is free
+    assert driver.refresh(case).stage == Stage.APPROVED
