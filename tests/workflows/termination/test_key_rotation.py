@@ -117,3 +117,12 @@ def test_rotation_leaves_unreadable_values_alone_names_them_and_fails(old_case: 
     assert "3 value(s) could not be read" in str(caught.value)
     assert f"termination_terminationcase.patient_name process_ptr_id={old_case.pk}" in err.getvalue()
     assert raw(old_case) == before
+
+
+def test_without_any_key_encrypted_fields_refuse_to_work_and_name_the_setting(settings: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.FIELD_ENCRYPTION_KEYS = []
+    with pytest.raises(ImproperlyConfigured) as caught:
+        TerminationCase._meta.get_field("patient_name").get_prep_value("王芳")
+    assert str(caught.value) == "FIELD_ENCRYPTION_KEYS: at least one key is required"
