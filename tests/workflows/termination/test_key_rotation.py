@@ -126,3 +126,15 @@ def test_without_any_key_encrypted_fields_refuse_to_work_and_name_the_setting(se
     with pytest.raises(ImproperlyConfigured) as caught:
         TerminationCase._meta.get_field("patient_name").get_prep_value("王芳")
     assert str(caught.value) == "FIELD_ENCRYPTION_KEYS: at least one key is required"
+
+
+def test_the_identifier_digest_tells_ids_apart_ignores_case_and_spaces_and_depends_on_its_key(settings: Any) -> None:
+    from workflows.termination.fields import identifier_digest
+
+    one, two = resident_id(1)[:-1] + "X", resident_id(2)
+    assert identifier_digest(one) != identifier_digest(two)
+    assert identifier_digest(f"  {one.lower()} ") == identifier_digest(one)
+    assert len(identifier_digest(one)) == 64
+    before = identifier_digest(one)
+    settings.FIELD_HASH_KEY = "another-hash-key"
+    assert identifier_digest(one) != before
