@@ -3,7 +3,8 @@
 A database dump alone must not expose a resident ID, so the value is stored
 as a Fernet token (AES-128-CBC + HMAC-SHA256, from the ``cryptography``
 package). Keys come from settings.FIELD_ENCRYPTION_KEYS: the first key
-encrypts, every key decrypts, so keys can be rotated without a data migration.
+encrypts, every key decrypts, so a new key is put first and the old one kept
+until ``manage.py rotate_field_keys`` has re-encrypted every value under it.
 Equality lookups on an encrypted column are impossible by design; compare a
 keyed hash (``identifier_digest``) instead.
 """
@@ -25,6 +26,11 @@ def _cipher() -> MultiFernet:
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS: at least one key is required")
     return MultiFernet([Fernet(key) for key in keys])
+
+
+def ciphertext_rotate(token: str) -> str:
+    """The same value encrypted again under the first key (raises InvalidToken if no key reads it)."""
+    return _cipher().rotate(token.encode()).decode()
 
 
 def identifier_digest(value: str) -> str:

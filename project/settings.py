@@ -404,7 +404,8 @@ LOGGING = {
 
 # --- Termination approval: patient-data protection ----------------------------
 # Fernet keys (urlsafe base64, 32 bytes) for encrypted patient fields; the first
-# encrypts, all decrypt, so a new key goes first and old ones stay until re-saved.
+# encrypts, all decrypt: a new key goes first, old ones stay until `manage.py rotate_field_keys`
+# has re-encrypted everything (docs/operations.md, "Rotating the patient-data key").
 # Generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 for _key in FIELD_ENCRYPTION_KEYS:

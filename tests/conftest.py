@@ -196,10 +196,30 @@ def build_world() -> World:
 
 @pytest.fixture
 def login(client: Any) -> Any:
-    """login("officer") logs the test client in as that persona, through the real login form."""
+    """login(world.officer) logs the test client in as that persona, through the real login form.
+
+    The form is fetched and posted with its CSRF token, as a browser does, so django-axes, the session
+    start time and the login audit all see a real sign-in. (Driver.client and login_cookie use
+    force_login where the sign-in itself is not what a test is about.)
+    """
+    import re
+
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+    from django.test import Client
 
     def _login(user: Any) -> Any:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        browser = Client(enforce_csrf_checks=True)
+        url = resolve_url(settings.LOGIN_URL)
+        page = browser.get(url)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+        assert token is not None, "the login page has no CSRF token"
+        response = browser.post(
+            url,
+            {"username": user.get_username(), "password": PASSWORD, "csrfmiddlewaretoken": token.group(1)},
+        )
+        assert response.status_code == 302, f"login as {user} failed: {response.status_code}"
+        client.cookies.update(browser.cookies)
         return client
 
     return _login

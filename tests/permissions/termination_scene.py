@@ -96,6 +96,29 @@ def case_decide(case: TerminationCase, officer: Any, decision: str = Decision.AP
     )
 
 
+def case_amend(case: TerminationCase, user: Any) -> None:
+    """Answer a return as the amendment view does, changing nothing the panel judged."""
+    case = TerminationCase.objects.get(pk=case.pk)
+    data = {
+        "patient_name": case.patient_name,
+        "resident_id": case.resident_id,
+        "marital_status": case.marital_status,
+        "gestational_weeks": case.gestational_weeks,
+        "gestational_days": case.gestational_days,
+        "lmp_date": case.lmp_date,
+        "pathway": case.pathway,
+        "emergency_justification": "",
+    }
+    task_complete(
+        case,
+        TerminationFlow.amend,
+        user,
+        lambda activation, request: services.termination_amend(
+            activation=activation, user=user, data=data, documents=[], reason="answered", request=request
+        ),
+    )
+
+
 def case_secrets(case: TerminationCase) -> list[str]:
     """The values that would betray the case to someone outside its scope."""
     case.refresh_from_db()

@@ -166,7 +166,10 @@ async def test_user_never_receives_another_users_notification(world: Any, memory
     await until_ready(outsider)
     await notify_now([world.officer])
     assert (await next_message(officer))["type"] == "notification"
-    assert await outsider.receive_nothing(timeout=0.5)
+    # Synchronise on an event, not a time window: the outsider's own next notification is the next thing
+    # it receives, so the officer's was never sent to it (a channel delivers in order).
+    [own] = await notify_now([world.officer_b])
+    assert (await next_message(outsider))["id"] == own
     await officer.disconnect()
     await outsider.disconnect()
 
@@ -206,7 +209,8 @@ async def test_replay_then_live_push_of_the_same_id_is_not_sent_twice(world: Any
         user_group(world.clerk.pk),
         {"type": "notification.push", "notification": {"id": pk, "kind": "task.available"}, "prev": 0},
     )
-    assert await communicator.receive_nothing(timeout=0.5)
+    [later] = await notify_now([world.clerk])
+    assert (await next_message(communicator))["id"] == later  # not the duplicate first
     await communicator.disconnect()
 
 
@@ -218,7 +222,8 @@ async def test_a_lost_push_is_recovered_in_order_when_the_next_one_arrives(world
     first, second = await next_message(communicator), await next_message(communicator)
     assert (first["id"], first["kind"]) == (lost, "process.returned")
     assert (second["id"], second["kind"]) == (delivered, "process.approved")
-    assert await communicator.receive_nothing(timeout=0.3)
+    [later] = await notify_now([world.clerk])
+    assert (await next_message(communicator))["id"] == later  # nothing sent twice in between
     await communicator.disconnect()
 
 
@@ -231,7 +236,11 @@ async def test_a_lost_push_with_no_later_push_arrives_at_the_next_sweep(
     lost = await notify_without_push(world.clerk, kind="process.approved")
     message = await next_message(communicator)
     assert (message["id"], message["kind"], message["replayed"]) == (lost, "process.approved", False)
-    assert await communicator.receive_nothing(timeout=0.8)  # later sweeps find nothing new: sent once
+    # Two more sweeps, then a live push: the push is the next message, so the sweeps sent nothing again.
+    for _ in range(2):
+        await memory_layer.group_send(user_group(world.clerk.pk), {"type": "outbox.sweep"})
+    [later] = await notify_now([world.clerk])
+    assert (await next_message(communicator))["id"] == later
     await communicator.disconnect()
 
 

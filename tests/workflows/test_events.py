@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection, transaction
 
+from tests.pg import until_waiting_or_done
 from workflows import events
 from workflows.events import notification_email_render, notify, user_group
 from workflows.models import Notification, NotificationCursor
@@ -209,10 +209,20 @@ def test_logout_and_deactivation_ask_the_users_sockets_to_close(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_users_notifications_commit_in_id_order_even_when_transactions_overlap(world: Any) -> None:
-    """The second transaction waits for the first: a client that saw the later id cannot miss the earlier."""
-    first_notified, release_first = threading.Event(), threading.Event()
-    finished: dict[str, float] = {}
+def test_a_users_notifications_commit_in_id_order_even_when_transactions_overlap(world: Any, monkeypatch: Any) -> None:
+    """The second transaction waits for the first: a client that saw the later id cannot miss the earlier,
+    and the later push names the earlier one as the one before it (so a lost push is noticed)."""
+    before: dict[int, int] = {}
+    real_push_after_commit = events.push_after_commit
+
+    def recording(notifications: list[Any], previous: dict[int, int]) -> None:
+        before.update(previous)
+        real_push_after_commit(notifications, previous)
+
+    monkeypatch.setattr(events, "push_after_commit", recording)
+    notify(recipients=[world.officer], kind="task.assigned")  # the user's cursor row exists: nobody waits to insert it
+    first_notified, release_first, second_done = threading.Event(), threading.Event(), threading.Event()
+    finished: list[str] = []  # commit order
     ids: dict[str, int] = {}
 
     def first() -> None:
@@ -220,28 +230,33 @@ def test_a_users_notifications_commit_in_id_order_even_when_transactions_overlap
             with transaction.atomic():
                 ids["first"] = notify(recipients=[world.officer], kind="task.available")[0].pk
                 first_notified.set()
-                release_first.wait(10)
-            finished["first"] = time.monotonic()
+                release_first.wait(30)
+            finished.append("first")
         finally:
             connection.close()
 
     def second() -> None:
         try:
-            first_notified.wait(10)
+            first_notified.wait(30)
             with transaction.atomic():
                 ids["second"] = notify(recipients=[world.officer], kind="task.taken")[0].pk
-            finished["second"] = time.monotonic()
+            finished.append("second")
         finally:
+            second_done.set()
             connection.close()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
         thread.start()
-    first_notified.wait(10)
-    time.sleep(0.5)
-    assert "second" not in finished  # blocked behind the first transaction's lock
-    release_first.set()
-    for thread in threads:
-        thread.join(15)
+    try:
+        assert first_notified.wait(30)
+        # Blocked behind the first transaction's lock: PostgreSQL shows it waiting (no sleep, no clock).
+        assert until_waiting_or_done(second_done), "the second transaction did not wait for the first"
+        assert finished == []
+    finally:
+        release_first.set()
+        for thread in threads:
+            thread.join(30)
     assert ids["first"] < ids["second"]
-    assert finished["first"] <= finished["second"]
+    assert finished == ["first", "second"]
+    assert before[ids["second"]] == ids["first"]

@@ -19,8 +19,11 @@ class SignatureForm(forms.Form):
 
     password = forms.CharField(
         label=_("Your password, to sign"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "required": True}),
         strip=False,
+        # Not required at the form level: an empty password goes to the same check as a wrong one, so it
+        # is refused by signature_password_check (audited, counted by django-axes), never by a form rule alone.
+        required=False,
     )
 
     def __init__(self, *args: Any, request: Any, case: Any, **kwargs: Any) -> None:

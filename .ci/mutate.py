@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Mutation testing of the modules that carry Regflow's guarantees, with mutmut 3 (docs/mutation.md).
+
+    .ci/mutate.py                 every target, one after the other (long: run it outside CI)
+    .ci/mutate.py fields chain    only these targets
+    .ci/mutate.py --quick         the fast subset CI runs (the encrypted fields)
+
+Each target runs in its own scratch copy of the tree (var/mutate/<target>/), with a mutmut
+configuration naming its module and the tests that matter for it; mutmut then runs, for each
+mutant, only the tests that executed the mutated function (its per-function test selection),
+one mutant at a time. The results are written to docs/mutation-report.md: counts per target
+and the diff of every surviving mutant. docs/mutation.md explains each survivor.
+
+The environment passes through: with DATABASE_URL set the tests run on PostgreSQL (the lock
+tests need it) against test_<name> with --reuse-db, so the database is created once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "mutate"
+REPORT = ROOT / "docs" / "mutation-report.md"
+MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
+COPY_IGNORE = shutil.ignore_patterns(
+    ".venv", ".git", "var", "mutants", "__pycache__", "*.pyc", "staticfiles", "db.sqlite3*", ".*_cache", "node_modules"
+)
+# The suite's settings (the Makefile's TEST_ENV).
+TEST_ENV = {"DEBUG": "false", "SECRET_KEY": "test-only-not-secret", "SECURE_SSL_REDIRECT": "false"}
+
+
+@dataclass(frozen=True)
+class Target:
+    source: str
+    tests: tuple[str, ...]
+    # mutmut names mutants <module>.x_<function>__mutmut_<n>; these globs keep the run to the guarantee's
+    # functions where a module holds other things too (empty: every function of the module).
+    functions: tuple[str, ...] = ()
+
+
+TARGETS: dict[str, Target] = {
+    "fields": Target(
+        "core/fields.py",
+        (
+            "tests/workflows/termination/test_key_rotation.py",
+            "tests/workflows/termination/test_guarantees.py::test_every_patient_identifier_is_stored_as_ciphertext",
+        ),
+    ),
+    "four_eyes": Target(
+        "workflows/nodes.py",
+        (
+            "tests/workflows/termination/test_guarantees.py",
+            "tests/permissions/test_four_eyes_engine_wide.py",
+            "tests/workflows/termination/test_paths.py",
+        ),
+        ("workflows.nodes.x_task_candidates*", "workflows.nodes.xǁSigningViewǁfour_eyes_refusal*"),
+    ),
+    "access": Target(
+        "permissions/access.py",
+        (
+            "tests/permissions/test_access_changes.py",
+            "tests/permissions/test_inspector_read_only.py",
+            "tests/permissions/test_field_visibility.py",
+            "tests/workflows/termination/test_access.py",
+        ),
+    ),
+    "chain": Target(
+        "audit/chain.py",
+        ("tests/audit/test_chain.py", "tests/audit/test_chain_columns.py"),
+    ),
+    "signatures": Target(
+        "audit/services.py",
+        ("tests/audit/test_signatures.py", "tests/audit/test_chain.py", "tests/audit/test_chain_columns.py"),
+        (
+            "audit.services.x_event_hash*",
+            "audit.services.x_event_payload*",
+            "audit.services.x_signature_*",
+            "audit.services.x__hash_for*",
+        ),
+    ),
+    "consumer": Target(
+        "workflows/consumers.py",
+        ("tests/workflows/test_consumer_session.py", "tests/workflows/test_consumers.py"),
+        ("workflows.consumers.x_session_still_valid*",),
+    ),
+    "certificate": Target(
+        "workflows/cases/services.py",
+        (
+            "tests/workflows/termination/test_races.py",
+            "tests/workflows/termination/test_paths.py",
+            "tests/workflows/cases/test_kit.py",
+        ),
+        ("workflows.cases.services.x_number_draw*",),
+    ),
+}
+QUICK = ("fields",)
+
+
+def setup_cfg(target: Target, env: dict[str, str]) -> str:
+    args = ["-p", "no:cacheprovider"]
+    if env.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        args.append("--reuse-db")
+    lines = [
+        "[mutmut]",
+        f"source_paths = {target.source}",
+        "also_copy =",
+        *(f"    {p}" for p in ("audit", "documents", "permissions", "project", "workflows", "templates", "locale")),
+        *(f"    {p}" for p in ("static", "manage.py")),
+        "pytest_add_cli_args =",
+        *(f"    {a}" for a in args),
+        "pytest_add_cli_args_test_selection =",
+        *(f"    {t}" for t in target.tests),
+        "use_git_change_detection = false",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_target(name: str, target: Target) -> dict:
+    workdir = WORK / name
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    shutil.copytree(ROOT, workdir, ignore=COPY_IGNORE, symlinks=True)
+    env = {**os.environ, **TEST_ENV}
+    (workdir / "setup.cfg").write_text(setup_cfg(target, env))
+    started = time.monotonic()
+    subprocess.run([MUTMUT, "run", "--max-children", "1", *target.functions], cwd=workdir, env=env, check=False)
+    return collect(name, target, minutes=round((time.monotonic() - started) / 60, 1))
+
+
+def collect(name: str, target: Target, *, minutes: float | None = None) -> dict:
+    """Read a finished (or interrupted) run's results from its scratch copy."""
+    workdir = WORK / name
+    env = {**os.environ, **TEST_ENV}
+    listing = subprocess.run(
+        [MUTMUT, "results", "--all", "true"], cwd=workdir, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    statuses = {}
+    for line in listing.splitlines():
+        mutant, _, status = line.strip().rpartition(": ")
+        if mutant and _selected(mutant, target):
+            statuses[mutant] = status
+    stats: dict[str, int] = {}
+    for status in statuses.values():
+        key = status.replace(" ", "_")
+        stats[key] = stats.get(key, 0) + 1
+    survivors = {}
+    for mutant, status in statuses.items():
+        if status in {"survived", "no tests"}:
+            diff = subprocess.run(
+                [MUTMUT, "show", mutant], cwd=workdir, env=env, check=False, capture_output=True, text=True
+            ).stdout
+            survivors[mutant] = (status, diff.strip())
+    return {
+        "source": target.source,
+        "functions": target.functions,
+        "stats": stats,
+        "survivors": survivors,
+        "minutes": minutes,
+    }
+
+
+def _selected(mutant: str, target: Target) -> bool:
+    from fnmatch import fnmatchcase
+
+    return not target.functions or any(fnmatchcase(mutant, pattern) for pattern in target.functions)
+
+
+def score(stats: dict) -> float:
+    killed = stats.get("killed", 0) + stats.get("timeout", 0)
+    tested = killed + stats.get("survived", 0) + stats.get("no_tests", 0) + stats.get("suspicious", 0)
+    return 100.0 * killed / tested if tested else 100.0
+
+
+def write_report(results: dict[str, dict]) -> None:
+    previous = json.loads(_embedded(REPORT)) if REPORT.exists() and _embedded(REPORT) else {}
+    previous.update(results)
+    lines = [
+        "# Mutation report (generated by `make mutate`; explanations in [mutation.md](mutation.md))",
+        "",
+        "| target | module | functions | killed | survived | no tests | timeout | score | minutes |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, result in sorted(previous.items()):
+        s = result["stats"]
+        functions = ", ".join(f"`{f}`" for f in result["functions"]) or "all"
+        lines.append(
+            f"| {name} | `{result['source']}` | {functions} | {s.get('killed', 0)} | {s.get('survived', 0)} "
+            f"| {s.get('no_tests', 0)} | {s.get('timeout', 0)} | {score(s):.1f}% | {result['minutes'] or '?'} |"
+        )
+    lines += ["", "## Surviving mutants", ""]
+    for _name, result in sorted(previous.items()):
+        for mutant, (status, diff) in sorted(result["survivors"].items()):
+            lines += [f"### {mutant} ({status})", "", "```diff", diff, "```", ""]
+    lines += ["<!-- results", json.dumps(previous, indent=1, ensure_ascii=False), "-->", ""]
+    REPORT.write_text("\n".join(lines))
+
+
+def _embedded(path: Path) -> str:
+    text = path.read_text()
+    start = text.find("<!-- results\n")
+    end = text.rfind("\n-->")
+    return text[start + len("<!-- results\n") : end] if start >= 0 and end > start else ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("targets", nargs="*", metavar="target", help="any of: " + ", ".join(TARGETS))
+    parser.add_argument("--quick", action="store_true", help=f"only the fast subset ({', '.join(QUICK)})")
+    parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 if a target scores below this")
+    parser.add_argument("--no-report", action="store_true", help="leave docs/mutation-report.md as it is")
+    parser.add_argument("--collect", action="store_true", help="only read the results of earlier runs into the report")
+    args = parser.parse_args()
+    names = list(QUICK) if args.quick else (args.targets or list(TARGETS))
+    unknown = [name for name in names if name not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {unknown}; choose from {list(TARGETS)}")
+    if args.collect:
+        results = {name: collect(name, TARGETS[name]) for name in names if (WORK / name / "mutants").is_dir()}
+    else:
+        results = {name: run_target(name, TARGETS[name]) for name in names}
+    if not args.no_report:
+        write_report(results)
+    failed = False
+    for name, result in results.items():
+        value = score(result["stats"])
+        print(f"{name}: {value:.1f}% killed ({result['stats']}), {len(result['survivors'])} survivor(s)")
+        failed |= value < args.min_score
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
