@@ -109,7 +109,7 @@ def case_amend(case: TerminationCase, user: Any) -> None:
         "pathway": case.pathway,
         "emergency_justification": "",
     }
-    task_complete(
+    task_run(
         case,
         TerminationFlow.amend,
         user,
