@@ -14,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
@@ -243,6 +245,21 @@ class TerminationCase(Process):
 
     def four_eyes_facility_id(self) -> int | None:
         return self.facility_id
+
+    four_eyes_facility_field = "facility"
+
+    @classmethod
+    def four_eyes_entered_condition(cls, *, user_pk: int, case_pk: Any) -> Q:
+        """four_eyes_entered_by in SQL, correlated on ``case_pk``: the submitter, or an amendment's author."""
+        from audit.models import AuditEvent
+
+        amended = AuditEvent.objects.filter(
+            object_type="termination.terminationcase",
+            object_id=Cast(case_pk, models.CharField()),
+            action="termination.amend",
+            actor_id=user_pk,
+        )
+        return Q(Exists(cls.objects.filter(pk=case_pk, submitted_by_id=user_pk))) | Q(Exists(amended))
 
     def audit_scope(self) -> tuple[int, int]:
         return self.county_id, self.facility_id

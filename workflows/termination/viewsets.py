@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 from django.http import HttpRequest
 from django.urls import path
 
@@ -59,6 +59,19 @@ class TerminationViewset(ScopedFlowAppViewset):
         if task.flow_task is TerminationFlow.record_procedure:
             return case.certificate_valid_until
         return None
+
+    def task_deadline_expression(self) -> Any:
+        return Case(
+            When(flow_task=TerminationFlow.decide, then=F("process__terminationcase__decision_due_at")),
+            When(
+                flow_task=TerminationFlow.record_procedure, then=F("process__terminationcase__certificate_valid_until")
+            ),
+            default=Value(None, output_field=DateTimeField()),
+            output_field=DateTimeField(),
+        )
+
+    def process_related(self) -> list[str]:
+        return ["process__terminationcase"]
 
     @property
     def withdraw_path(self) -> Any:
