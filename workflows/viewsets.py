@@ -39,6 +39,8 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow.viewset import FlowAppViewset
 from viewflow.workflow.status import STATUS
 
+from project.pagination import keyset_page
+
 from .nodes import task_claim
 from .services import task_release
 from .takeability import takeable_tasks
@@ -153,20 +155,31 @@ class ScopedViewMixin:
         return context
 
 
-class ScopedProcessListView(ScopedViewMixin, generic.ListView):
+class KeysetListMixin:
+    """A ListView paged by its rows' pk, newest first (project.pagination): no COUNT, same cost at any depth."""
+
+    request: HttpRequest
+    object_list: Any
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        keyset = keyset_page(self.object_list, self.request.GET)
+        return super().get_context_data(object_list=keyset.rows, keyset=keyset, **kwargs)  # type: ignore[misc]
+
+
+class ScopedProcessListView(KeysetListMixin, ScopedViewMixin, generic.ListView):
+    """The cases the user may see, newest first (by id: the order of creation, served by (county, id) indexes)."""
+
     template_name = "workflows/process_list.html"
-    paginate_by = 50
     title = gettext_lazy("Cases")
 
     def get_queryset(self) -> QuerySet[Any]:
-        return self.viewset.visible_processes(self.request.user).order_by("-created")
+        return self.viewset.visible_processes(self.request.user).order_by("-pk")
 
 
-class ScopedTaskListView(ScopedViewMixin, generic.ListView):
-    """Inbox, archive and the all-tasks list: viewflow's querysets, cut down to visible processes."""
+class ScopedTaskListView(KeysetListMixin, ScopedViewMixin, generic.ListView):
+    """Inbox, archive and the all-tasks list: viewflow's querysets, cut down to visible processes, newest first."""
 
     template_name = "workflows/task_list.html"
-    paginate_by = 50
     kind = "tasks"
     title = gettext_lazy("Tasks")
 
@@ -181,9 +194,7 @@ class ScopedTaskListView(ScopedViewMixin, generic.ListView):
 
     def get_queryset(self) -> QuerySet[Any]:
         visible = self.viewset.visible_processes(self.request.user).values("pk")
-        return (
-            self.base_queryset().filter(process_id__in=visible).select_related("process", "owner").order_by("-created")
-        )
+        return self.base_queryset().filter(process_id__in=visible).select_related("process", "owner").order_by("-pk")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
