@@ -267,6 +267,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# argon2id first (project/hashers.py says why); PBKDF2 hashes from before still verify and are upgraded
+# at the next login. Django's own Argon2PasswordHasher is left out: two hashers of one algorithm name
+# would disagree on the parameters and rehash at every login.
+PASSWORD_HASHERS = [
+    "project.hashers.RegflowArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

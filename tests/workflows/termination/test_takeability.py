@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.contrib.auth import get_user_model
 from viewflow.workflow.models import Task
 
 from permissions.models import Profile
