@@ -10,7 +10,7 @@ DEMO_ENV := DEBUG=true
 # the test client cannot follow. DATABASE_URL and REDIS_URL pass through.
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false
 
-.PHONY: demo demo-reset test lint format messages clean
+.PHONY: demo demo-reset test lint format messages clean bench
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -43,6 +43,15 @@ demo-reset:
 
 test: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Province-scale benchmark (docs/performance.md): generates the data set into a throwaway PostgreSQL
+# database (BENCH_DATABASE_URL, default regflow_bench: dropped and recreated), then drives one daphne with
+# production settings on loopback at 1 and 10 users and rewrites the table in docs/performance.md.
+# BENCH_SCALE=1.0 (default) is 250k cases and ~1M tasks; BENCH_SCALE=0.02 runs in a few minutes.
+bench: $(VENV)/.installed
+	$(PY) benchmarks/generate.py
+	$(PY) benchmarks/load.py
+	$(PY) benchmarks/password_hash.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

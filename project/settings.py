@@ -393,6 +393,9 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "regflow@localhost")
 NOTIFICATION_EMAILS = env_bool("NOTIFICATION_EMAILS", False)
 
+# `make bench` only: two anchor pages for superusers (project/bench.py). Never on in a deployment.
+REGFLOW_BENCH_ANCHORS = env_bool("REGFLOW_BENCH_ANCHORS", False)
+
 # --- Logging ----------------------------------------------------------------
 
 LOGGING = {

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -470,6 +471,18 @@ class ScopedFlowAppViewset(FlowAppViewset):
     @viewprop
     def tasks_assign_view(self) -> Any:
         return self.scoped(BulkClaimView)
+
+    @property
+    def bench_stock_list_path(self) -> Any:
+        """viewflow's stock process list, unscoped: an anchor of ``make bench`` (project/bench.py), superusers."""
+        if not settings.REGFLOW_BENCH_ANCHORS:
+            return None
+        from viewflow.workflow.flow.views import DashboardProcessListView
+
+        from project.bench import superuser_only
+
+        kwargs = self.filter_kwargs(DashboardProcessListView, flow_class=self._flow_class, viewset=self)
+        return path("bench/stock-list/", superuser_only(DashboardProcessListView.as_view(**kwargs)), name="bench_stock")
 
     @property
     def process_cancel_path(self) -> Any:
