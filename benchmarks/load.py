@@ -80,6 +80,7 @@ class Result:
     times: list[float] = field(default_factory=list)
     errors: int = 0
     wall: float = 0.0
+    statuses: dict[int, int] = field(default_factory=dict)
 
     def pct(self, p: float) -> float:
         ordered = sorted(self.times)
@@ -104,6 +105,7 @@ def run_page(browsers: list[Browser], page: str, urls: list[str], per_user: int)
                 result.times.append(took)
                 if status != 200:
                     result.errors += 1
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
 
     threads = [threading.Thread(target=work, args=(i, b)) for i, b in enumerate(browsers)]
     began = time.perf_counter()
@@ -139,6 +141,7 @@ def run_approve(browsers: list[Browser], decisions: list[tuple[str, str]], per_u
                 result.times.append(took)
                 if status != 302:
                     result.errors += 1
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
 
     threads = [threading.Thread(target=work, args=(b,)) for b in browsers]
     began = time.perf_counter()
@@ -249,7 +252,7 @@ def sizes() -> str:
 
 
 def say(r: Result) -> None:
-    line = f"{r.users:>2} users  {r.page:<40} p50 {r.pct(50):7.0f} ms  p95 {r.pct(95):7.0f} ms  errors {r.errors}"
+    line = f"{r.users:>2} users  {r.page:<40} p50 {r.pct(50):7.0f} ms  p95 {r.pct(95):7.0f} ms  errors {errors(r)}"
     print(line, flush=True)
 
 
@@ -302,6 +305,13 @@ def main() -> None:
     write_report(args, results, data, about, data_size)
 
 
+def errors(r: Result) -> str:
+    """The count of unexpected answers, with their status codes (e.g. "2 (200: 2)")."""
+    if not r.errors:
+        return "0"
+    return f"{r.errors} ({', '.join(f'{code}: {n}' for code, n in sorted(r.statuses.items()))})"
+
+
 def write_report(args: Any, results: list[Result], data: dict[str, Any], about: str, data_size: str) -> None:
     bare = {r.users: r.pct(95) for r in results if r.page == "anchor: bare Django view"}
     lines = [
@@ -314,7 +324,7 @@ def write_report(args: Any, results: list[Result], data: dict[str, Any], about: 
         queries = data["queries"].get(r.page, "")
         lines.append(
             f"| {r.page} | {r.users} | {r.pct(50):.0f} | {r.pct(95):.0f} | {r.pct(99):.0f} | {ratio:.1f}x | "
-            f"{rate:.1f} | {queries} | {r.errors} |"
+            f"{rate:.1f} | {queries} | {errors(r)} |"
         )
     table = "\n".join(lines)
     command = f"BENCH_SCALE={os.environ.get('BENCH_SCALE', '1.0')} make bench"

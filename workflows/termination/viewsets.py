@@ -22,7 +22,8 @@ class CaseListView(ScopedProcessListView):
     template_name = "termination/case_list.html"
 
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().select_related("facility")
+        # The list shows the masked ID only: the encrypted fields are neither read nor decrypted.
+        return super().get_queryset().select_related("facility").defer("patient_name", "resident_id", "fetal_sex")
 
 
 class TerminationViewset(ScopedFlowAppViewset):
