@@ -239,7 +239,11 @@ def main() -> None:
         F.amend: ("permissions.work_at", facility_ct, "facility"),
         F.record_procedure: ("permissions.work_at", facility_ct, "facility"),
     }
-    process_rows, case_rows, task_rows, signature_rows, notification_rows = [], [], [], [], []
+    process_rows: list[tuple[Any, ...]] = []
+    case_rows: list[tuple[Any, ...]] = []
+    task_rows: list[tuple[Any, ...]] = []
+    signature_rows: list[tuple[Any, ...]] = []
+    notification_rows: list[tuple[Any, ...]] = []
     events: list[dict[str, Any]] = []
     task_id = 0
     demo = counties[0]

@@ -168,6 +168,8 @@ def plan() -> dict[str, Any]:
 
     get_resolver().url_patterns  # noqa: B018
     demo = Jurisdiction.objects.filter(level="county").order_by("code").first()
+    if demo is None:
+        raise SystemExit("no county in the benchmark database: run benchmarks/generate.py first")
     cases = list(TerminationCase.objects.filter(county=demo).order_by("-pk").values_list("pk", flat=True)[:200:10])
     pages = {
         "workspace (home)": [reverse("workspace:index")],

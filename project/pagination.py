@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import QueryDict
 
 PER_PAGE = 50
@@ -35,7 +34,7 @@ def _key(value: str | None) -> int | None:
     return None
 
 
-def keyset_page(queryset: QuerySet[Any], params: QueryDict, *, key: str = "pk", per_page: int = PER_PAGE) -> KeysetPage:
+def keyset_page(queryset: Any, params: QueryDict, *, key: str = "pk", per_page: int = PER_PAGE) -> KeysetPage:
     """The page of ``queryset`` (newest first by ``key``) that ``params`` asks for with ``before``/``after``."""
     before, after = _key(params.get("before")), _key(params.get("after"))
     base = params.copy()
