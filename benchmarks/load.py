@@ -122,7 +122,7 @@ def run_approve(browsers: list[Browser], decisions: list[tuple[str, str]], per_u
     result = Result("approve with e-signature (POST)", len(browsers))
     lock = threading.Lock()
     barrier = threading.Barrier(len(browsers))
-    pool = list(decisions)
+    pool = decisions  # shared across levels: popped decisions are not offered again
 
     def work(browser: Browser) -> None:
         barrier.wait()
@@ -298,7 +298,8 @@ def main() -> None:
                 result = run_page(browsers, page, urls, per_user)
                 results.append(result)
                 say(result)
-            approve = run_approve(officers, data["decisions"][users * 20 :], max(2, per_user // 2))
+            # Each level takes decisions nobody has signed yet (the pool shrinks as they are approved).
+            approve = run_approve(officers, data["decisions"], max(2, per_user // 2))
             results.append(approve)
             say(approve)
     finally:
@@ -329,7 +330,8 @@ def write_report(args: Any, results: list[Result], data: dict[str, Any], about: 
             f"{rate:.1f} | {queries} | {errors(r)} |"
         )
     table = "\n".join(lines)
-    command = f"BENCH_SCALE={os.environ.get('BENCH_SCALE', '1.0')} make bench"
+    scale = os.environ.get("BENCH_SCALE")
+    command = f"BENCH_SCALE={scale} make bench" if scale else ".venv/bin/python benchmarks/load.py (on generated data)"
     measured = (
         f"<!-- bench:start -->\n"
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}` "
