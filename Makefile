@@ -10,7 +10,7 @@ DEMO_ENV := DEBUG=true
 # the test client cannot follow. DATABASE_URL and REDIS_URL pass through.
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false
 
-.PHONY: demo demo-reset test fuzz lint format messages clean mutate mutate-quick
+.PHONY: demo demo-reset test fuzz lint format messages clean mutate mutate-quick bench
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -61,6 +61,15 @@ mutate: $(VENV)/.installed-test
 # The fast subset CI can afford: the encrypted fields, on SQLite; fails below 90 % killed.
 mutate-quick: $(VENV)/.installed-test
 	env -u DATABASE_URL $(TEST_ENV) $(PY) .ci/mutate.py --quick --min-score 90 --no-report
+
+# Province-scale benchmark (docs/performance.md): generates the data set into a throwaway PostgreSQL
+# database (BENCH_DATABASE_URL, default regflow_bench: dropped and recreated), then drives one daphne with
+# production settings on loopback at 1 and 10 users and rewrites the table in docs/performance.md.
+# BENCH_SCALE=1.0 (default) is 250k cases and ~1M tasks; BENCH_SCALE=0.02 runs in a few minutes.
+bench: $(VENV)/.installed
+	$(PY) benchmarks/generate.py
+	$(PY) benchmarks/load.py
+	$(PY) benchmarks/password_hash.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

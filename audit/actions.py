@@ -38,8 +38,33 @@ _LABELS: dict[str, Promise | str] = {
 }
 
 
+# Kinds of record the trail holds events about, beyond those with a vocabulary below (register_record_labels).
+_RECORD_TYPES: set[str] = {"audit.search", "audit.chain"}
+# Models whose admin saves are audited as "<model>.create" and "<model>.update" (permissions.admin).
+_AUDITED_MODELS: set[str] = set()
+
+
 def register_action_labels(labels: Mapping[str, Promise | str]) -> None:
     _LABELS.update(labels)
+
+
+def register_audited_model(model: Any) -> None:
+    """A model whose admin saves write "<model>.create"/"<model>.update" events about it."""
+    _AUDITED_MODELS.add(model._meta.model_name)
+    _RECORD_TYPES.add(f"{model._meta.app_label}.{model._meta.model_name}")
+
+
+def registered_actions() -> list[str]:
+    """Every action code the trail can hold, from the registries (the search's choices: no scan of the trail)."""
+    actions = set(_LABELS)
+    actions |= {f"signature.{meaning}" for meaning in signature_meanings()}
+    actions |= {f"{model}.{verb}" for model in _AUDITED_MODELS for verb in ("create", "update")}
+    return sorted(actions)
+
+
+def registered_record_types() -> list[str]:
+    """Every kind of record ('app_label.model') the trail holds events about, from the registries."""
+    return sorted(_RECORD_TYPES | set(_RECORDS))
 
 
 # Signature meanings beyond Signature.Meaning's shared ones, registered by procedures; and those needing a reason.

@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from permissions.models import Facility, Jurisdiction
 
-from .actions import action_label
+from .actions import action_label, registered_actions
 from .display import display_zone
 from .models import AuditEvent
 from .selectors import case_events, certificate_events, procedure_choices
@@ -62,10 +62,11 @@ class AuditSearchForm(forms.Form):
         self.fields["facility"].queryset = Facility.objects.filter(county_id__in=county_ids).order_by(  # type: ignore[attr-defined]
             "county__code", "name"
         )
-        actions = events.values_list("action", flat=True).distinct().order_by("action")
+        # From the registered actions, not a DISTINCT over the trail (audit.actions).
+        actions = registered_actions()
         labelled = sorted(((a, action_label(a)) for a in actions), key=lambda choice: choice[1])
         self.fields["action"].choices = [("", _("Any action")), *labelled]  # type: ignore[attr-defined]
-        self.fields["procedure"].choices = [("", _("Any kind of record")), *procedure_choices(events)]  # type: ignore[attr-defined]
+        self.fields["procedure"].choices = [("", _("Any kind of record")), *procedure_choices()]  # type: ignore[attr-defined]
         if len(county_ids) < 2:
             del self.fields["county"]
 

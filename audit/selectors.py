@@ -214,11 +214,13 @@ def object_trail(
     return ObjectTrail(object_type, object_id, obj, events, signatures, check)
 
 
-def procedure_choices(queryset: QuerySet[AuditEvent]) -> list[tuple[str, str]]:
-    """(object_type, readable name) for the kinds of record present in ``queryset``."""
-    types = queryset.exclude(object_type="").values_list("object_type", flat=True).distinct().order_by("object_type")
+def procedure_choices() -> list[tuple[str, str]]:
+    """(object_type, readable name) for the kinds of record the trail holds, from the registries
+    (audit.actions): no DISTINCT over a county's years of events."""
+    from .actions import registered_record_types
+
     choices = []
-    for object_type in types:
+    for object_type in registered_record_types():
         model = _model_for(object_type)
         label = str(model._meta.verbose_name).capitalize() if model is not None else object_type
         choices.append((object_type, label))

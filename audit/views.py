@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from permissions.access import access_audit_search_for_user, access_audit_trail_for_user, audit_events_for_user
+from project.pagination import keyset_page
 
 from .exports import events_csv_response, events_pdf_response, trail_csv_response, trail_pdf_response
 from .forms import AuditSearchForm
@@ -52,11 +52,13 @@ def _search(request: HttpRequest) -> tuple[AuditSearchForm, QuerySet[AuditEvent]
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     form, events = _search(request)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    # Paged by the event's sequence (newest first): no COUNT over a county's years of trail.
+    page = keyset_page(events, request.GET, key="sequence", per_page=PAGE_SIZE)
+    rows = page.rows
     check = events_check(sorted(rows, key=lambda e: e.sequence))
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "before", "after"):
+        query.pop(name, None)
     context = {"form": form, "page": page, "events": rows, "check": check, "query": query.urlencode()}
     return _page(request, "audit/search.html", context)
 

@@ -11,6 +11,7 @@ keyed hash (``identifier_digest``) instead.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from typing import Any
@@ -25,6 +26,12 @@ def _cipher() -> MultiFernet:
     keys = settings.FIELD_ENCRYPTION_KEYS
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS: at least one key is required")
+    return _cipher_for(tuple(keys))
+
+
+@functools.lru_cache(maxsize=4)
+def _cipher_for(keys: tuple[str, ...]) -> MultiFernet:
+    """One MultiFernet per key list (not one per value decrypted); a changed setting makes a new one."""
     return MultiFernet([Fernet(key) for key in keys])
 
 

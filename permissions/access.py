@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +38,9 @@ class RequestAccessState:
     route: str = ""
     obj: str = ""
     logged: bool = False
+    # The user's scope (roles, facilities, counties), read once per request: every list page asks for it
+    # several times (the page, the menu's counters, the header). Never kept beyond the request.
+    scope_cache: dict[tuple[Any, ...], frozenset[Any]] = field(default_factory=dict)
 
 
 current_request_access: ContextVar[RequestAccessState | None] = ContextVar("current_request_access", default=None)
@@ -76,34 +79,65 @@ def deny(*, user: Any, route: str = "", obj: str = "") -> Http404:
     return Http404()
 
 
+def _per_request(user: Any, key: tuple[Any, ...], compute: Any) -> set[Any]:
+    """``compute()`` once per request and user (a fresh set each call: callers may change theirs)."""
+    state = current_request_access.get()
+    user_pk = getattr(user, "pk", None)
+    if state is None or user_pk is None:
+        return set(compute())
+    cache_key = (user_pk, *key)
+    if cache_key not in state.scope_cache:
+        state.scope_cache[cache_key] = frozenset(compute())
+    return set(state.scope_cache[cache_key])
+
+
+def scope_changed() -> None:
+    """Forget the scope read in this request (after a role was granted or revoked in it)."""
+    state = current_request_access.get()
+    if state is not None:
+        state.scope_cache.clear()
+
+
 def user_roles(user: Any) -> set[str]:
     if not (user and user.is_authenticated and user.is_active):
         return set()
-    return set(active_assignments(user).values_list("role", flat=True))
+    return _per_request(user, ("roles",), lambda: active_assignments(user).values_list("role", flat=True))
 
 
 def staff_facility_ids(user: Any, *, roles: set[str] | None = None) -> set[int]:
     """Facilities where the user works as clerk or director."""
-    qs = active_assignments(user).filter(facility__isnull=False)
-    if roles:
-        qs = qs.filter(role__in=roles)
-    return set(qs.values_list("facility_id", flat=True))
+
+    def compute() -> Any:
+        qs = active_assignments(user).filter(facility__isnull=False)
+        if roles:
+            qs = qs.filter(role__in=roles)
+        return qs.values_list("facility_id", flat=True)
+
+    return _per_request(user, ("staff", frozenset(roles or ())), compute)
 
 
 def bureau_county_ids(user: Any, *, roles: set[str] | None = None) -> set[int]:
     """Counties whose bureau the user acts for."""
-    wanted = roles or {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}
-    return set(jurisdictions_for_user(user, roles=wanted).values_list("pk", flat=True))
+    wanted = frozenset(roles or {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR})
+    return _per_request(
+        user, ("bureau", wanted), lambda: jurisdictions_for_user(user, roles=wanted).values_list("pk", flat=True)
+    )
 
 
 def inspected_county_ids(user: Any) -> set[int]:
     """Counties an inspector covers: the county granted, or every county of a city granted."""
-    granted = jurisdictions_for_user(user, roles={Role.INSPECTOR})
-    return set(counties_within(granted).values_list("pk", flat=True))
+
+    def compute() -> Any:
+        granted = jurisdictions_for_user(user, roles={Role.INSPECTOR})
+        return counties_within(granted).values_list("pk", flat=True)
+
+    return _per_request(user, ("inspected",), compute)
 
 
 def panel_county_ids(user: Any) -> set[int]:
-    return set(jurisdictions_for_user(user, roles={Role.EXPERT}).values_list("pk", flat=True))
+    return _per_request(
+        user, ("panel",), lambda: jurisdictions_for_user(user, roles={Role.EXPERT}).values_list("pk", flat=True)
+    )
 
 
 def access_facility_for_user(*, user: Any, pk: int, write: bool = False) -> Facility:

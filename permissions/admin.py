@@ -11,6 +11,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import register_audited_model
 from audit.services import audit_record, model_changes
 
 from .models import CountyConfig, Facility, Jurisdiction, Profile, RoleAssignment
@@ -19,6 +20,10 @@ from .services import county_rules_create, county_rules_update, role_grant, role
 
 class AuditedModelAdmin(admin.ModelAdmin):
     """Writes an audit event with old and new values on every admin save; never deletes."""
+
+    def __init__(self, model: Any, admin_site: Any) -> None:
+        super().__init__(model, admin_site)
+        register_audited_model(model)  # its "<model>.create"/".update" events are searchable
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -15,6 +15,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.services import audit_record, model_changes
 
+from .access import scope_changed
 from .models import Facility, Jurisdiction, RoleAssignment
 from .roles import ROLE_MODEL_PERMISSIONS, ROLE_SPECS, Role
 from .signals import access_changed
@@ -73,6 +74,7 @@ def role_grant(
         changes={"user": user.pk, "role": role, "scope": f"{scope._meta.model_name}:{scope.pk}"},  # type: ignore[union-attr]
         request=request,
     )
+    scope_changed()  # this request's cached scope no longer holds
     transaction.on_commit(lambda: access_changed.send(sender=RoleAssignment, user_id=user.pk))
     return assignment
 
@@ -108,6 +110,7 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment, reason: str, request:
         reason=reason,
         request=request,
     )
+    scope_changed()  # this request's cached scope no longer holds
     transaction.on_commit(lambda: access_changed.send(sender=RoleAssignment, user_id=user.pk))
 
 

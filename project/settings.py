@@ -270,6 +270,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# argon2id first (project/hashers.py says why); PBKDF2 hashes from before still verify and are upgraded
+# at the next login. Django's own Argon2PasswordHasher is left out: two hashers of one algorithm name
+# would disagree on the parameters and rehash at every login.
+PASSWORD_HASHERS = [
+    "project.hashers.RegflowArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -385,6 +395,9 @@ VIEWFLOW = {"AUTOREGISTER": False}  # the middlewares are listed above, explicit
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "regflow@localhost")
 NOTIFICATION_EMAILS = env_bool("NOTIFICATION_EMAILS", False)
+
+# `make bench` only: two anchor pages for superusers (project/bench.py). Never on in a deployment.
+REGFLOW_BENCH_ANCHORS = env_bool("REGFLOW_BENCH_ANCHORS", False)
 
 # --- Logging ----------------------------------------------------------------
 

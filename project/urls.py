@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
@@ -14,7 +15,7 @@ from workflows.cases.registry import procedures
 from workflows.cases.views import certificate_verify
 from workflows.urls import NotificationsApp
 
-from . import views
+from . import bench, views
 from .admin import check_actions_of_every_admin
 
 admin.site.site_header = _("Regflow administration")
@@ -72,3 +73,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", site.urls),
 ]
+
+if settings.REGFLOW_BENCH_ANCHORS:  # make bench only (project/bench.py)
+    urlpatterns.insert(0, path("bench/bare/", bench.bare, name="bench_bare"))

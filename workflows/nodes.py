@@ -53,18 +53,31 @@ class FourEyesSubject(Protocol):
     def four_eyes_facility_id(self) -> int | None:
         """The submitting facility, whose staff never sign a bureau step."""
 
+    # For deciding a whole list at once (workflows.takeability):
+    four_eyes_facility_field: str  # the field holding the submitting facility
+
+    @classmethod
+    def four_eyes_entered_condition(cls, *, user_pk: int, case_pk: Any) -> Any:
+        """A condition (Q or Exists), for rows whose ``case_pk`` expression (an OuterRef) holds a case pk,
+        that holds when the user entered or amended that case: four_eyes_entered_by, in SQL."""
+
 
 def task_candidates(task: Any) -> list[Any]:
-    """Users who could claim ``task`` now: the role and scope it asks for, minus the node's own refusals."""
+    """Users who could claim ``task`` now: the role and scope it asks for, minus the node's own refusals.
+
+    Decided for all of them at once (workflows.takeability.assignable_users): a fixed number of queries
+    however many people hold the role.
+    """
+    from .takeability import assignable_users
+
     permission, scope = task.owner_permission, task.owner_permission_obj
     if not permission or scope is None:
         return []
     roles = [role for role, spec in ROLE_SPECS.items() if permission in spec.object_permissions]
     field = "facility" if scope._meta.model_name == "facility" else "jurisdiction"
     user_ids = RoleAssignment.objects.active().filter(role__in=roles, **{f"{field}_id": scope.pk}).values("user_id")
-    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
-    node = task.flow_task
-    return [user for user in users if node.can_assign(user, task)]
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).select_related("profile").order_by("pk")
+    return assignable_users(task, list(users))
 
 
 def task_url(task: Any) -> str:

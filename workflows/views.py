@@ -17,6 +17,7 @@ from django.views.generic import ListView
 from viewflow.workflow.status import STATUS
 
 from permissions.access import access_notification_for_user
+from project.pagination import keyset_page
 
 from .events import KIND_ICONS, kind_label, subject_label, unread_count
 from .models import Notification
@@ -28,7 +29,6 @@ class NotificationListView(ListView):
 
     template_name = "workflows/notification_list.html"
     context_object_name = "notifications"
-    paginate_by = 50
 
     def get_queryset(self) -> QuerySet[Notification]:
         rows = Notification.objects.filter(recipient_id=self.request.user.pk).order_by("-id")
@@ -37,7 +37,8 @@ class NotificationListView(ListView):
         return rows
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
+        keyset = keyset_page(self.object_list, self.request.GET)
+        context = super().get_context_data(object_list=keyset.rows, keyset=keyset, **kwargs)
         for notification in context["notifications"]:
             notification.label = kind_label(notification.kind)
             notification.subject = subject_label(notification.object_type, notification.object_id)

@@ -18,14 +18,16 @@ A procedure subclasses it and sets ``visible_processes``, ``access_process``,
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
@@ -38,9 +40,14 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow.viewset import FlowAppViewset
 from viewflow.workflow.status import STATUS
 
+from project.pagination import keyset_page
+
 from .nodes import task_claim
 from .services import task_release
+from .takeability import takeable_tasks
 from .views import FINISHED_TASK_STATUSES, TaskPageView
+
+MENU_COUNT_CAP = 99
 
 BUSY_MESSAGE = gettext_lazy("Someone else is working on this case right now. Please try again in a moment.")
 
@@ -150,20 +157,31 @@ class ScopedViewMixin:
         return context
 
 
-class ScopedProcessListView(ScopedViewMixin, generic.ListView):
+class KeysetListMixin:
+    """A ListView paged by its rows' pk, newest first (project.pagination): no COUNT, same cost at any depth."""
+
+    request: HttpRequest
+    object_list: Any
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        keyset = keyset_page(self.object_list, self.request.GET)
+        return super().get_context_data(object_list=keyset.rows, keyset=keyset, **kwargs)  # type: ignore[misc]
+
+
+class ScopedProcessListView(KeysetListMixin, ScopedViewMixin, generic.ListView):
+    """The cases the user may see, newest first (by id: the order of creation, served by (county, id) indexes)."""
+
     template_name = "workflows/process_list.html"
-    paginate_by = 50
     title = gettext_lazy("Cases")
 
     def get_queryset(self) -> QuerySet[Any]:
-        return self.viewset.visible_processes(self.request.user).order_by("-created")
+        return self.viewset.visible_processes(self.request.user).order_by("-pk")
 
 
-class ScopedTaskListView(ScopedViewMixin, generic.ListView):
-    """Inbox, archive and the all-tasks list: viewflow's querysets, cut down to visible processes."""
+class ScopedTaskListView(KeysetListMixin, ScopedViewMixin, generic.ListView):
+    """Inbox, archive and the all-tasks list: viewflow's querysets, cut down to visible processes, newest first."""
 
     template_name = "workflows/task_list.html"
-    paginate_by = 50
     kind = "tasks"
     title = gettext_lazy("Tasks")
 
@@ -178,9 +196,7 @@ class ScopedTaskListView(ScopedViewMixin, generic.ListView):
 
     def get_queryset(self) -> QuerySet[Any]:
         visible = self.viewset.visible_processes(self.request.user).values("pk")
-        return (
-            self.base_queryset().filter(process_id__in=visible).select_related("process", "owner").order_by("-created")
-        )
+        return self.base_queryset().filter(process_id__in=visible).select_related("process", "owner").order_by("-pk")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -189,15 +205,16 @@ class ScopedTaskListView(ScopedViewMixin, generic.ListView):
         return context
 
 
-def queue_tasks(viewset: ScopedFlowAppViewset, user: Any) -> list[Any]:
-    """The queue's rows: viewflow's queue, cut down to visible processes and to tasks the user may claim (four-eyes)."""
-    visible = viewset.visible_processes(user).values("pk")
-    tasks = (
-        viewset._flow_class.task_class._default_manager.queue([viewset._flow_class], user)
-        .filter(process_id__in=visible)
-        .select_related("process")
+def queue_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
+    """The queue's rows: tasks the user may claim (workflows.takeability, the whole four-eyes rule), on visible
+    processes, earliest deadline first (``queue_due``: no deadline sorts last), then oldest first."""
+    deadline = viewset.task_deadline_expression()
+    return (
+        takeable_tasks(viewset._flow_class, user, visible=viewset.visible_processes(user))
+        .annotate(queue_deadline=deadline, queue_due=Coalesce(deadline, Value(FAR_FUTURE)))
+        .select_related("process", *viewset.process_related())
+        .order_by("queue_due", "created", "pk")
     )
-    return [task for task in tasks if task.flow_task.can_assign(user, task)]
 
 
 def inbox_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
@@ -209,47 +226,92 @@ def inbox_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
 
 
 class MenuCount:
-    """A counter for viewflow's menu template (``{{ user_queue.count }}``), computed only when the menu shows it."""
+    """A counter for viewflow's menu template (``{{ user_queue.count }}``), computed only when the menu shows it.
 
-    def __init__(self, compute: Any) -> None:
-        self._compute = compute
-        self._value: int | None = None
+    Counts at most ``MENU_COUNT_CAP`` rows ("99+" beyond): the menu's number costs the same on a queue of
+    a hundred thousand tasks as on a queue of ten.
+    """
 
-    def count(self) -> int:
+    def __init__(self, queryset: Any) -> None:
+        self._queryset = queryset
+        self._value: int | str | None = None
+
+    def count(self) -> int | str:
         if self._value is None:
-            self._value = self._compute()
+            found = self._queryset.order_by()[: MENU_COUNT_CAP + 1].count()
+            self._value = f"{MENU_COUNT_CAP}+" if found > MENU_COUNT_CAP else found
         return self._value
 
 
 class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
-    """One queue across cases: tasks the user may claim, earliest deadline first, with the time left."""
+    """One queue across cases: tasks the user may claim, earliest deadline first, with the time left.
+
+    Paged by key (``?after=`` the last row's deadline, creation time and id), never by an exact count: a
+    page costs the same number of queries, and about the same time, at any depth and any queue length.
+    """
 
     template_name = "workflows/queue.html"
     title = gettext_lazy("Queue")
+    paginate_by = 50
+
+    def page(self) -> tuple[list[Any], str]:
+        """The page's tasks and the ``after`` cursor of the next page ("" on the last page)."""
+        tasks = queue_tasks(self.viewset, self.request.user)
+        after = _parse_queue_cursor(self.request.GET.get("after", ""))
+        if after is not None:
+            due, created, pk = after
+            tasks = tasks.filter(
+                Q(queue_due__gt=due)
+                | Q(queue_due=due, created__gt=created)
+                | Q(queue_due=due, created=created, pk__gt=pk)
+            )
+        rows = list(tasks[: self.paginate_by + 1])
+        if len(rows) <= self.paginate_by:
+            return rows, ""
+        rows = rows[: self.paginate_by]
+        last = rows[-1]
+        return rows, f"{_micros(last.queue_due)}.{_micros(last.created)}.{last.pk}"
 
     def rows(self) -> list[dict[str, Any]]:
         now = timezone.now()
-        rows = []
-        for task in self.viewset.queue_tasks(self.request):
-            deadline = self.viewset.task_deadline(task)
-            rows.append(
-                {
-                    "task": task,
-                    "deadline": deadline,
-                    "overdue": deadline is not None and deadline <= now,
-                    "left": (deadline - now) if deadline is not None else None,
-                    "summary": self.viewset.task_summary(task),
-                }
-            )
-        far = datetime.max.replace(tzinfo=now.tzinfo)
-        rows.sort(key=lambda row: (row["deadline"] or far, row["task"].created))
-        return rows
+        tasks, self.next_cursor = self.page()
+        return [
+            {
+                "task": task,
+                "deadline": task.queue_deadline,
+                "overdue": task.queue_deadline is not None and task.queue_deadline <= now,
+                "left": (task.queue_deadline - now) if task.queue_deadline is not None else None,
+                "summary": self.viewset.task_summary(task),
+            }
+            for task in tasks
+        ]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["rows"] = self.rows()
+        context["next_cursor"] = self.next_cursor
         context["title"] = self.title
         return context
+
+
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _parse_queue_cursor(value: str) -> tuple[datetime, datetime, int] | None:
+    """``due.created.pk`` in microseconds since the epoch and an id; anything else is the first page."""
+    parts = value.split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
+        return None
+    try:
+        due, created = (_EPOCH + timedelta(microseconds=int(p)) for p in parts[:2])
+    except OverflowError:
+        return None
+    return due, created, int(parts[2])
 
 
 class BulkClaimView(ScopedViewMixin, generic.View):
@@ -338,6 +400,14 @@ class ScopedFlowAppViewset(FlowAppViewset):
     def task_deadline(self, task: Any) -> datetime | None:
         return None
 
+    def task_deadline_expression(self) -> Any:
+        """``task_deadline`` as an SQL expression over a task row (the queue sorts and pages by it)."""
+        return Value(None, output_field=DateTimeField())
+
+    def process_related(self) -> list[str]:
+        """select_related paths that load the procedure's process (and what task_summary reads) with a task."""
+        return []
+
     def task_summary(self, task: Any) -> str:
         return str(task.process.coerced)
 
@@ -362,19 +432,14 @@ class ScopedFlowAppViewset(FlowAppViewset):
     def task_release_view(self) -> Any:
         return self.scoped(ReleaseTaskView)
 
-    # --- The menu's counters: exactly the rows the inbox and the queue show ---
-
-    def queue_tasks(self, request: HttpRequest) -> list[Any]:
-        """The tasks the user may claim now, computed once per request (the queue page and the menu share it)."""
-        cache = request.__dict__.setdefault("_regflow_queue", {})
-        if self not in cache:
-            cache[self] = queue_tasks(self, request.user)
-        return cache[self]
+    # --- The menu's counters: exactly the rows the inbox and the queue show (capped) ---
 
     def get_context_data(self, request: HttpRequest) -> dict[str, Any]:
         return {
-            "user_inbox": MenuCount(lambda: inbox_tasks(self, request.user).count()),
-            "user_queue": MenuCount(lambda: len(self.queue_tasks(request))),
+            "user_inbox": MenuCount(inbox_tasks(self, request.user)),
+            "user_queue": MenuCount(
+                takeable_tasks(self._flow_class, request.user, visible=self.visible_processes(request.user))
+            ),
         }
 
     def scoped(self, view_class: Any, **kwargs: Any) -> Any:
@@ -407,6 +472,18 @@ class ScopedFlowAppViewset(FlowAppViewset):
     @viewprop
     def tasks_assign_view(self) -> Any:
         return self.scoped(BulkClaimView)
+
+    @property
+    def bench_stock_list_path(self) -> Any:
+        """viewflow's stock process list, unscoped: an anchor of ``make bench`` (project/bench.py), superusers."""
+        if not settings.REGFLOW_BENCH_ANCHORS:
+            return None
+        from viewflow.workflow.flow.views import DashboardProcessListView
+
+        from project.bench import superuser_only
+
+        kwargs = self.filter_kwargs(DashboardProcessListView, flow_class=self._flow_class, viewset=self)
+        return path("bench/stock-list/", superuser_only(DashboardProcessListView.as_view(**kwargs)), name="bench_stock")
 
     @property
     def process_cancel_path(self) -> Any:

@@ -114,6 +114,26 @@ class Case(Process):
     def four_eyes_facility_id(self) -> int | None:
         return self.facility_id
 
+    # The same two rules in SQL, for deciding a whole queue page at once (workflows.takeability).
+    four_eyes_facility_field: ClassVar[str] = "facility"
+
+    @classmethod
+    def four_eyes_entered_condition(cls, *, user_pk: int, case_pk: Any) -> models.Q:
+        """four_eyes_entered_by as a condition correlated on ``case_pk``: the submitter, or an amendment's author."""
+        from django.db.models import Exists
+        from django.db.models.functions import Cast
+
+        from audit.models import AuditEvent
+
+        amended = AuditEvent.objects.filter(
+            object_type=f"{cls._meta.app_label}.{cls._meta.model_name}",
+            object_id=Cast(case_pk, models.CharField()),
+            action=f"{cls._meta.app_label}.amend",
+            actor_id=user_pk,
+        )
+        submitted = cls._default_manager.filter(pk=case_pk, submitted_by_id=user_pk)
+        return models.Q(Exists(submitted)) | models.Q(Exists(amended))
+
     def audit_scope(self) -> tuple[int, int]:
         return self.county_id, self.facility_id
 

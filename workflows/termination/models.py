@@ -181,6 +181,9 @@ class TerminationCase(CertifiedCase):
         indexes = [
             models.Index(fields=["county", "stage"], name="termination_county_stage_idx"),
             models.Index(fields=["facility", "stage"], name="termination_facility_stage_idx"),
+            # The case list: a county's (or a facility's) cases, newest first, read from the index in order.
+            models.Index(fields=["county", "process_ptr"], name="termination_county_new_idx"),
+            models.Index(fields=["facility", "process_ptr"], name="termination_facility_new_idx"),
         ]
 
     def __str__(self) -> str:

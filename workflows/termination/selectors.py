@@ -21,6 +21,7 @@ from permissions.access import (
 from permissions.roles import Role
 from workflows.cases import selectors as kit_selectors
 from workflows.nodes import SigningView, task_url
+from workflows.takeability import takeable_tasks
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
 from .models import MEDICAL_PATHWAYS, Stage, TerminationCase
@@ -257,7 +258,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     )
     tasks = (
         manager.filter(process__flow_class=TerminationFlow, flow_task_type="HUMAN", process_id__in=visible)
-        .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=manager.queue([TerminationFlow], user).values("pk")))
+        .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=takeable_tasks(TerminationFlow, user).values("pk")))
         .exclude(process__terminationcase__submitted_by=user)
         .exclude(_signed_elsewhere(signed))
         .select_related("process__terminationcase__facility")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 
 from workflows.cases.viewsets import CaseViewset
 from workflows.viewsets import ScopedProcessListView
@@ -17,7 +17,8 @@ class CaseListView(ScopedProcessListView):
     template_name = "termination/case_list.html"
 
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().select_related("facility")
+        # The list shows the masked ID only: the encrypted fields are neither read nor decrypted.
+        return super().get_queryset().select_related("facility").defer("patient_name", "resident_id", "fetal_sex")
 
 
 class TerminationViewset(CaseViewset):
@@ -31,3 +32,16 @@ class TerminationViewset(CaseViewset):
         if task.flow_task is TerminationFlow.record_procedure:
             return case.certificate_valid_until
         return None
+
+    def task_deadline_expression(self) -> Any:
+        return Case(
+            When(flow_task=TerminationFlow.decide, then=F("process__terminationcase__decision_due_at")),
+            When(
+                flow_task=TerminationFlow.record_procedure, then=F("process__terminationcase__certificate_valid_until")
+            ),
+            default=Value(None, output_field=DateTimeField()),
+            output_field=DateTimeField(),
+        )
+
+    def process_related(self) -> list[str]:
+        return ["process__terminationcase"]

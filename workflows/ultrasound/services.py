@@ -77,10 +77,6 @@ def bureau_decision_deadline_days(*, county_id: int) -> int:
     return int(CountyConfig.objects.get(county_id=county_id).device_decision_deadline_days)
 
 
-def case_of(activation: Any) -> UltrasoundCase:
-    return UltrasoundCase.of(activation)
-
-
 # --- Rules -------------------------------------------------------------------------
 
 
@@ -218,7 +214,7 @@ def ultrasound_file(
     except IntegrityError:
         raise _serial_taken() from None
     _operators_add(device=device, operators=operators)
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     case.kind = CaseKind.REGISTRATION
     case.device = device
     case.facility = facility
@@ -295,7 +291,7 @@ def ultrasound_amendment_file(
     device = UltrasoundDevice.objects.select_for_update().get(pk=device.pk)
     proposed = amendment_rules_check(device=device, kind=kind, data=data, operators=operators)
     target = data.get("target_facility") if kind == CaseKind.TRANSFER else None
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     case.kind = kind
     case.device = device
     case.facility_id = device.facility_id
@@ -376,7 +372,7 @@ def ultrasound_review(
 
     Registrations, relocations and transfers are always checked on site (ONSITE_CHECK_REQUIRED).
     """
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     if decision == Decision.NO_CHECK and case.kind in ONSITE_CHECK_REQUIRED:
         raise ValidationError({"decision": [_("This kind of filing needs an on-site check.")]})
     if decision == Decision.CHECK and supervisor is None:
@@ -415,7 +411,7 @@ def ultrasound_onsite_check(
     request: HttpRequest | None = None,
 ) -> OnsiteCheck:
     """The supervisor records the checklist and signs the findings; they go back to the bureau."""
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     failed = [item for item in OnsiteCheck.CHECKLIST if not checklist.get(item)]
     if failed and not findings.strip():
         raise ValidationError({"findings": [_("Describe what you found for every item that is not in order.")]})
@@ -468,7 +464,7 @@ def ultrasound_decide(
     *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
 ) -> UltrasoundCase:
     """The bureau approves, refuses or returns, and signs. A transfer across counties then waits for the receiver."""
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     next_stage = Stage.RECEIVING_BUREAU if case.kind == CaseKind.TRANSFER and case.crosses_counties else Stage.APPROVED
     case = case_decide(
         activation=activation,
@@ -523,7 +519,7 @@ def ultrasound_amend(
     request: HttpRequest | None = None,
 ) -> UltrasoundCase:
     """The clerk answers a return: corrected device data or change, added scans, with an explanation."""
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     explanation = (data.get("explanation") or "").strip()
     if not explanation:
         raise ValidationError({"explanation": [_("Say what you changed and why.")]})
@@ -697,7 +693,7 @@ def ultrasound_renewals_open() -> int:
 
 @transaction.atomic
 def ultrasound_renewal_start(*, activation: Any, device: UltrasoundDevice) -> UltrasoundCase:
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     case.kind = CaseKind.PLEDGE_RENEWAL
     case.device = device
     case.facility_id, case.county_id = device.facility_id, device.county_id
@@ -731,7 +727,7 @@ def ultrasound_renew_pledges(
     request: HttpRequest | None = None,
 ) -> UltrasoundCase:
     """The facility director signs for the operators' renewed pledges (scans attached)."""
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     if renewed_on > timezone.localdate():
         raise ValidationError({"renewed_on": [_("The date lies in the future.")]})
     if not documents:
@@ -796,7 +792,7 @@ def ultrasound_check_schedule(
     """A bureau officer sends a supervisor to check a registered device without notice to the facility."""
     if device.status != DeviceStatus.REGISTERED:
         raise ValidationError({"device": [_("Only a registered device can be checked.")]})
-    case = case_of(activation)
+    case = UltrasoundCase.of(activation)
     case.kind = CaseKind.UNANNOUNCED_CHECK
     case.device = device
     case.facility_id, case.county_id = device.facility_id, device.county_id

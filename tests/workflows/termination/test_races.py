@@ -21,10 +21,11 @@ from viewflow.workflow.models import Task
 from audit.models import AuditEvent, Signature
 from tests.factories import PASSWORD
 from tests.pg import until_waiting_or_done
+from workflows.cases.models import NumberSequence
 from workflows.locks import SavepointSelectForUpdateLock
 from workflows.models import Notification
 from workflows.termination.flows import TerminationFlow as F
-from workflows.termination.models import CertificateSequence, Stage, TerminationCase
+from workflows.termination.models import CERTIFICATE_KIND, Stage, TerminationCase
 from workflows.termination.services import certificate_issue, termination_deadline_reminders_send
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -83,11 +84,11 @@ def bureau_case(driver: Any, world: Any) -> TerminationCase:
 def test_two_cases_of_one_county_approved_at_once_get_consecutive_distinct_numbers(driver: Any, world: Any) -> None:
     one, two = bureau_case(driver, world), bureau_case(driver, world)
     year = timezone.localdate().year
-    CertificateSequence.objects.create(county=world.county_a, year=year, last_number=41)
+    NumberSequence.objects.create(kind=CERTIFICATE_KIND, county=world.county_a, year=year, last_number=41)
     first, second = interleave(lambda: certificate_issue(case=one), lambda: certificate_issue(case=two))
     prefix = f"{world.county_a.code}-{year}-"
     assert {first.certificate_number, second.certificate_number} == {f"{prefix}000042", f"{prefix}000043"}
-    assert CertificateSequence.objects.get(county=world.county_a, year=year).last_number == 43
+    assert NumberSequence.objects.get(kind=CERTIFICATE_KIND, county=world.county_a, year=year).last_number == 43
 
 
 def test_the_first_two_certificates_of_a_county_year_race_to_create_the_sequence(driver: Any, world: Any) -> None:
@@ -165,8 +166,8 @@ def test_the_sequence_row_is_only_ever_read_under_a_row_lock(driver: Any, world:
     case = bureau_case(driver, world)
     year = timezone.localdate().year
     if existing:
-        CertificateSequence.objects.create(county=world.county_a, year=year)
-    real_create = CertificateSequence.objects.create
+        NumberSequence.objects.create(kind=CERTIFICATE_KIND, county=world.county_a, year=year)
+    real_create = NumberSequence.objects.create
 
     def created_meanwhile(**kwargs: Any) -> Any:
         def other_approval() -> None:  # commits the county's row from its own connection, before ours
@@ -186,9 +187,9 @@ def test_the_sequence_row_is_only_ever_read_under_a_row_lock(driver: Any, world:
         else:
             from unittest import mock
 
-            with mock.patch.object(CertificateSequence.objects, "create", created_meanwhile):
+            with mock.patch.object(NumberSequence.objects, "create", created_meanwhile):
                 certificate_issue(case=case)
-    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "certificatesequence" in q["sql"]]
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "numbersequence" in q["sql"]]
     assert len(reads) == (1 if existing else 2)
     assert all(sql.rstrip().endswith("FOR UPDATE") for sql in reads), reads
     assert driver.refresh(case).certificate_number.endswith("000001")
