@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from core.pagination import keyset_page
 from permissions.access import access_audit_search_for_user, access_audit_trail_for_user, audit_events_for_user
-from project.pagination import keyset_page
 
 from .exports import events_csv_response, events_pdf_response, trail_csv_response, trail_pdf_response
 from .forms import AuditSearchForm

@@ -340,3 +340,16 @@ def access_audit_trail_for_user(*, user: Any, object_type: str, object_id: str, 
     if not visible.exists():
         raise deny(user=user, route="audit.trail", obj=ref)
     return counties
+
+
+def superuser_only(view: Any) -> Any:
+    """A view for active superusers only (the benchmark's anchor pages); anyone else gets a 404."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if not (request.user.is_active and request.user.is_superuser):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -8,20 +8,9 @@
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import Any
+from django.http import HttpRequest, HttpResponse
 
-from django.http import Http404, HttpRequest, HttpResponse
-
-
-def superuser_only(view: Any) -> Any:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (request.user.is_active and request.user.is_superuser):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapped
+from permissions.access import superuser_only
 
 
 @superuser_only

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 from viewflow.workflow.status import STATUS
 
+from core.pagination import keyset_page
 from permissions.access import access_notification_for_user
-from project.pagination import keyset_page
 
 from .events import KIND_ICONS, kind_label, subject_label, unread_count
 from .models import Notification

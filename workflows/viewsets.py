@@ -40,7 +40,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow.viewset import FlowAppViewset
 from viewflow.workflow.status import STATUS
 
-from project.pagination import keyset_page
+from core.pagination import keyset_page
 
 from .nodes import task_claim
 from .services import task_release
@@ -158,7 +158,7 @@ class ScopedViewMixin:
 
 
 class KeysetListMixin:
-    """A ListView paged by its rows' pk, newest first (project.pagination): no COUNT, same cost at any depth."""
+    """A ListView paged by its rows' pk, newest first (core.pagination): no COUNT, same cost at any depth."""
 
     request: HttpRequest
     object_list: Any
@@ -480,7 +480,7 @@ class ScopedFlowAppViewset(FlowAppViewset):
             return None
         from viewflow.workflow.flow.views import DashboardProcessListView
 
-        from project.bench import superuser_only
+        from permissions.access import superuser_only
 
         kwargs = self.filter_kwargs(DashboardProcessListView, flow_class=self._flow_class, viewset=self)
         return path("bench/stock-list/", superuser_only(DashboardProcessListView.as_view(**kwargs)), name="bench_stock")
