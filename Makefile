@@ -10,7 +10,7 @@ DEMO_ENV := DEBUG=true
 # the test client cannot follow. DATABASE_URL and REDIS_URL pass through.
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=false
 
-.PHONY: demo demo-reset test fuzz lint format messages clean mutate mutate-quick bench
+.PHONY: demo demo-reset test fuzz lint format messages clean mutate bench
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -57,10 +57,6 @@ fuzz: $(VENV)/.installed-test
 # docs/mutation-report.md; docs/mutation.md explains the survivors. MUTATE_ARGS picks targets, e.g. "fields chain".
 mutate: $(VENV)/.installed-test
 	$(TEST_ENV) $(PY) .ci/mutate.py $(MUTATE_ARGS)
-
-# The fast subset CI can afford: the encrypted fields, on SQLite; fails below 90 % killed.
-mutate-quick: $(VENV)/.installed-test
-	env -u DATABASE_URL $(TEST_ENV) $(PY) .ci/mutate.py --quick --min-score 90 --no-report
 
 # Province-scale benchmark (docs/performance.md): generates the data set into a throwaway PostgreSQL
 # database (BENCH_DATABASE_URL, default regflow_bench: dropped and recreated), then drives one daphne with

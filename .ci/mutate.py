@@ -3,7 +3,7 @@
 
     .ci/mutate.py                 every target, one after the other (long: run it outside CI)
     .ci/mutate.py fields chain    only these targets
-    .ci/mutate.py --quick         the fast subset CI runs (the encrypted fields)
+    .ci/mutate.py --quick         the smallest target alone (the encrypted fields; about 20 minutes here)
 
 Each target runs in its own scratch copy of the tree (var/mutate/<target>/), with a mutmut
 configuration naming its module and the tests that matter for it; mutmut then runs, for each
