@@ -7,6 +7,7 @@ seed_demo calls after this one with the objects created here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,3 +165,17 @@ def seed_base(*, password: str, log: Any = None) -> DemoWorld:
         world.created += 1
     say(f"users: {len(world.users) + 1}")
     return world
+
+
+# Procedures' demo cases, registered through workflows.cases.registry (Procedure.seed_demo): seed_demo runs
+# each after seed_base, in registration order. seed(*, world, log) returns how many objects it created.
+_DEMO_SEEDS: dict[str, tuple[Any, Callable[..., int]]] = {}
+
+
+def register_demo_seed(code: str, *, label: Any, seed: Callable[..., int]) -> None:
+    _DEMO_SEEDS[code] = (label, seed)
+
+
+def demo_seeds() -> list[tuple[Any, Callable[..., int]]]:
+    """(label, seed) of every registered procedure."""
+    return list(_DEMO_SEEDS.values())

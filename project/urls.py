@@ -10,9 +10,8 @@ from viewflow.urls import Application, Site
 
 from audit.viewsets import AuditApp
 from permissions.access import admin_site_permitted
-from workflows.termination.views import certificate_verify
-from workflows.termination.viewsets import TerminationViewset
-from workflows.ultrasound.viewsets import UltrasoundViewset
+from workflows.cases.registry import procedures
+from workflows.cases.views import certificate_verify
 from workflows.urls import NotificationsApp
 
 from . import views
@@ -31,7 +30,7 @@ class RegflowSite(Site):
 
 
 class ProceduresApp(Application):
-    """The regulated procedures, one viewset each (workflows.viewsets.ScopedFlowAppViewset)."""
+    """The regulated procedures, one viewset each, from the registry (workflows.cases.registry)."""
 
     title = _("Procedures")
     icon = "assignment"
@@ -47,7 +46,7 @@ class ProceduresApp(Application):
 site = RegflowSite(
     viewsets=[
         views.WorkspaceApp(),
-        ProceduresApp(viewsets=[TerminationViewset(), UltrasoundViewset()]),
+        ProceduresApp(viewsets=[procedure.viewset_class() for procedure in procedures()]),
         NotificationsApp(),
         AuditApp(),
     ]
@@ -66,8 +65,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Pages without an icon link (the admin's) make browsers ask for /favicon.ico.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("viewflow/img/favicon.png")))),
-    # Public: what the QR code on a printed certificate leads to (no personal data).
-    path("verify/termination/<str:number>/<str:token>/", certificate_verify, name="termination_verify"),
+    # Public: what the QR code on a printed certificate of any procedure leads to (no personal data).
+    # /verify/termination/<number>/<token>/ is printed on certificates already: the kind stays in the path.
+    path("verify/<slug:kind>/<str:number>/<str:token>/", certificate_verify, name="certificate_verify"),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("", site.urls),

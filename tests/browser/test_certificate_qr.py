@@ -45,7 +45,7 @@ def test_the_printed_certificates_qr_code_scans_at_every_size(
     tab.page.set_viewport_size({"width": width, "height": height})
     tab.page.emulate_media(media="print")
     tab.goto(certificate_path(tab))
-    figure = tab.page.locator("figure.termination-qr")
+    figure = tab.page.locator("figure.case-qr")
     printed_url = figure.locator("figcaption small").inner_text().strip()
     assert printed_url.startswith(tab.url + "/verify/termination/")
 

@@ -482,9 +482,12 @@ ENTRIES.update(_termination_entries())
 def _verify_targets(scene: Scene) -> list[Target]:
     case = scene.records["case_a_record"].obj
     return [
-        Target(kwargs={"number": case.certificate_number, "token": case.certificate_token}, record=None),
         Target(
-            kwargs={"number": case.certificate_number, "token": "0" * 32},
+            kwargs={"kind": "termination", "number": case.certificate_number, "token": case.certificate_token},
+            record=None,
+        ),
+        Target(
+            kwargs={"kind": "termination", "number": case.certificate_number, "token": "0" * 32},
             record=None,
             label="forged token",
             refused_to_all=True,
@@ -492,7 +495,7 @@ def _verify_targets(scene: Scene) -> list[Target]:
     ]
 
 
-ENTRIES["termination_verify"] = Entry(
+ENTRIES["certificate_verify"] = Entry(
     # Public, for whoever scans the certificate's QR code: status only, no personal data.
     get=rule(200),
     post=rule(405),

@@ -11,6 +11,7 @@ kit's services read.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -139,7 +140,10 @@ class Case(Process):
 
 
 class CertifiedCase(Case):
-    """A case whose approval issues a numbered certificate (certificate_issue), checked at /verify/<kind>/..."""
+    """A case whose approval issues a numbered certificate (case_certificate_issue), checked at /verify/<kind>/..."""
+
+    CERTIFIED_STAGE: ClassVar[str] = "approved"  # the certificate is valid while the case is here
+    COMPLETED_STAGE: ClassVar[str] = "completed"  # the certificate has been used
 
     certificate_number: models.CharField[Any, Any] = models.CharField(
         _("certificate number"), max_length=32, unique=True, null=True, blank=True
@@ -156,6 +160,16 @@ class CertifiedCase(Case):
 
     class Meta:
         abstract = True
+
+    def certificate_status(self, now: datetime) -> tuple[str, bool]:
+        """What the public verification page says of the certificate, and whether it is valid now."""
+        if self.stage == self.COMPLETED_STAGE:
+            return str(_("Used: the procedure has been recorded")), False
+        if self.stage == self.EXPIRED_STAGE or (self.certificate_valid_until and self.certificate_valid_until < now):
+            return str(_("Expired")), False
+        if self.stage == self.CERTIFIED_STAGE:
+            return str(_("Valid")), True
+        return str(_("Not valid")), False
 
 
 class CaseDocument(StoredDocument):

@@ -7,7 +7,8 @@ owned by the layer that uses it, so that no generic layer imports a procedure:
 - the access rule to ``permissions.access.case_access_register`` (object access, 404 to outsiders);
 - the signature meanings to ``audit.actions.register_signature_meanings``;
 - the case type (and certificate lookup) to ``audit.selectors.register_case_type`` (inspectors' search);
-- the sweeps to ``workflows.sweeps``, the workspace sections to ``workflows.workspace``.
+- the sweeps to ``workflows.sweeps``, the workspace sections to ``workflows.workspace``;
+- the demo seeding to ``permissions.demo.register_demo_seed`` (manage.py seed_demo).
 
 The project's URLs, the admin, ``seed_demo`` and the tests loop over ``procedures()``.
 """
@@ -40,6 +41,11 @@ class Procedure:
     # roles(*, user, case) -> the roles through which the user sees this case (field visibility follows).
     roles: Callable[..., set[str]] | None = None
     document_model: type[Any] | None = None  # a subclass of workflows.cases.models.CaseDocument
+    # Restricted fields and the roles that see them (workflows.visibility.FieldVisibility): the case pages,
+    # the timeline and the certificate show a field only where the table allows.
+    visibility: Any = None
+    # page_context(*, case, user) -> what the procedure's own templates add to the kit's case context.
+    page_context: Callable[..., dict[str, Any]] | None = None
     # {code: label} of the signature meanings its steps sign with, beyond audit.Signature.Meaning's shared ones,
     # and which of them need a reason.
     signature_meanings: Mapping[str, Label] = field(default_factory=dict)
@@ -50,11 +56,27 @@ class Procedure:
     workspace_sections: Callable[..., list[Any]] | None = None
     # Certificates: the NumberSequence kind, and lookup(number) -> case pks (inspectors' search by number).
     certificate_kind: str = ""
+    certificate_title: Label = ""
     certificate_lookup: Callable[[str], Iterable[int]] | None = None
     # seed(*, world, log) -> number of objects created (manage.py seed_demo).
     seed_demo: Callable[..., int] | None = None
     # Dotted path of the test-scene factory: scene(world) -> one case waiting at every step (tests).
     test_scene: str = ""
+
+    def __post_init__(self) -> None:
+        if self.visibility is None:
+            from ..visibility import FieldVisibility
+
+            object.__setattr__(self, "visibility", FieldVisibility([]))
+
+    @property
+    def templates(self) -> dict[str, str]:
+        """The templates a procedure writes, by convention under templates/<code>/, that the kit's pages include."""
+        return {
+            "summary": f"{self.code}/_summary.html",
+            "styles": f"{self.code}/_styles.html",
+            "certificate_facts": f"{self.code}/_certificate_facts.html",
+        }
 
     @property
     def object_type(self) -> str:
@@ -71,6 +93,7 @@ def procedure_register(procedure: Procedure) -> Procedure:
     from audit.actions import register_signature_meanings
     from audit.selectors import register_case_type
     from permissions.access import case_access_register
+    from permissions.demo import register_demo_seed
 
     from ..sweeps import register_sweep
     from ..workspace import register_workspace_sections
@@ -88,6 +111,8 @@ def procedure_register(procedure: Procedure) -> Procedure:
         register_sweep(sweep)
     if procedure.workspace_sections is not None:
         register_workspace_sections(procedure.workspace_sections)
+    if procedure.seed_demo is not None:
+        register_demo_seed(procedure.code, label=procedure.label, seed=procedure.seed_demo)
     return procedure
 
 
@@ -102,6 +127,14 @@ def procedure(code: str) -> Procedure:
         return _PROCEDURES[code]
     except KeyError:
         raise LookupError(f"no procedure {code!r}") from None
+
+
+def procedure_for_certificate(kind: str) -> Procedure | None:
+    """The procedure whose certificates are of ``kind`` (the /verify/<kind>/... segment), or None."""
+    for candidate in _PROCEDURES.values():
+        if candidate.certificate_kind and candidate.certificate_kind == kind:
+            return candidate
+    return None
 
 
 def procedure_of(case: Any) -> Procedure:

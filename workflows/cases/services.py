@@ -279,11 +279,17 @@ def case_expire(*, case: Any, action: str) -> Any:
 # --- Withdrawal -------------------------------------------------------------------------------
 
 
+def withdrawal_reason_check(reason: str) -> str:
+    """A withdrawal must say why: the one place this rule is written. Returns the reason, stripped."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("A reason is required to withdraw a request.")]})
+    return reason.strip()
+
+
 @transaction.atomic
 def case_withdraw(*, case: Case, user: Any, reason: str, action: str, request: HttpRequest | None = None) -> Case:
     """The facility withdraws a request in one of its WITHDRAWABLE_STAGES. Open tasks are cancelled."""
-    if not reason.strip():
-        raise ValidationError({"reason": [_("A reason is required to withdraw a request.")]})
+    withdrawal_reason_check(reason)
     model = type(case)
     with case.flow_class.lock(case.pk):
         case = model._default_manager.select_for_update().get(pk=case.pk)
@@ -311,6 +317,22 @@ def case_withdraw(*, case: Case, user: Any, reason: str, action: str, request: H
             request=request,
         )
     return case
+
+
+def case_step_run(*, case: Case, node: Any, user: Any, service: Callable[..., Any], **kwargs: Any) -> Any:
+    """Complete the case's open task at ``node`` as ``user`` through ``service`` (the demo and test scenes).
+
+    What a person does through the task page, without the page: claim it if nobody has, start it and call the
+    step's service under the flow lock that ``task.activation()`` takes.
+    """
+    task = case.task_set.filter(flow_task=node, status__in=["NEW", "ASSIGNED"]).order_by("pk").first()
+    if task is None:
+        raise LookupError(f"case {case.pk} has no open task at {node.name}")
+    with task.activation() as activation:
+        if activation.assign.can_proceed():
+            activation.assign(user)
+        activation.start(None)
+        return service(activation=activation, user=user, **kwargs)
 
 
 def has_signatures(case: models.Model) -> bool:

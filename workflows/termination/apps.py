@@ -22,6 +22,7 @@ class TerminationConfig(AppConfig):
             TerminationDocument,
         )
         from .viewsets import TerminationViewset
+        from .visibility import VISIBILITY
 
         procedure = procedure_register(
             Procedure(
@@ -33,11 +34,14 @@ class TerminationConfig(AppConfig):
                 visible=selectors.cases_visible,
                 roles=selectors.case_roles,
                 document_model=TerminationDocument,
+                visibility=VISIBILITY,
+                page_context=selectors.opinions_context,
                 signature_meanings=dict(Meaning.choices),
                 reason_required_meanings=REASON_REQUIRED_MEANINGS,
                 sweeps=(services.termination_deadline_reminders_send,),
                 workspace_sections=selectors.workspace_sections,
                 certificate_kind=CERTIFICATE_KIND,
+                certificate_title=_("Termination authorisation certificate"),
                 certificate_lookup=selectors.cases_by_certificate,
                 seed_demo=demo.seed,
                 test_scene="tests.permissions.termination_scene.build_termination_scene",

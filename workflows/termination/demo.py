@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.timers import fire_due_timers
 
+from workflows.cases.services import case_step_run
+
 from . import services
 from .fields import identifier_digest
 from .flows import TerminationFlow
@@ -59,17 +61,8 @@ def demo_resident_id(serial: int) -> str:
     return first17 + resident_id_check_character(first17)
 
 
-def _task(case: TerminationCase, node: Any) -> Any:
-    return case.task_set.filter(flow_task=node, status__in=["NEW", "ASSIGNED"]).order_by("pk").first()
-
-
 def _run(case: TerminationCase, node: Any, user: Any, service: Any, **kwargs: Any) -> None:
-    task = _task(case, node)
-    with task.activation() as activation:
-        if activation.assign.can_proceed():
-            activation.assign(user)
-        activation.start(None)
-        service(activation=activation, user=user, **kwargs)
+    case_step_run(case=case, node=node, user=user, service=service, **kwargs)
 
 
 def _submit(

@@ -11,10 +11,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.services import signature_password_check
 from permissions.models import Facility
+from workflows.cases.forms import DecisionForm as DecisionForm  # re-exported: the termination steps' forms
+from workflows.cases.forms import SignatureForm
+from workflows.cases.forms import WithdrawForm as WithdrawForm
 
-from .models import Decision, DocumentType, FetalSex, MaritalStatus, Pathway, ProcedureMethod
+from .models import DocumentType, FetalSex, MaritalStatus, Pathway, ProcedureMethod
 from .validators import resident_id_normalise, validate_resident_id, validate_scan
 
 MAX_DOCUMENTS = 10
@@ -169,30 +171,6 @@ DocumentFormSet = forms.formset_factory(
 )
 
 
-class SignatureForm(forms.Form):
-    """Signing means typing one's password again; a wrong one is refused and audited."""
-
-    password = forms.CharField(
-        label=_("Your password, to sign"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        strip=False,
-    )
-
-    def __init__(self, *args: Any, request: Any, case: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.request, self.case = request, case
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        password = data.get("password")
-        checked = isinstance(password, str) and not self.errors
-        if checked and not signature_password_check(
-            request=self.request, user=self.request.user, password=str(password), obj=self.case
-        ):
-            self.add_error("password", _("The password is wrong: nothing was signed."))
-        return data
-
-
 class OpinionForm(SignatureForm):
     agrees = forms.TypedChoiceField(
         label=_("Opinion"),
@@ -202,28 +180,6 @@ class OpinionForm(SignatureForm):
     )
     reason = forms.CharField(label=_("Grounds"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
     field_order = ["agrees", "reason", "password"]
-
-
-class DecisionForm(SignatureForm):
-    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
-    reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=4000,
-        help_text=_("Required to return or reject."),
-    )
-    field_order = ["decision", "reason", "password"]
-
-    def __init__(self, *args: Any, decisions: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["decision"]).choices = [(d, Decision(d).label) for d in decisions]
-
-    def clean(self) -> dict[str, Any]:
-        decision, reason = self.cleaned_data.get("decision"), (self.cleaned_data.get("reason") or "").strip()
-        if decision in {Decision.RETURN, Decision.REJECT} and not reason:
-            self.add_error("reason", _("A reason is required to return or reject a request."))
-        return super().clean()
 
 
 DRUG_LINE = re.compile(r"^\s*(?P<name>[^;:|]{2,100}?)\s*[;:|]\s*(?P<batch>[A-Za-z0-9-]{2,40})\s*$")
@@ -278,15 +234,3 @@ class RecordForm(SignatureForm):
         if value < timezone.localdate() - timedelta(days=365):
             raise ValidationError(_("This date is more than a year ago."))
         return value
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for withdrawal"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
-    )
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError(_("A reason is required to withdraw a request."))
-        return reason

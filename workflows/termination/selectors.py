@@ -6,17 +6,12 @@ from typing import Any
 
 from django.db.models import BigIntegerField, F, Q
 from django.db.models.functions import Cast
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Signature
-from audit.selectors import object_trail
-from audit.services import audit_read, object_ref
 from permissions.access import (
-    audit_county_ids_for_user,
     bureau_county_ids,
-    case_read_is_oversight,
     case_roles_by_scope,
     cases_for_user,
     inspected_county_ids,
@@ -24,12 +19,11 @@ from permissions.access import (
     staff_facility_ids,
 )
 from permissions.roles import Role
-from workflows.nodes import SigningView, open_tasks, task_url
-from workflows.visibility import redact_changes
+from workflows.cases import selectors as kit_selectors
+from workflows.nodes import SigningView, task_url
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
 from .models import MEDICAL_PATHWAYS, Stage, TerminationCase
-from .visibility import VISIBILITY, case_visible_fields
 
 OBJECT_TYPE = "termination.terminationcase"
 
@@ -111,67 +105,18 @@ CHANGE_LABELS: dict[str, Any] = {
 
 
 def cases_by_certificate(number: str) -> list[int]:
-    """The case that issued certificate ``number`` (for the audit search): a unique, indexed column."""
-    return list(TerminationCase.objects.filter(certificate_number=number).values_list("pk", flat=True))
+    """The case that issued certificate ``number`` (for the audit search)."""
+    return kit_selectors.cases_by_certificate(TerminationCase, number)
 
 
-def case_page_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
-    """Everything a case page shows: documents, opinions, signatures with their validity, the audit timeline."""
-    from .flows import TerminationFlow
-
-    trail = object_trail(obj=case)
-    documents = list(case.documents.select_related("uploaded_by__profile").order_by("pk"))
+def opinions_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
+    """What termination's pages add to the kit's case context (cases.selectors.case_page_context): the opinions."""
     opinions = list(case.opinions.select_related("expert__profile", "signature").order_by("pk"))
     # An amendment of a fact the panel judged supersedes its opinions: they stay on show, apart, as history.
-    current = [o for o in opinions if case.opinion_is_current(o)]
-    flow = TerminationFlow.instance
-    see = case_visible_fields(user=user, case=case)
     return {
-        "case": case,
-        "documents": documents,
-        "opinions": current,
+        "opinions": [o for o in opinions if case.opinion_is_current(o)],
         "superseded_opinions": [o for o in opinions if not case.opinion_is_current(o)],
-        "signatures": trail.signatures,
-        # The timeline shows each change; a restricted field's value only to those the table allows.
-        "events": redact_changes(
-            trail.events, [field for field in VISIBILITY.fields if not see[field]], placeholder=str(_("hidden"))
-        ),
-        "trail_check": trail.check,
-        # Restricted fields, from the visibility table: templates show a field only when see.<field>.
-        "see": see,
-        "chart_url": flow.reverse("process_chart", args=[case.pk]),
-        "case_url": flow.reverse("process_detail", args=[case.pk]),
-        # Bureau and inspectors also get the trail's own page and its PDF and CSV copies.
-        "trail_ref": object_ref(case) if case.county_id in audit_county_ids_for_user(user) else None,
-        "now": timezone.now(),
     }
-
-
-def case_tasks(*, case: TerminationCase, user: Any) -> list[dict[str, Any]]:
-    """The case's open steps that people act on, with what this user may do about each.
-
-    Only human tasks: the panel's split and join, gateways and timers are the engine's business.
-    """
-    rows = []
-    for task in open_tasks(case).filter(flow_task_type="HUMAN").order_by("pk"):
-        node = task.flow_task
-        can_execute = task.status == "ASSIGNED" and node.can_execute(user, task)
-        can_claim = task.status == "NEW" and node.can_assign(user, task)
-        rows.append(
-            {
-                "task": task,
-                "title": node.task_title,
-                "execute_url": node.reverse("execute", args=[case.pk, task.pk]) if can_execute else "",
-                "claim_url": node.reverse("assign", args=[case.pk, task.pk]) if can_claim else "",
-            }
-        )
-    return rows
-
-
-def case_read_audit(*, case: TerminationCase, request: HttpRequest) -> None:
-    """Bureau and inspector reads of a patient record go into the audit trail."""
-    if case_read_is_oversight(user=request.user, case=case):
-        audit_read(user=request.user, obj=case, request=request)
 
 
 # --- Workspace ----------------------------------------------------------------------

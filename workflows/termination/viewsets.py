@@ -1,4 +1,4 @@
-"""The termination procedure's pages inside the viewflow Site, scoped by permissions.access."""
+"""The termination procedure's pages inside the viewflow Site (workflows.cases.viewsets.CaseViewset)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import path
 
-from permissions.access import access_case_for_user, cases_for_user, user_roles
-from permissions.roles import Role
-from workflows.viewsets import READ_ONLY_URL_NAMES, ScopedFlowAppViewset, ScopedProcessListView
+from workflows.cases.viewsets import CaseViewset
+from workflows.viewsets import ScopedProcessListView
 
-from . import selectors, views
 from .flows import TerminationFlow
-from .models import TerminationCase
 
 
 class CaseListView(ScopedProcessListView):
@@ -25,32 +20,9 @@ class CaseListView(ScopedProcessListView):
         return super().get_queryset().select_related("facility")
 
 
-class TerminationViewset(ScopedFlowAppViewset):
-    icon = "assignment"
+class TerminationViewset(CaseViewset):
+    flow_class = TerminationFlow
     process_list_view_class = CaseListView
-    process_detail_view_class = views.CaseDetailView
-    read_only_url_names = READ_ONLY_URL_NAMES | {"document", "certificate"}
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(TerminationFlow, **kwargs)
-
-    def visible_processes(self, user: Any, *, write: bool = False) -> QuerySet[Any]:
-        return cases_for_user(user, model=TerminationCase, write=write)
-
-    def access_process(self, *, user: Any, pk: int, write: bool = False) -> TerminationCase:
-        return access_case_for_user(user=user, model=TerminationCase, pk=pk, write=write)
-
-    def may_act(self, user: Any) -> bool:
-        return bool(user.is_superuser or user_roles(user) - {Role.INSPECTOR})
-
-    summary_template_name = "termination/_summary.html"
-    styles_template_name = "termination/_styles.html"
-
-    def process_page_context(self, *, process: Any, user: Any) -> dict[str, Any]:
-        return selectors.case_page_context(case=process, user=user)
-
-    def record_read(self, *, process: Any, request: HttpRequest) -> None:
-        selectors.case_read_audit(case=process, request=request)
 
     def task_deadline(self, task: Any) -> datetime | None:
         case = task.process.coerced
@@ -59,15 +31,3 @@ class TerminationViewset(ScopedFlowAppViewset):
         if task.flow_task is TerminationFlow.record_procedure:
             return case.certificate_valid_until
         return None
-
-    @property
-    def withdraw_path(self) -> Any:
-        return path("<int:process_pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw")
-
-    @property
-    def document_path(self) -> Any:
-        return path("<int:process_pk>/documents/<int:document_pk>/", views.document_download, name="document")
-
-    @property
-    def certificate_path(self) -> Any:
-        return path("<int:process_pk>/certificate/", views.certificate_view, name="certificate")

@@ -20,13 +20,10 @@ none. Reasons, field by field:
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
-from permissions.access import case_roles_for_user
 from permissions.roles import Role
-from workflows.visibility import FieldVisibility, RestrictedField, Visible
+from workflows.visibility import FieldVisibility, RestrictedField
 
 FACILITY = frozenset({Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR})
 BUREAU = frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR})
@@ -42,8 +39,3 @@ VISIBILITY = FieldVisibility(
         RestrictedField("complications", _("Complications"), FACILITY | BUREAU | INSPECTOR),
     ]
 )
-
-
-def case_visible_fields(*, user: Any, case: Any) -> Visible:
-    """What this user may see of this case, from the table."""
-    return VISIBILITY.visible(case_roles_for_user(user=user, case=case))

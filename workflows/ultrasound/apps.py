@@ -33,6 +33,7 @@ class UltrasoundConfig(AppConfig):
                     services.ultrasound_renewals_open,
                     services.ultrasound_renewals_escalate,
                 ),
+                workspace_sections=selectors.workspace_sections,
                 certificate_kind=services.REGISTRATION_KIND,
                 certificate_lookup=selectors.cases_by_registration_number,
                 seed_demo=demo.seed,

@@ -38,6 +38,7 @@ GOALS = [
     "renewal_due",
     "checked",
     "transfer_pending",
+    "renewed",
 ]
 
 STAFF = {
@@ -169,7 +170,11 @@ def _scenario(*, world: Any, county: str, index: int, goal: str) -> UltrasoundCa
     late = goal == "late_registered"
     case = _through(
         _file(
-            world=world, county=county, index=index, late=late, pledged_days_ago=350 if goal == "renewal_due" else 10
+            world=world,
+            county=county,
+            index=index,
+            late=late,
+            pledged_days_ago=350 if goal in {"renewal_due", "renewed"} else 10,
         ),
         users=staff,
         goal="registered",
@@ -186,9 +191,13 @@ def _scenario(*, world: Any, county: str, index: int, goal: str) -> UltrasoundCa
     if goal in {"decommissioned", "scrapped"}:
         kind = CaseKind.DECOMMISSION if goal == "decommissioned" else CaseKind.SCRAP
         return _through(_amend(world=world, county=county, device=device, kind=kind), users=staff, goal="registered")
-    if goal == "renewal_due":
+    if goal in {"renewal_due", "renewed"}:
         services.ultrasound_renewals_open()
-        return case
+        renewal = device.cases.get(kind=CaseKind.PLEDGE_RENEWAL, ended_at__isnull=True)
+        if goal == "renewed":
+            _run(renewal, Flow.renew_pledges, staff["director"], services.ultrasound_renew_pledges,
+                 renewed_on=timezone.localdate(), documents=[("pledge", _scan())])  # fmt: skip
+        return renewal
     if goal == "checked":
         check = services.ultrasound_check_schedule(
             activation=_start(Flow.schedule_check, staff["officer"]),

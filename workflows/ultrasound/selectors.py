@@ -302,3 +302,105 @@ def case_trail(*, case: UltrasoundCase) -> dict[str, Any]:
 def cases_by_registration_number(number: str) -> list[int]:
     """The cases of the device that holds registration ``number`` (the inspectors' search by number)."""
     return list(UltrasoundCase.objects.filter(device__registration_number=number).values_list("pk", flat=True))
+
+
+# --- Workspace ----------------------------------------------------------------------
+# Device and case numbers, facilities and stages only: no operator names. A fixed number of queries.
+
+
+def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
+    """The registry's sections: the facility's open filings, the supervisor's checks, the inspectors' flags."""
+    from workflows.nodes import task_url
+    from workflows.workspace import SECTION_LIMIT, Cell, Section
+
+    from .flows import UltrasoundRegistrationFlow
+
+    flow = UltrasoundRegistrationFlow.instance
+    sections: list[Section] = []
+
+    def case_rows(cases: Any) -> list[list[Cell]]:
+        return [
+            [
+                Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=flow.reverse("process_detail", args=[case.pk])),
+                Cell(case.get_kind_display()),
+                Cell(case.facility.name),
+                Cell(case.get_stage_display(), strong=case.stage == "returned"),
+            ]
+            for case in cases
+        ]
+
+    headers = [_("Case"), _("Kind"), _("Facility"), _("Stage")]
+    if roles & {Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR}:
+        open_cases = (
+            ultrasound_cases_for_user(user)
+            .filter(facility_id__in=staff_facility_ids(user), ended_at__isnull=True)
+            .select_related("facility")
+            .order_by("-created")
+        )
+        sections.append(
+            Section(
+                key="ultrasound-open",
+                title=_("Your facility's open device filings"),
+                headers=headers,
+                rows=case_rows(open_cases[:SECTION_LIMIT]),
+                total=open_cases.count(),
+                see_all_url=flow.reverse("index"),
+                empty=_("Your facility has no open device filing."),
+                actions=[(_("File a new device"), UltrasoundRegistrationFlow.file.reverse("execute"))],
+            )
+        )
+    if Role.SUPERVISOR in roles:
+        from viewflow.workflow.models import Task
+
+        checks = (
+            Task.objects.filter(flow_task=UltrasoundRegistrationFlow.onsite_check, owner=user, status="ASSIGNED")
+            .select_related("process__ultrasoundcase__facility")
+            .order_by("created")
+        )
+        sections.append(
+            Section(
+                key="ultrasound-checks",
+                title=_("On-site checks given to you"),
+                headers=[_("Step"), _("Case"), _("Facility")],
+                rows=[
+                    [
+                        Cell(task.flow_task.task_title, url=task_url(task)),
+                        Cell(_("Case #%(pk)s") % {"pk": task.process_id}),
+                        Cell(task.process.ultrasoundcase.facility.name),
+                    ]
+                    for task in checks[:SECTION_LIMIT]
+                ],
+                total=checks.count(),
+                see_all_url=flow.reverse("inbox"),
+                empty=_("No check is waiting for you."),
+            )
+        )
+    if Role.INSPECTOR in roles:
+        flagged = (
+            UltrasoundDevice.objects.filter(county_id__in=inspected_county_ids(user), flagged_for_inspection=True)
+            .select_related("facility")
+            .order_by("-pk")
+        )
+        sections.append(
+            Section(
+                key="ultrasound-flagged",
+                title=_("Ultrasound devices flagged for inspection"),
+                headers=[_("Device"), _("Facility"), _("Status"), _("Days filed late")],
+                rows=[
+                    [
+                        Cell(
+                            device.registration_number or device.serial_number,
+                            url=flow.reverse("device", args=[device.pk]),
+                        ),
+                        Cell(device.facility.name),
+                        Cell(device.get_status_display()),
+                        Cell(str(device.days_late)),
+                    ]
+                    for device in flagged[:SECTION_LIMIT]
+                ],
+                total=flagged.count(),
+                see_all_url=flow.reverse("registry"),
+                empty=_("No device is flagged for inspection."),
+            )
+        )
+    return sections

@@ -673,8 +673,11 @@ def ultrasound_renewals_open() -> int:
     Run by the timer dispatcher on every sweep. A device gets at most one open renewal: the device row
     is locked while its renewal is opened, so two dispatchers never open two.
     """
+    from django.urls import get_resolver
+
     from .flows import UltrasoundRegistrationFlow
 
+    get_resolver().url_patterns  # noqa: B018 - the new task's notification links to it: load the URLconf first
     horizon = timezone.localdate() + RENEWAL_LEAD
     due = (
         UltrasoundDevice.objects.registered()

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import importlib
 import os
 from typing import Any
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import get_resolver
 
-from permissions.demo import USERS, seed_base
+from permissions.demo import USERS, demo_seeds, seed_base
 
 DEFAULT_DEMO_PASSWORD = "regflow-demo"  # noqa: S105 - demo data only, printed on every run
 
@@ -22,18 +20,10 @@ class Command(BaseCommand):
         get_resolver().url_patterns  # noqa: B018 - the demo's notifications link to tasks: load the URLconf first
         with transaction.atomic():
             world = seed_base(password=password, log=lambda m: self.stdout.write(f"  {m}"))
-            # Each procedure app may ship a demo.py with seed(world=..., log=...).
-            for config in apps.get_app_configs():
-                if config.name == "permissions":
-                    continue
-                try:
-                    module = importlib.import_module(f"{config.name}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{config.name}.demo":
-                        raise
-                    continue
-                self.stdout.write(f"  {config.verbose_name}:")
-                world.created += module.seed(world=world, log=lambda m: self.stdout.write(f"    {m}"))
+            # Each registered procedure's demo (Procedure.seed_demo, pushed down by workflows.cases.registry).
+            for label, seed in demo_seeds():
+                self.stdout.write(f"  {label}:")
+                world.created += seed(world=world, log=lambda m: self.stdout.write(f"    {m}"))
         verdict = f"created {world.created} objects" if world.created else "nothing to do: demo data already present"
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({verdict})."))
         self.stdout.write(f"Accounts (password for all: {password}):")

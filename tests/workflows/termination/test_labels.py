@@ -117,7 +117,7 @@ def test_a_role_grants_scope_is_named_not_coded() -> None:
 
 
 def test_the_certificates_qr_code_scales_by_its_viewbox_with_a_white_quiet_zone() -> None:
-    from workflows.termination.views import certificate_qr_svg
+    from workflows.cases.views import certificate_qr_svg
 
     svg = certificate_qr_svg("https://regflow.example.org/verify/termination/990101-2026-000001/token/")
     opening = svg.split(">", 1)[0]

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from workflows.cases.selectors import case_page_context
 from workflows.models import Notification
 from workflows.termination.flows import TerminationFlow as F
-from workflows.termination.selectors import case_page_context
 
 from .conftest import resident_id
 from .test_paths import record_data
@@ -211,7 +211,7 @@ def test_the_public_verification_page_refuses_malformed_numbers_and_tokens(
     token = token.format(token=case.certificate_token)
     from django.urls import reverse
 
-    response = client.get(reverse("termination_verify", args=[number, token]))
+    response = client.get(reverse("certificate_verify", args=["termination", number, token]))
     assert response.status_code == 404
     assert str(case.facility) not in response.content.decode()
 

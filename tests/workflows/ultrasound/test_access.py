@@ -76,3 +76,17 @@ def test_the_clerk_who_filed_cannot_sign_the_undertaking(driver: Any, us_world: 
     w = us_world
     case = driver.file(user=w.director)
     assert driver.claim(w.director, driver.open_task(case, F.sign_undertaking)).status_code == 403
+
+
+def test_each_role_finds_its_ultrasound_work_on_the_workspace(driver: Any, us_world: Any) -> None:
+    from django.urls import reverse
+
+    w = us_world
+    case = driver.file(purchased_days_ago=60, late_explanation="Late invoice")
+    driver.act(w.director, case, F.sign_undertaking, {"decision": "forward"})
+    driver.act(w.officer, case, F.review, {"decision": "check", "supervisor": str(w.supervisor.pk)}, sign=False)
+    home = reverse("workspace:index")
+    assert f"Case #{case.pk}" in driver.client(w.clerk).get(home).content.decode()
+    assert f"Case #{case.pk}" in driver.client(w.supervisor).get(home).content.decode()
+    assert case.device.serial_number in driver.client(w.inspector).get(home).content.decode()
+    assert f"Case #{case.pk}" not in driver.client(w.clerk_b).get(home).content.decode()

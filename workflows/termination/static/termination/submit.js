@@ -38,7 +38,7 @@
   }
 
   function field(name) {
-    return document.querySelector("form.termination-form [name='" + name + "']");
+    return document.querySelector("form.case-form [name='" + name + "']");
   }
 
   function redrawRules() {

@@ -1,0 +1,92 @@
+"""Reads for every procedure's case pages: what a user may see of a case, its open steps, its trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.selectors import object_trail
+from audit.services import audit_read, object_ref
+from permissions.access import audit_county_ids_for_user, case_read_is_oversight, case_roles_for_user
+
+from ..nodes import open_tasks
+from ..visibility import Visible, redact_changes
+from .registry import procedure_of
+
+
+def case_visible_fields(*, user: Any, case: Any) -> Visible:
+    """What this user may see of this case, from its procedure's visibility table."""
+    return procedure_of(case).visibility.visible(case_roles_for_user(user=user, case=case))
+
+
+def case_page_context(*, case: Any, user: Any) -> dict[str, Any]:
+    """Everything a case page shows: documents, signatures with their validity, the audit timeline,
+    and what the procedure adds (Procedure.page_context)."""
+    procedure = procedure_of(case)
+    trail = object_trail(obj=case)
+    flow = case.flow_class.instance
+    see = case_visible_fields(user=user, case=case)
+    documents = getattr(case, "documents", None)
+    context = {
+        "case": case,
+        "procedure": procedure,
+        "documents": list(documents.select_related("uploaded_by__profile").order_by("pk")) if documents else [],
+        "signatures": trail.signatures,
+        # The timeline shows each change; a restricted field's value only to those the table allows.
+        "events": redact_changes(
+            trail.events,
+            [field for field in procedure.visibility.fields if not see[field]],
+            placeholder=str(_("hidden")),
+        ),
+        "trail_check": trail.check,
+        # Restricted fields, from the visibility table: templates show a field only when see.<field>.
+        "see": see,
+        "chart_url": flow.reverse("process_chart", args=[case.pk]),
+        "case_url": flow.reverse("process_detail", args=[case.pk]),
+        "withdraw_url": flow.reverse("withdraw", args=[case.pk]),
+        "certificate_url": (
+            flow.reverse("certificate", args=[case.pk]) if getattr(case, "certificate_number", None) else ""
+        ),
+        "procedure_templates": procedure.templates,
+        # Bureau and inspectors also get the trail's own page and its PDF and CSV copies.
+        "trail_ref": object_ref(case) if case.county_id in audit_county_ids_for_user(user) else None,
+        "now": timezone.now(),
+    }
+    if procedure.page_context is not None:
+        context.update(procedure.page_context(case=case, user=user))
+    return context
+
+
+def case_tasks(*, case: Any, user: Any) -> list[dict[str, Any]]:
+    """The case's open steps that people act on, with what this user may do about each.
+
+    Only human tasks: splits and joins, gateways and timers are the engine's business.
+    """
+    rows = []
+    for task in open_tasks(case).filter(flow_task_type="HUMAN").order_by("pk"):
+        node = task.flow_task
+        can_execute = task.status == "ASSIGNED" and node.can_execute(user, task)
+        can_claim = task.status == "NEW" and node.can_assign(user, task)
+        rows.append(
+            {
+                "task": task,
+                "title": node.task_title,
+                "execute_url": node.reverse("execute", args=[case.pk, task.pk]) if can_execute else "",
+                "claim_url": node.reverse("assign", args=[case.pk, task.pk]) if can_claim else "",
+            }
+        )
+    return rows
+
+
+def case_read_audit(*, case: Any, request: HttpRequest) -> None:
+    """Bureau and inspector reads of a patient record go into the audit trail."""
+    if case_read_is_oversight(user=request.user, case=case):
+        audit_read(user=request.user, obj=case, request=request)
+
+
+def cases_by_certificate(model: type[Any], number: str) -> list[int]:
+    """The case that issued certificate ``number`` (for the audit search): a unique, indexed column."""
+    return list(model._default_manager.filter(certificate_number=number).values_list("pk", flat=True))

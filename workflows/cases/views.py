@@ -1,0 +1,270 @@
+"""The pages every procedure's cases share. Each validates input and calls one service.
+
+A procedure's task views subclass ``CaseTaskView`` (a form, and ``perform`` calling one of its
+services); its viewset subclasses ``workflows.cases.viewsets.CaseViewset``, which serves the case
+page, withdrawal, document download and the printable certificate from here. The public
+verification page (``certificate_verify``) answers for every procedure's certificates.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import generic
+from django.views.decorators.http import require_GET
+from viewflow.workflow.exceptions import FlowLockFailed
+
+from documents.validators import SCAN_TYPES
+from documents.views import document_response
+from permissions.access import access_case_document_for_user, access_case_for_user, staff_facility_ids
+from permissions.roles import FACILITY_ROLES
+
+from ..viewsets import BUSY_MESSAGE
+from .forms import DecisionForm, WithdrawForm
+from .registry import procedure_for_certificate, procedure_of
+from .selectors import case_page_context, case_read_audit, case_tasks
+from .services import case_withdraw
+
+
+def apply_errors(form: Any, error: ValidationError) -> None:
+    """Put a service's refusal on the form, on the field it names when the form has that field."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def case_detail_url(case: Any) -> str:
+    return str(case.flow_class.instance.reverse("process_detail", args=[case.pk]))
+
+
+class ActivationMixin:
+    request: HttpRequest
+
+    @property
+    def activation(self) -> Any:
+        """The task activation viewflow's node wrapper put on the request."""
+        return self.request.activation  # type: ignore[attr-defined]
+
+
+class CaseTaskView(ActivationMixin, generic.TemplateView):
+    """A task page: the step's form on top, the case summary and trail below. Subclasses call one service."""
+
+    template_name = "cases/task.html"
+
+    @property
+    def case(self) -> Any:
+        if not hasattr(self, "_case"):
+            model = self.activation.flow_class.process_class
+            self._case = model._default_manager.select_related("facility", "county").get(pk=self.activation.process.pk)
+        return self._case
+
+    def make_form(self, data: Any = None, files: Any = None) -> Any:
+        raise NotImplementedError
+
+    def perform(self, form: Any) -> None:
+        raise NotImplementedError
+
+    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
+        return {}
+
+    def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
+        """What a refused form's page adds (the procedure's documents formset names the scans to attach again)."""
+        return extra
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        case_read_audit(case=self.case, request=request)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.make_form())
+        context.update(
+            case_page_context(case=self.case, user=self.request.user),
+            task=self.activation.task,
+            title=self.activation.flow_task.task_title,
+            release_url=self.activation.flow_task.reverse("unassign", args=[self.case.pk, self.activation.task.pk]),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.make_form(request.POST, request.FILES)
+        extra = self.extra_forms(request)
+        if form.is_valid() and all(f.is_valid() for f in extra.values()):
+            try:
+                self.perform(form)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Done: case #%(pk)s.") % {"pk": self.case.pk})
+                return HttpResponseRedirect(case_detail_url(self.case))
+        return self.render_to_response(self.get_context_data(form=form, **self.invalid_context(request, extra)))
+
+
+class CaseDecisionView(CaseTaskView):
+    """A signed decision among ``decisions``, handed to ``service`` (a procedure's <case>_review / _decide)."""
+
+    decisions: list[str] = []
+    service: Any = None
+
+    def make_form(self, data: Any = None, files: Any = None) -> Any:
+        return DecisionForm(data, request=self.request, case=self.case, decisions=self.decisions)
+
+    def perform(self, form: Any) -> None:
+        type(self).service(
+            activation=self.activation,
+            user=self.request.user,
+            decision=form.cleaned_data["decision"],
+            reason=form.cleaned_data["reason"],
+            request=self.request,
+        )
+
+
+# --- Case pages (reached through the scoped viewset, which has checked access already) ---
+
+
+class CaseDetailView(generic.TemplateView):
+    template_name = "cases/case_detail.html"
+    viewset: Any = None
+    flow_class: Any = None
+
+    @property
+    def case_model(self) -> Any:
+        return self.flow_class.process_class
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        case = access_case_for_user(user=self.request.user, model=self.case_model, pk=self.kwargs["process_pk"])
+        case_read_audit(case=case, request=self.request)
+        context.update(case_page_context(case=case, user=self.request.user))
+        context["tasks"] = case_tasks(case=case, user=self.request.user)
+        context["withdraw_form"] = WithdrawForm()
+        context["can_withdraw"] = self.can_withdraw(case)
+        return context
+
+    def can_withdraw(self, case: Any) -> bool:
+        return case.stage in case.WITHDRAWABLE_STAGES and case.facility_id in staff_facility_ids(self.request.user)
+
+
+class CaseWithdrawView(CaseDetailView):
+    """The facility's clerk or director withdraws a request in one of its WITHDRAWABLE_STAGES."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        case = access_case_for_user(user=request.user, model=self.case_model, pk=kwargs["process_pk"], write=True)
+        if case.facility_id not in staff_facility_ids(request.user, roles=set(FACILITY_ROLES)):
+            raise PermissionDenied
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                case_withdraw(
+                    case=case,
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                    action=f"{case._meta.app_label}.withdraw",
+                    request=request,
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            except FlowLockFailed:
+                # Another request holds the case (the bureau deciding it): nothing was changed; say so on the case.
+                messages.warning(request, BUSY_MESSAGE)
+                return HttpResponseRedirect(case_detail_url(case))
+            else:
+                messages.success(request, _("Request #%(pk)s withdrawn.") % {"pk": case.pk})
+                return HttpResponseRedirect(case_detail_url(case))
+        context = self.get_context_data(**kwargs)
+        context["withdraw_form"] = form
+        return self.render_to_response(context, status=400)
+
+
+class CaseDocumentView(generic.View):
+    """A scan as an attachment, only to those who may see the case; a lost or damaged scan gets our own page."""
+
+    http_method_names = ["get"]
+    viewset: Any = None
+    flow_class: Any = None
+
+    def get(self, request: HttpRequest, process_pk: int, document_pk: int) -> HttpResponse:
+        model = procedure_of(self.flow_class.process_class).document_model
+        if model is None:  # a procedure that files no documents
+            raise Http404
+        document = access_case_document_for_user(user=request.user, model=model, pk=document_pk)
+        if document.case_id != process_pk:
+            raise Http404
+        extension = SCAN_TYPES.get(document.content_type, "bin")
+        return document_response(
+            request,
+            document=document,
+            filename=f"case-{document.case_id}-document-{document.pk}.{extension}",
+            back_url=case_detail_url(document.case),
+        )
+
+
+def verification_url(request: HttpRequest | None, case: Any) -> str:
+    """The public address of a certificate's verification page: what its QR code says."""
+    kind = procedure_of(case).certificate_kind
+    path = reverse("certificate_verify", args=[kind, case.certificate_number, case.certificate_token])
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def certificate_qr_svg(url: str) -> str:
+    """The QR code of a verification URL as inline SVG that scans at any printed size.
+
+    One unit per module in a viewBox, with no width or height, so that CSS scales the whole code (a fixed
+    size in pixels would crop it instead); the four-module quiet zone that scanners need is drawn white.
+    """
+    return segno.make(url, error="m").svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff")
+
+
+class CertificateView(generic.View):
+    """The printable certificate of a CertifiedCase, with the QR code of its verification page."""
+
+    http_method_names = ["get"]
+    viewset: Any = None
+    flow_class: Any = None
+
+    def get(self, request: HttpRequest, process_pk: int) -> HttpResponse:
+        case = access_case_for_user(user=request.user, model=self.flow_class.process_class, pk=process_pk)
+        if not case.certificate_number:
+            raise Http404
+        case_read_audit(case=case, request=request)
+        url = verification_url(request, case)
+        context = case_page_context(case=case, user=request.user)
+        context.update(qr_svg=certificate_qr_svg(url), verification_url=url)
+        return render(request, "cases/certificate.html", context)
+
+
+# "<county code>-<year>-<serial>" as services.number_draw writes it; the token is token_urlsafe.
+_CERTIFICATE_NUMBER = re.compile(r"[0-9]{6,12}-[0-9]{4}-[0-9]{6,12}")
+_CERTIFICATE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+@login_not_required
+@require_GET
+def certificate_verify(request: HttpRequest, kind: str, number: str, token: str) -> HttpResponse:
+    """Public, for every procedure's certificates: number, facility, status and validity. Nothing about the patient."""
+    procedure = procedure_for_certificate(kind)
+    case = None
+    # Parsed strictly before the database sees them: ASCII only (a non-ASCII token would make compare_digest
+    # raise), no NUL, nothing longer than the columns.
+    if procedure is not None and _CERTIFICATE_NUMBER.fullmatch(number) and _CERTIFICATE_TOKEN.fullmatch(token):
+        rows = procedure.case_model._default_manager.select_related("facility")
+        case = rows.filter(certificate_number=number).first()
+    if case is None or not case.certificate_token or not hmac.compare_digest(case.certificate_token, token):
+        return render(request, "cases/verify.html", {"found": False}, status=404)
+    status, valid = case.certificate_status(timezone.now())
+    return render(request, "cases/verify.html", {"found": True, "case": case, "status": status, "valid": valid})
