@@ -40,6 +40,9 @@ NON_SIGNING_STEPS = {
     "workflows.ultrasound.flows.UltrasoundRegistrationFlow.review": (
         "the officer routes the filing (supervisor or not); the bureau decision signs"
     ),
+    "workflows.retired_practitioners.flows.RetiredPractitionerFlow.amend": (
+        "the clerk corrects the filing; the director signs it again"
+    ),
     "workflows.termination.flows.TerminationFlow.amend": (
         "the clerk re-enters the request; the director's review signs it"
     ),
@@ -123,11 +126,18 @@ def _ultrasound_case(world: Any) -> Any:
     return case_start(user=world.clerk, facility=world.hospital_a, serial="FOUR-EYES-1")
 
 
+def _retired_practitioner_case(world: Any) -> Any:
+    from tests.workflows.retired_practitioners.scene import case_start
+
+    return case_start(user=world.clerk, facility=world.hospital_a, serial=401)
+
+
 # How to open a case of each flow, submitted by world.clerk at world.hospital_a.
 # A flow missing here fails test_every_flow_has_a_case_factory.
 CASE_FACTORIES: dict[str, Callable[[Any], Any]] = {
     "workflows.termination.flows.TerminationFlow": _termination_case,
     "workflows.ultrasound.flows.UltrasoundRegistrationFlow": _ultrasound_case,
+    "workflows.retired_practitioners.flows.RetiredPractitionerFlow": _retired_practitioner_case,
 }
 
 
