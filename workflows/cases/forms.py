@@ -53,7 +53,9 @@ class DecisionForm(SignatureForm):
 
     def __init__(self, *args: Any, decisions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["decision"]).choices = [(d, Decision(d).label) for d in decisions]
+        # The procedure's own words for each decision when its case model redeclares last_decision's choices.
+        labels = dict(type(self.case)._meta.get_field("last_decision").choices or Decision.choices)
+        cast(forms.ChoiceField, self.fields["decision"]).choices = [(d, labels.get(d, d)) for d in decisions]
 
     def clean(self) -> dict[str, Any]:
         try:

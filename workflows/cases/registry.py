@@ -58,6 +58,10 @@ class Procedure:
     certificate_kind: str = ""
     certificate_title: Label = ""
     certificate_lookup: Callable[[str], Iterable[int]] | None = None
+    # find(number) -> what carries that certificate (certificate_number, certificate_token, facility,
+    # certificate_issued_at, certificate_valid_until, certificate_status(now)), or None. By default the case
+    # with that certificate_number; a registry whose numbers live on another record (a device) says where.
+    certificate_find: Callable[[str], Any] | None = None
     # seed(*, world, log) -> number of objects created (manage.py seed_demo).
     seed_demo: Callable[..., int] | None = None
     # Dotted path of the test-scene factory: scene(world) -> one case waiting at every step (tests).
@@ -68,6 +72,12 @@ class Procedure:
             from ..visibility import FieldVisibility
 
             object.__setattr__(self, "visibility", FieldVisibility([]))
+
+    def certificate_holder(self, number: str) -> Any:
+        """The record that carries certificate ``number`` (for the public verification page), or None."""
+        if self.certificate_find is not None:
+            return self.certificate_find(number)
+        return self.case_model._default_manager.select_related("facility").filter(certificate_number=number).first()
 
     @property
     def templates(self) -> dict[str, str]:

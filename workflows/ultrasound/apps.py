@@ -11,10 +11,11 @@ class UltrasoundConfig(AppConfig):
         from audit.actions import register_action_labels, register_record_labels
         from workflows.cases.registry import Procedure, procedure_register
 
-        from . import demo, roles, selectors, services  # noqa: F401 - roles register on import
+        from . import demo, roles, selectors, services, views  # noqa: F401 - roles register on import
         from .flows import UltrasoundRegistrationFlow
         from .models import UltrasoundCase, UltrasoundDocument
         from .viewsets import UltrasoundViewset
+        from .visibility import VISIBILITY
 
         register_action_labels(selectors.ACTION_LABELS)
         register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS)
@@ -28,6 +29,8 @@ class UltrasoundConfig(AppConfig):
                 visible=selectors.ultrasound_cases_for_user,
                 roles=selectors.ultrasound_case_roles,
                 document_model=UltrasoundDocument,
+                visibility=VISIBILITY,
+                page_context=views.page_context,
                 sweeps=(
                     services.ultrasound_deadline_reminders_send,
                     services.ultrasound_renewals_open,
@@ -35,6 +38,8 @@ class UltrasoundConfig(AppConfig):
                 ),
                 workspace_sections=selectors.workspace_sections,
                 certificate_kind=services.REGISTRATION_KIND,
+                certificate_title=_("Ultrasound device registration certificate"),
+                certificate_find=selectors.device_by_registration_number,
                 certificate_lookup=selectors.cases_by_registration_number,
                 seed_demo=demo.seed,
                 test_scene="tests.workflows.ultrasound.scene.build_scene",

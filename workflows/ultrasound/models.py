@@ -110,6 +110,24 @@ class UltrasoundDevice(models.Model):
     def active_operators(self) -> models.QuerySet[DeviceOperator]:
         return self.operators.filter(removed_at__isnull=True)
 
+    # --- As the kit's certificate pages read a certificate (cases/certificate.html, cases/verify.html) ---
+
+    @property
+    def certificate_number(self) -> str | None:
+        return self.registration_number
+
+    @property
+    def certificate_issued_at(self) -> Any:
+        return self.registered_at
+
+    @property
+    def certificate_valid_until(self) -> Any:
+        return self.retired_at  # a registration holds until the device is taken out of service
+
+    def certificate_status(self, now: Any) -> tuple[str, bool]:
+        """What the public verification page says of this registration, and whether it is in force."""
+        return str(self.get_status_display()), self.status == DeviceStatus.REGISTERED
+
 
 class DeviceOperator(models.Model):
     """A person allowed to operate a device, with the pledge they signed. Removal keeps the row, dated."""

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit.services import audit_read
 from permissions.access import bureau_county_ids, deny, inspected_county_ids, staff_facility_ids
 from permissions.roles import Role
 from permissions.selectors import jurisdictions_for_user
@@ -93,13 +92,6 @@ def ultrasound_devices_for_user(user: Any) -> QuerySet[UltrasoundDevice]:
     )
 
 
-def access_ultrasound_case_for_user(*, user: Any, pk: Any, write: bool = False) -> UltrasoundCase:
-    try:
-        return ultrasound_cases_for_user(user, write=write).select_related("facility", "county", "device").get(pk=pk)
-    except (UltrasoundCase.DoesNotExist, ValueError, TypeError):
-        raise deny(user=user, route="ultrasound.case", obj=f"ultrasound.case:{pk}") from None
-
-
 def access_ultrasound_device_for_user(*, user: Any, pk: Any) -> UltrasoundDevice:
     try:
         return ultrasound_devices_for_user(user).select_related("facility", "county").get(pk=pk)
@@ -126,11 +118,30 @@ def ultrasound_case_roles(*, user: Any, case: UltrasoundCase) -> set[str]:
     return roles
 
 
-def case_read_audit(*, case: UltrasoundCase, request: Any) -> None:
-    """Reads by the bureau, supervisors and inspectors of a record naming operators go into the trail."""
-    roles = ultrasound_case_roles(user=request.user, case=case)
-    if roles & {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, Role.SUPERVISOR, Role.INSPECTOR}:
-        audit_read(user=request.user, obj=case, request=request)
+def device_roles(*, user: Any, device: UltrasoundDevice) -> set[str]:
+    """The roles through which the user holds the device now: its facility's staff, its county's bureau."""
+    if not _active(user):
+        return set()
+    roles = set()
+    for role, facility_id, jurisdiction_id in user.role_assignments.filter(revoked_at__isnull=True).values_list(
+        "role", "facility_id", "jurisdiction_id"
+    ):
+        if (facility_id == device.facility_id and role in {Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR}) or (
+            jurisdiction_id == device.county_id and role in {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}
+        ):
+            roles.add(role)
+    return roles
+
+
+def device_url(device: UltrasoundDevice) -> str:
+    from .flows import UltrasoundRegistrationFlow
+
+    return str(UltrasoundRegistrationFlow.instance.reverse("device", args=[device.pk]))
+
+
+def device_by_registration_number(number: str) -> UltrasoundDevice | None:
+    """The device that holds registration ``number`` (the public verification page), or None."""
+    return UltrasoundDevice.objects.select_related("facility").filter(registration_number=number).first()
 
 
 # --- The registry ------------------------------------------------------------------
@@ -269,34 +280,6 @@ def registry_facilities(*, user: Any) -> QuerySet[Any]:
     return Facility.objects.filter(
         Q(pk__in=staff_facility_ids(user)) | Q(county_id__in=registry_county_ids(user))
     ).order_by("name")
-
-
-def case_tasks(*, case: UltrasoundCase, user: Any) -> list[dict[str, Any]]:
-    """The case's open human steps, with what this user may do about each."""
-    from workflows.nodes import open_tasks
-
-    rows = []
-    for task in open_tasks(case).filter(flow_task_type="HUMAN").order_by("pk"):
-        node = task.flow_task
-        can_execute = task.status == "ASSIGNED" and node.can_execute(user, task)
-        can_claim = task.status == "NEW" and node.can_assign(user, task)
-        rows.append(
-            {
-                "task": task,
-                "title": node.task_title,
-                "execute_url": node.reverse("execute", args=[case.pk, task.pk]) if can_execute else "",
-                "claim_url": node.reverse("assign", args=[case.pk, task.pk]) if can_claim else "",
-            }
-        )
-    return rows
-
-
-def case_trail(*, case: UltrasoundCase) -> dict[str, Any]:
-    """The case's signatures and audit timeline, with the chain check."""
-    from audit.selectors import object_trail
-
-    trail = object_trail(obj=case)
-    return {"signatures": trail.signatures, "events": trail.events, "trail_check": trail.check}
 
 
 def cases_by_registration_number(number: str) -> list[int]:

@@ -6,64 +6,56 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import generic
 from django.views.decorators.http import require_GET
-from viewflow.workflow.exceptions import FlowLockFailed
 
-from documents.views import document_response
+from audit.selectors import object_trail
 from permissions.access import bureau_county_ids, staff_facility_ids
 from permissions.models import Jurisdiction, RoleAssignment
 from permissions.roles import Role
 from permissions.selectors import facilities_for_user
-from workflows.viewsets import BUSY_MESSAGE, ScopedViewMixin
+from workflows.cases.registry import procedure
+from workflows.cases.views import (
+    ActivationMixin,
+    CaseDecisionView,
+    CaseTaskView,
+    CaseWithdrawView,
+    apply_errors,
+    case_detail_url,
+    certificate_qr_svg,
+)
+from workflows.viewsets import ScopedViewMixin
 
 from . import selectors, services
 from .forms import (
     AmendForm,
     AmendmentFileForm,
     CheckForm,
-    DecisionForm,
     FileForm,
     RegistryFilterForm,
     RenewForm,
     ReviewForm,
     ScheduleCheckForm,
-    WithdrawForm,
     operator_formset,
 )
 from .models import (
     ONSITE_CHECK_REQUIRED,
-    WITHDRAWABLE_STAGES,
     CaseKind,
     Decision,
     DeviceStatus,
     DocumentType,
     UltrasoundCase,
     UltrasoundDevice,
-    UltrasoundDocument,
 )
-from .visibility import case_visible_fields
+from .visibility import VISIBILITY
 
-
-def apply_errors(form: Any, error: ValidationError) -> None:
-    """Put a service's refusal on the form, on the field it names when the form has that field."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def case_url(case: UltrasoundCase | int) -> str:
-    from .flows import UltrasoundRegistrationFlow
-
-    pk = case if isinstance(case, int) else case.pk
-    return str(UltrasoundRegistrationFlow.instance.reverse("process_detail", args=[pk]))
+case_url = case_detail_url
 
 
 def supervisors_of(county_id: int) -> Any:
@@ -73,35 +65,23 @@ def supervisors_of(county_id: int) -> Any:
     return get_user_model().objects.filter(pk__in=ids, is_active=True).select_related("profile").order_by("pk")
 
 
-def case_page_context(*, case: UltrasoundCase, user: Any) -> dict[str, Any]:
+def page_context(*, case: UltrasoundCase, user: Any) -> dict[str, Any]:
+    """What the registry's templates add to the kit's case context: the device, its operators, the check."""
     from .flows import UltrasoundRegistrationFlow
 
     flow = UltrasoundRegistrationFlow.instance
     device = case.device
-    documents = list(case.documents.order_by("pk"))
+    documents = list(case.documents.select_related("uploaded_by__profile").order_by("pk"))
     for document in documents:
         document.url = flow.reverse("document", args=[case.pk, document.pk])
     return {
-        "case": case,
         "device": device,
         "operators": list(device.active_operators()),
         "proposed_operators": case.proposed.get("operators", []),
         "documents": documents,
         "check": getattr(case, "onsite_check", None),
-        "see": case_visible_fields(user=user, case=case),
-        **selectors.case_trail(case=case),
-        "case_url": flow.reverse("process_detail", args=[case.pk]),
         "device_url": flow.reverse("device", args=[device.pk]),
-        "withdraw_url": flow.reverse("withdraw", args=[case.pk]),
     }
-
-
-class ActivationMixin:
-    request: HttpRequest
-
-    @property
-    def activation(self) -> Any:
-        return self.request.activation  # type: ignore[attr-defined]
 
 
 # --- Start pages ------------------------------------------------------------------------
@@ -240,74 +220,12 @@ class ScheduleCheckView(ActivationMixin, generic.TemplateView):
 # --- Task pages ------------------------------------------------------------------------
 
 
-class TaskView(ActivationMixin, generic.TemplateView):
-    """A task page: the case on top, the step's form below. Subclasses call one service."""
-
+class TaskView(CaseTaskView):
     template_name = "ultrasound/task.html"
 
-    @property
-    def case(self) -> UltrasoundCase:
-        if not hasattr(self, "_case"):
-            self._case = UltrasoundCase.objects.select_related("facility", "county", "device").get(
-                pk=self.activation.process.pk
-            )
-        return self._case
 
-    def make_form(self, data: Any = None, files: Any = None) -> Any:
-        raise NotImplementedError
-
-    def perform(self, form: Any) -> None:
-        raise NotImplementedError
-
-    def extra_forms(self, data: Any = None) -> dict[str, Any]:
-        return {}
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        selectors.case_read_audit(case=self.case, request=request)
-        return super().get(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
-        for key, value in self.extra_forms().items():
-            context.setdefault(key, value)
-        context.update(
-            case_page_context(case=self.case, user=self.request.user),
-            task=self.activation.task,
-            title=self.activation.flow_task.task_title,
-            release_url=self.activation.flow_task.reverse("unassign", args=[self.case.pk, self.activation.task.pk]),
-        )
-        return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST, request.FILES)
-        extra = self.extra_forms(request.POST)
-        if form.is_valid() and all(f.is_valid() for f in extra.values()):
-            try:
-                self.perform(form, **extra)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Done: case #%(pk)s.") % {"pk": self.case.pk})
-                return HttpResponseRedirect(case_url(self.case))
-        return self.render_to_response(self.get_context_data(form=form, **extra))
-
-
-class DecisionTaskView(TaskView):
-    decisions: list[str] = []
-    service: Any = None
-
-    def make_form(self, data: Any = None, files: Any = None) -> Any:
-        return DecisionForm(data, request=self.request, case=self.case, decisions=self.decisions)
-
-    def perform(self, form: Any) -> None:
-        type(self).service(
-            activation=self.activation,
-            user=self.request.user,
-            decision=form.cleaned_data["decision"],
-            reason=form.cleaned_data["reason"],
-            request=self.request,
-        )
+class DecisionTaskView(CaseDecisionView):
+    template_name = "ultrasound/task.html"
 
 
 class UndertakingView(DecisionTaskView):
@@ -373,29 +291,41 @@ class RenewView(TaskView):
 
 
 class AmendView(TaskView):
+    """The clerk corrects a returned filing: the device's facts and operators, or the change asked for."""
+
     def make_form(self, data: Any = None, files: Any = None) -> Any:
         device, case = self.case.device, self.case
         initial = {field: getattr(device, field) for field in services.DEVICE_FIELDS}
         initial.update({k: v for k, v in case.proposed.items() if k in {"room", "responsible_person"}})
         return AmendForm(data, files, initial=initial, kind=case.kind)
 
-    def extra_forms(self, data: Any = None) -> dict[str, Any]:
-        if self.case.kind not in {CaseKind.REGISTRATION, CaseKind.OPERATOR_CHANGE, CaseKind.TRANSFER}:
-            return {}
-        if self.case.kind == CaseKind.REGISTRATION:
-            current = [o.as_data() for o in self.case.device.active_operators()]
-        else:
-            current = self.case.proposed.get("operators", [])
-        return {"operator_forms": operator_formset(data, initial=None if data is not None else current)}
+    def lists_operators(self) -> bool:
+        return self.case.kind in {CaseKind.REGISTRATION, CaseKind.OPERATOR_CHANGE, CaseKind.TRANSFER}
 
-    def perform(self, form: Any, operator_forms: Any = None) -> None:
+    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
+        if not self.lists_operators():
+            return {}
+        self._operators = operator_formset(request.POST)
+        return {"operator_forms": self._operators}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        if "operator_forms" not in kwargs and self.lists_operators():
+            if self.case.kind == CaseKind.REGISTRATION:
+                current = [o.as_data() for o in self.case.device.active_operators()]
+            else:
+                current = self.case.proposed.get("operators", [])
+            kwargs["operator_forms"] = operator_formset(initial=current)
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form: Any) -> None:
+        operators = getattr(self, "_operators", None)
         data = dict(form.cleaned_data)
         attachment = data.pop("attachment", None)
         services.ultrasound_amend(
             activation=self.activation,
             user=self.request.user,
             data=data,
-            operators=operator_forms.operators() if operator_forms is not None else [],
+            operators=operators.operators() if operators is not None else [],
             documents=[(DocumentType.OTHER, attachment)] if attachment else [],
             request=self.request,
         )
@@ -404,66 +334,9 @@ class AmendView(TaskView):
 # --- Case and device pages (reached through the scoped viewset, which has checked access already) ---
 
 
-class CaseDetailView(generic.TemplateView):
-    template_name = "ultrasound/case_detail.html"
-    viewset: Any = None
-    flow_class: Any = None
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        from .flows import UltrasoundRegistrationFlow
-
-        context = super().get_context_data(**kwargs)
-        case = selectors.access_ultrasound_case_for_user(user=self.request.user, pk=self.kwargs["process_pk"])
-        selectors.case_read_audit(case=case, request=self.request)
-        context.update(case_page_context(case=case, user=self.request.user))
-        context["tasks"] = selectors.case_tasks(case=case, user=self.request.user)
-        context["chart_url"] = UltrasoundRegistrationFlow.instance.reverse("process_chart", args=[case.pk])
-        context["withdraw_form"] = WithdrawForm()
-        context["can_withdraw"] = case.stage in WITHDRAWABLE_STAGES and case.facility_id in staff_facility_ids(
-            self.request.user
-        )
-        return context
-
-
-class WithdrawView(CaseDetailView):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        case = selectors.access_ultrasound_case_for_user(user=request.user, pk=kwargs["process_pk"], write=True)
-        if case.facility_id not in staff_facility_ids(request.user):
-            raise PermissionDenied
-        form = WithdrawForm(request.POST)
-        if form.is_valid():
-            try:
-                services.ultrasound_withdraw(
-                    case=case, user=request.user, reason=form.cleaned_data["reason"], request=request
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            except FlowLockFailed:
-                messages.warning(request, BUSY_MESSAGE)
-                return HttpResponseRedirect(case_url(case))
-            else:
-                messages.success(request, _("Filing #%(pk)s withdrawn.") % {"pk": case.pk})
-                return HttpResponseRedirect(case_url(case))
-        context = self.get_context_data(**kwargs)
-        context["withdraw_form"] = form
-        return self.render_to_response(context, status=400)
-
-
-@require_GET
-def document_download(request: HttpRequest, process_pk: int, document_pk: int) -> HttpResponse:
-    case = selectors.access_ultrasound_case_for_user(user=request.user, pk=process_pk)
-    document = UltrasoundDocument.objects.filter(pk=document_pk, case=case).first()
-    if document is None:
-        raise Http404
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(document.content_type, "bin")
-    return document_response(
-        request,
-        document=document,
-        filename=f"ultrasound-{case.pk}-document-{document.pk}.{extension}",
-        back_url=case_url(case),
-    )
+class WithdrawView(CaseWithdrawView):
+    def withdraw(self, *, case: Any, reason: str) -> Any:
+        return services.ultrasound_withdraw(case=case, user=self.request.user, reason=reason, request=self.request)
 
 
 class RegistryView(ScopedViewMixin, generic.TemplateView):
@@ -562,17 +435,26 @@ class DeviceDetailView(ScopedViewMixin, generic.TemplateView):
 
 @require_GET
 def certificate_view(request: HttpRequest, device_pk: int) -> HttpResponse:
+    """The printable registration certificate of a device, with the QR code of the public verification page."""
     device = selectors.access_ultrasound_device_for_user(user=request.user, pk=device_pk)
-    if not device.registration_number or device.county_id not in (
-        bureau_county_ids(request.user) | {f.county_id for f in facilities_for_user(request.user)}
-    ):
+    registration = device.cases.filter(kind=CaseKind.REGISTRATION, stage="approved").first()
+    if not device.registration_number or registration is None:
         raise Http404
-    from workflows.cases.views import certificate_qr_context  # KIT
-
-    context = {"device": device, "operators": list(device.active_operators())}
-    context.update(
-        certificate_qr_context(
-            request=request, kind="ultrasound", number=device.registration_number, token=device.certificate_token
-        )
+    kind = services.REGISTRATION_KIND
+    url = request.build_absolute_uri(
+        reverse("certificate_verify", args=[kind, device.registration_number, device.certificate_token])
     )
-    return render(request, "ultrasound/certificate.html", context)
+    # The token (the QR code) is for the facility that holds the device and the bureau that registered it.
+    see = VISIBILITY.visible(selectors.device_roles(user=request.user, device=device))
+    context = {
+        "case": device,
+        "device": device,
+        "procedure": procedure("ultrasound"),
+        "procedure_templates": procedure("ultrasound").templates,
+        "signatures": object_trail(obj=registration).signatures,
+        "see": see,
+        "qr_svg": certificate_qr_svg(url),
+        "verification_url": url,
+        "case_url": selectors.device_url(device),
+    }
+    return render(request, "cases/certificate.html", context)

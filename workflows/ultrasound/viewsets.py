@@ -1,4 +1,8 @@
-"""The ultrasound registry's pages inside the viewflow Site, scoped by its access rule."""
+"""The ultrasound registry's pages inside the viewflow Site (workflows.cases.viewsets.CaseViewset).
+
+Beside the kit's case pages: the registry (one page per county), each device's page, and the
+device's registration certificate (the registration number lives on the device, not on a case).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.urls import path
 
-from permissions.access import user_roles
-from permissions.roles import Role
-from workflows.viewsets import READ_ONLY_URL_NAMES, ScopedFlowAppViewset, ScopedProcessListView
+from workflows.cases.viewsets import CaseViewset
+from workflows.viewsets import ScopedProcessListView
 
-from . import selectors, views
+from . import views
 from .flows import UltrasoundRegistrationFlow
-from .models import UltrasoundCase
 
 
 class CaseListView(ScopedProcessListView):
@@ -39,31 +40,11 @@ class CaseListView(ScopedProcessListView):
         return context
 
 
-class UltrasoundViewset(ScopedFlowAppViewset):
+class UltrasoundViewset(CaseViewset):
+    flow_class = UltrasoundRegistrationFlow
     icon = "monitor_heart"
     process_list_view_class = CaseListView
-    process_detail_view_class = views.CaseDetailView
-    read_only_url_names = READ_ONLY_URL_NAMES | {"document", "certificate", "registry", "device"}
-    summary_template_name = "ultrasound/_summary.html"
-    styles_template_name = "ultrasound/_styles.html"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(UltrasoundRegistrationFlow, **kwargs)
-
-    def visible_processes(self, user: Any, *, write: bool = False) -> QuerySet[Any]:
-        return selectors.ultrasound_cases_for_user(user, write=write)
-
-    def access_process(self, *, user: Any, pk: int, write: bool = False) -> UltrasoundCase:
-        return selectors.access_ultrasound_case_for_user(user=user, pk=pk, write=write)
-
-    def may_act(self, user: Any) -> bool:
-        return bool(user.is_superuser or user_roles(user) - {Role.INSPECTOR})
-
-    def process_page_context(self, *, process: Any, user: Any) -> dict[str, Any]:
-        return views.case_page_context(case=process, user=user)
-
-    def record_read(self, *, process: Any, request: HttpRequest) -> None:
-        selectors.case_read_audit(case=process, request=request)
+    read_only_url_names = CaseViewset.read_only_url_names | {"registry", "device"}
 
     def task_deadline(self, task: Any) -> datetime | None:
         if task.flow_task in (UltrasoundRegistrationFlow.decide, UltrasoundRegistrationFlow.escalate):
@@ -72,11 +53,7 @@ class UltrasoundViewset(ScopedFlowAppViewset):
 
     @property
     def withdraw_path(self) -> Any:
-        return path("<int:process_pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw")
-
-    @property
-    def document_path(self) -> Any:
-        return path("<int:process_pk>/documents/<int:document_pk>/", views.document_download, name="document")
+        return path("<int:process_pk>/withdraw/", self.scoped(views.WithdrawView), name="withdraw")
 
     @property
     def registry_path(self) -> Any:

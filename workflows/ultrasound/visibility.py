@@ -2,24 +2,21 @@
 
 Everyone who may open a case sees the device's facts, its status, room,
 registration number and the trail. Restricted further, by the roles a user
-holds *on the case* (selectors.ultrasound_case_roles):
+holds *on the case* (selectors.ultrasound_case_roles) or on the device
+(selectors.device_roles, for its certificate):
 
 - operators' names and licence numbers are personal data: the facilities of the
   case, the bureaus, the supervisors and inspectors of its counties;
 - the certificate token (the secret half of the QR code's link): the facility
-  that prints the certificate and the bureau that issued it.
+  that holds the device and the bureau that registered it.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
 from permissions.roles import Role
-from workflows.visibility import FieldVisibility, RestrictedField, Visible
-
-from .selectors import ultrasound_case_roles
+from workflows.visibility import FieldVisibility, RestrictedField
 
 FACILITY = frozenset({Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR})
 BUREAU = frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR})
@@ -31,8 +28,3 @@ VISIBILITY = FieldVisibility(
         RestrictedField("certificate_token", _("Certificate verification token"), FACILITY | BUREAU),
     ]
 )
-
-
-def case_visible_fields(*, user: Any, case: Any) -> Visible:
-    """What this user may see of this case, from the table."""
-    return VISIBILITY.visible(ultrasound_case_roles(user=user, case=case))

@@ -18,6 +18,7 @@ def pages(case: UltrasoundCase) -> list[str]:
     return [
         F.instance.reverse("process_detail", args=[case.pk]),
         F.instance.reverse("device", args=[device.pk]),
+        F.instance.reverse("certificate", args=[device.pk]),
         F.instance.reverse("document", args=[case.pk, document.pk]),
         F.file_amendment.reverse("execute") + f"?device={device.pk}",
     ]
@@ -52,7 +53,7 @@ def test_the_inspector_reads_everything_of_the_county_and_changes_nothing(driver
     w = us_world
     case = driver.file()
     client = driver.client(w.inspector)
-    for url in pages(case)[:3]:
+    for url in [*pages(case)[:2], pages(case)[3]]:
         assert client.get(url).status_code == 200, url
     task = driver.open_task(case, F.sign_undertaking)
     assert driver.claim(w.inspector, task).status_code in {403, 404}

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.timers import fire_due_timers
 
@@ -71,9 +73,18 @@ def test_a_device_goes_from_filing_to_registration_with_a_numbered_certificate(d
         "ultrasound.apply",
     ]
     assert "process.approved" in kinds_for(w.clerk)
-    # The registry shows it with its number.
+    # The registry shows it with its number; the certificate carries a QR code to the public page.
     page = driver.client(w.officer).get(F.instance.reverse("registry") + f"?county={w.county_a.pk}")
     assert device.registration_number in page.content.decode()
+    certificate = driver.client(w.clerk).get(F.instance.reverse("certificate", args=[device.pk]))
+    assert certificate.status_code == 200 and "<svg" in certificate.content.decode()
+    verify = reverse("certificate_verify", args=["ultrasound", device.registration_number, device.certificate_token])
+    assert verify in certificate.content.decode()
+    public = Client().get(verify)  # anyone who scans it, signed in or not
+    assert public.status_code == 200 and "Registered" in public.content.decode()
+    assert "Operator One" not in public.content.decode() and device.serial_number not in public.content.decode()
+    forged = reverse("certificate_verify", args=["ultrasound", device.registration_number, "x" * 32])
+    assert Client().get(forged).status_code == 404
 
 
 def test_a_late_filing_is_refused_without_an_explanation_and_marked_late_with_one(
