@@ -100,12 +100,6 @@ class Case(Process):
         """The audit action of an amendment: amenders are kept from approving (four-eyes)."""
         return f"{self._meta.app_label}.amend"
 
-    def withdrawn(self) -> None:
-        """What else a withdrawal changes (e.g. the register entry a filing created): a procedure overrides it.
-
-        case_withdraw calls it in its transaction, under the flow lock, after the case is saved and audited.
-        """
-
     def four_eyes_entered_by(self) -> set[int]:
         """The submitter and everyone who amended the request: none of them may approve it."""
         from audit.models import AuditEvent

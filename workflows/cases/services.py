@@ -316,7 +316,6 @@ def case_withdraw(*, case: Case, user: Any, reason: str, action: str, request: H
             reason=reason,
             request=request,
         )
-        case.withdrawn()
     return case
 
 
