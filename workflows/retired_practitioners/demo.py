@@ -153,6 +153,7 @@ def seed(*, world: Any, log: Any) -> int:
                 continue
             with transaction.atomic():
                 case = _scenario(world=world, county=county, index=index, goal=goal)
+            case = PractitionerCase.objects.get(pk=case.pk)
             created += 1
             log(f"retired practitioner case #{case.pk}: county {county.upper()}, {goal} ({case.get_stage_display()})")
     if not created:

@@ -221,13 +221,6 @@ class PractitionerCase(Case):
     def __str__(self) -> str:
         return str(_("Practitioner case #%(pk)s") % {"pk": self.pk})
 
-    def withdrawn(self) -> None:
-        """A withdrawn filing frees the person: they may be filed again."""
-        if self.kind == CaseKind.FILING:
-            RetiredPractitioner.objects.filter(pk=self.practitioner_id).update(
-                status=PractitionerStatus.WITHDRAWN, closed_at=self.ended_at
-            )
-
     def signature_content(self) -> dict[str, Any]:
         return {
             "case": self.pk,

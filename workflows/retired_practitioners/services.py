@@ -334,8 +334,13 @@ def practitioner_amend(
 def practitioner_withdraw(
     *, case: PractitionerCase, user: Any, reason: str, request: HttpRequest | None = None
 ) -> PractitionerCase:
-    """The facility withdraws a filing not yet verified (PractitionerCase.withdrawn frees the person)."""
-    return case_withdraw(case=case, user=user, reason=reason, action="retired_practitioners.withdraw", request=request)
+    """The facility withdraws a filing not yet verified: the person may be filed again."""
+    case = case_withdraw(case=case, user=user, reason=reason, action="retired_practitioners.withdraw", request=request)
+    if case.kind == CaseKind.FILING:
+        RetiredPractitioner.objects.filter(pk=case.practitioner_id).update(
+            status=PractitionerStatus.WITHDRAWN, closed_at=case.ended_at
+        )
+    return case
 
 
 # --- Yearly follow-up ---------------------------------------------------------------------

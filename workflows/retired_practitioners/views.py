@@ -19,7 +19,14 @@ from permissions.access import bureau_county_ids, staff_facility_ids
 from permissions.models import Jurisdiction
 from permissions.selectors import facilities_for_user
 from workflows.cases.exports import EXPORT_KINDS, export_response
-from workflows.cases.views import ActivationMixin, CaseDecisionView, CaseTaskView, apply_errors, case_detail_url
+from workflows.cases.views import (
+    ActivationMixin,
+    CaseDecisionView,
+    CaseTaskView,
+    CaseWithdrawView,
+    apply_errors,
+    case_detail_url,
+)
 from workflows.viewsets import ScopedViewMixin
 
 from . import selectors, services
@@ -213,6 +220,11 @@ class CrossCheckView(CaseTaskView):
             findings=form.cleaned_data["findings"],
             request=self.request,
         )
+
+
+class WithdrawView(CaseWithdrawView):
+    def withdraw(self, *, case: Any, reason: str) -> Any:
+        return services.practitioner_withdraw(case=case, user=self.request.user, reason=reason, request=self.request)
 
 
 # --- A practitioner's page and the county register (through the scoped viewset) ---------------

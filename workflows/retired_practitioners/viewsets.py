@@ -42,6 +42,10 @@ class RetiredPractitionerViewset(CaseViewset):
     read_only_url_names = CaseViewset.read_only_url_names | {"register", "practitioner"}
 
     @property
+    def withdraw_path(self) -> Any:
+        return path("<int:process_pk>/withdraw/", self.scoped(views.WithdrawView), name="withdraw")
+
+    @property
     def register_path(self) -> Any:
         return path("register/", self.scoped(views.RegisterView), name="register")
 
