@@ -161,6 +161,7 @@ class Stage(models.TextChoices):
     HANDED_OVER = "handed_over", _("Handed over")
     CHECKED = "checked", _("Cross-check reviewed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    CLOSED = "closed", _("Closed with the filing")
 
 
 OPEN_STAGES = frozenset(

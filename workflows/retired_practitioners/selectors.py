@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "retired_practitioners.reemployment": gettext_lazy("Re-employment recorded"),
     "retired_practitioners.move": gettext_lazy("Move to another county recorded"),
     "retired_practitioners.death": gettext_lazy("Death recorded: filing closed"),
+    "retired_practitioners.close": gettext_lazy("Case closed with the filing"),
     "retired_practitioners.handover_start": gettext_lazy("Filing handed to another county"),
     "retired_practitioners.handover": gettext_lazy("Filing handed over between counties"),
     "retired_practitioners.take_over": gettext_lazy("Filing taken over by the receiving county"),

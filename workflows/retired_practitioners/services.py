@@ -23,7 +23,14 @@ from audit.services import audit_record, signature_sign
 from permissions.models import CountyConfig, Facility, Jurisdiction
 from workflows.cases.notifications import notify_escalation_to_bureau_directors
 from workflows.cases.persons import PersonRecord, person_filed, person_records
-from workflows.cases.services import case_decide, case_documents_add, case_escalate, case_sign, case_withdraw
+from workflows.cases.services import (
+    case_cancel,
+    case_decide,
+    case_documents_add,
+    case_escalate,
+    case_sign,
+    case_withdraw,
+)
 from workflows.termination.fields import identifier_digest  # MERGE: core.fields once the core layer lands
 from workflows.termination.validators import resident_id_mask, resident_id_normalise  # MERGE: core.validators
 
@@ -536,6 +543,7 @@ def practitioner_event_record(
     elif kind == CaseKind.DEATH:
         entry.status, entry.closed_at, entry.follow_up_due_on = PractitionerStatus.DECEASED, now, None
         entry.save(update_fields=["status", "closed_at", "follow_up_due_on"])
+        _open_cases_close(entry=entry, event=case, user=user, request=request)
     signature = signature_sign(
         signer=user,
         meaning=EVENT_RECORDED,
@@ -565,6 +573,24 @@ def practitioner_event_record(
     if kind == CaseKind.REEMPLOYMENT:
         practitioner_cross_check(entry=entry)
     return case
+
+
+def _open_cases_close(*, entry: RetiredPractitioner, event: PractitionerCase, user: Any, request: Any) -> None:
+    """A closed filing has nothing left to do: its open follow-up, cross-checks and move end with it."""
+    from .flows import RetiredPractitionerFlow
+
+    for pk in entry.cases.filter(ended_at__isnull=True).exclude(pk=event.pk).values_list("pk", flat=True):
+        with RetiredPractitionerFlow.lock(pk):
+            other = PractitionerCase.objects.select_for_update().get(pk=pk)
+            before = other.stage
+            case_cancel(case=other, stage=Stage.CLOSED)
+            audit_record(
+                actor=user,
+                action="retired_practitioners.close",
+                obj=other,
+                changes={"stage": [before, other.stage], "event_case": event.pk},
+                request=request,
+            )
 
 
 def _handover_record(*, case: PractitionerCase, user: Any, action: str, request: HttpRequest | None) -> None:

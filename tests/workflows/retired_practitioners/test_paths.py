@@ -233,6 +233,9 @@ def test_an_overdue_follow_up_escalates_to_the_bureau_director(driver: Any, rp_w
 def test_a_death_closes_the_filing(driver: Any, rp_world: Any) -> None:
     w = rp_world
     entry = driver.on_file()
+    with time_machine.travel(entry.follow_up_due_on - dt.timedelta(days=5)):
+        assert sweeps_run() == 1
+    follow_up = PractitionerCase.objects.get(kind=CaseKind.FOLLOW_UP)
     assert driver.record_event(w.clerk, entry, kind="death").status_code == 403  # facility staff record no events
     assert driver.record_event(w.officer, entry, kind="death", password="wrong").status_code == 200
     assert not PractitionerCase.objects.filter(kind=CaseKind.DEATH).exists()
@@ -243,6 +246,12 @@ def test_a_death_closes_the_filing(driver: Any, rp_world: Any) -> None:
     assert event.stage == Stage.RECORDED and event.process_ptr.status == "DONE"
     assert Signature.objects.get(object_id=str(event.pk)).meaning == "event_recorded"
     assert "retired_practitioners.death" in actions(event)
+    # The open follow-up ends with the filing: no task is left for the officer, no timer for the director.
+    follow_up = driver.refresh(follow_up)
+    assert follow_up.stage == Stage.CLOSED and follow_up.process_ptr.status == "CANCELED"
+    assert driver.open_task(follow_up, F.follow_up) is None
+    assert not follow_up.task_set.exclude(status__in=["DONE", "CANCELED"]).exists()
+    assert "retired_practitioners.close" in actions(follow_up)
     # Closed: no more follow-ups, no more events.
     with time_machine.travel(timezone.now() + dt.timedelta(days=400)):
         assert sweeps_run() == 0
