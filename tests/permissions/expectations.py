@@ -80,7 +80,13 @@ def _termination(scene: Scene) -> None:
 
 
 # One function per procedure, adding its records (cases and their tasks) to the scene.
-SCENE_BUILDERS: list[Any] = [_termination]
+def _ultrasound(scene: Scene) -> None:
+    from tests.workflows.ultrasound.scene import build_scene
+
+    build_scene(scene)
+
+
+SCENE_BUILDERS: list[Any] = [_termination, _ultrasound]
 
 
 # --- Entries ------------------------------------------------------------------
@@ -477,6 +483,183 @@ def _termination_entries() -> dict[str, Entry]:
 
 
 ENTRIES.update(_termination_entries())
+
+
+# --- The ultrasound registry ---------------------------------------------------------
+# Cases us_a_sign, us_a_review, us_a_registered (hospital A) and us_b_sign (hospital B):
+# tests/workflows/ultrasound/scene.py. Node kinds are read from the flow.
+
+US = "procedures:ultrasoundregistration"
+
+
+def _us_cases(scene: Scene) -> list[tuple[str, Any]]:
+    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("us_")]
+
+
+def _us_case_targets(scene: Scene) -> list[Target]:
+    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _us_cases(scene)]
+
+
+def _us_device_targets(scene: Scene, *, registered: bool = False) -> list[Target]:
+    return [
+        Target(kwargs={"device_pk": case.device_id}, record=label, label=label)
+        for label, case in _us_cases(scene)
+        if not registered or case.device.registration_number
+    ]
+
+
+def _us_document_targets(scene: Scene) -> list[Target]:
+    targets = [
+        Target(
+            kwargs={"process_pk": case.pk, "document_pk": case.documents.order_by("pk").first().pk},
+            record=label,
+            label=label,
+        )
+        for label, case in _us_cases(scene)
+    ]
+    case_a, case_b = scene.records["us_a_sign"].obj, scene.records["us_b_sign"].obj
+    targets.append(
+        Target(
+            kwargs={"process_pk": case_a.pk, "document_pk": case_b.documents.first().pk},
+            record="us_a_sign",
+            label="another case's document",
+            refused_to_all=True,
+        )
+    )
+    return targets
+
+
+def _us_node_kind(node: Any) -> str:
+    from viewflow.workflow import flow
+
+    kinds = [
+        (flow.View, "human"),
+        (flow.StartHandle, "start"),
+        (flow.Start, "start"),
+        (flow.Function, "function"),
+        (flow.End, "end"),
+        (flow.If, "gateway"),
+        (flow.Switch, "gateway"),
+    ]
+    for cls, kind in kinds:
+        if isinstance(node, cls):
+            return kind
+    return "timer"  # a boundary timer (decide__timeout)
+
+
+def _us_node_targets(node_name: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        result, counties_done = [], set()
+        for label, case in _us_cases(scene):
+            county = scene.records[label].county
+            task = next((t for t in case.task_set.order_by("-pk") if _node_of(t) == node_name), None)
+            if task is not None and county not in counties_done:
+                counties_done.add(county)
+                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
+        # Another step's task under this step's URL (every node has one, whether or not the scene reaches it):
+        # refused to everyone, whoever may take that task.
+        host = scene.records["us_a_review" if node_name == "sign_undertaking" else "us_a_sign"].obj
+        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if _node_of(t) != node_name)
+        result.append(
+            Target(
+                kwargs={"process_pk": host.pk, "task_pk": other.pk},
+                record=None,
+                label=f"{_node_of(other)} task under {node_name}",
+                refused_to_all=True,
+                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
+            )
+        )
+        if len(result) > 1:
+            # The same task under another case's id: refused to everyone, whoever may see either case.
+            stranger = scene.records["us_b_sign"].obj
+            first = result[0]
+            if first.kwargs["process_pk"] != stranger.pk:
+                result.append(
+                    Target(
+                        kwargs={"process_pk": stranger.pk, "task_pk": first.kwargs["task_pk"]},
+                        record="us_b_sign",
+                        label="another case's task",
+                        refused_to_all=True,
+                        personas=(*COUNTY_A_INSIDERS, "clerk_b", "officer_b", ANONYMOUS),
+                    )
+                )
+        return result
+
+    return targets
+
+
+def _ultrasound_entries() -> dict[str, Entry]:
+    from workflows.ultrasound.flows import UltrasoundRegistrationFlow
+
+    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
+    facility_staff = {"clerk": 200, "director": 200, "clerk_other": 200, "clerk_b": 200}
+    bureau = {"officer": 200, "officer2": 200, "chief": 200, "officer_b": 200}
+    entries: dict[str, Entry] = {
+        f"{US}:{name}": Entry(get=everyone_in_scope_reads, post=GET_ONLY)
+        for name in ("index", "process_list", "task_list", "inbox", "queue", "archive", "chart")
+    }
+    entries.update(
+        {
+            # The registry lists only what the persona may see (the leak check's business); read-only.
+            f"{US}:registry": Entry(get=everyone_in_scope_reads, post=rule(405, anonymous=LOGIN)),
+            f"{US}:tasks_assign": Entry(
+                get=rule(405, anonymous=LOGIN), post=rule({302, 403}, inspector=403, anonymous=LOGIN)
+            ),
+            # Filing: facility staff (and the superuser, who holds every model permission but no facility).
+            f"{US}:file:execute": Entry(
+                get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+                post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+            ),
+            # A change names its device (?device=): without one, there is no device to change (404).
+            f"{US}:file_amendment:execute": Entry(
+                get=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
+                post=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
+            ),
+            # Unannounced checks: the bureaus alone schedule them.
+            f"{US}:schedule_check:execute": Entry(
+                get=rule(403, anonymous=LOGIN, **bureau), post=rule(403, anonymous=LOGIN, **bureau)
+            ),
+            f"{US}:process_detail": Entry(get=rule(200), post=rule(405), targets=_us_case_targets),
+            f"{US}:process_chart": Entry(get=rule(200), post=rule(405), targets=_us_case_targets),
+            f"{US}:device": Entry(get=rule(200), post=rule(405), targets=_us_device_targets, get_only=True),
+            # The certificate of a registered device: its facility, its county's bureau and inspectors.
+            f"{US}:certificate": Entry(
+                get=rule(200),
+                post=rule(405, inspector={404, 405}),
+                get_only=True,
+                targets=lambda scene: _us_device_targets(scene, registered=True),
+            ),
+            f"{US}:document": Entry(
+                get=rule(200), post=rule(405, inspector={404, 405}), targets=_us_document_targets, get_only=True
+            ),
+            f"{US}:withdraw": Entry(
+                get=rule(405),
+                post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
+                targets=_us_case_targets,
+            ),
+        }
+    )
+    actions = {
+        "human": ("index", "detail", "assign", "unassign", "execute", "cancel", "undo", "revive"),
+        "gateway": ("index", "detail", "cancel", "undo", "revive"),
+        "function": ("index", "detail", "cancel", "undo", "revive"),
+        "timer": ("index", "detail", "cancel"),
+        "end": ("index", "detail", "undo", "revive"),
+        "start": ("index", "detail", "undo"),
+    }
+    for node in UltrasoundRegistrationFlow.instance.nodes():
+        for action in actions[_us_node_kind(node)]:
+            entries[f"{US}:{node.name}:{action}"] = Entry(
+                get=rule(set(), anonymous=LOGIN),
+                post=rule(set(), anonymous=LOGIN),
+                targets=_us_node_targets(node.name),
+                status_for=_node_status(action),
+                get_only=action in {"index", "detail"},
+            )
+    return entries
+
+
+ENTRIES.update(_ultrasound_entries())
 
 
 def _verify_targets(scene: Scene) -> list[Target]:

@@ -54,14 +54,38 @@ TERMINATION_STEPS = {
 }
 
 
+ULTRASOUND_STEPS = {
+    "sign_undertaking": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_undertaking", repeatable=True),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    "review": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), None, approval=False),
+    "onsite_check": StepRule("county", frozenset({Role.SUPERVISOR}), "onsite_check", repeatable=True),
+    "decide": StepRule(
+        "county",
+        frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}),
+        "bureau_decision",
+        repeatable=True,
+        bureau=True,
+    ),
+    "escalate": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "bureau_decision", repeatable=True, bureau=True),
+    "accept_transfer": StepRule(
+        "receiving_county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept_transfer", bureau=True
+    ),
+    "renew_pledges": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "renew_pledges", approval=False),
+}
+
+# Each flow's steps, by the flow class's name (node names repeat across procedures with other meanings).
+STEPS_BY_FLOW = {"TerminationFlow": TERMINATION_STEPS, "UltrasoundRegistrationFlow": ULTRASOUND_STEPS}
+
+
 def entered_by(case: Any) -> set[int]:
     """Whoever submitted or amended the case, read from the audit trail's actions on it."""
     from audit.models import AuditEvent
     from audit.services import object_ref
 
     object_type, object_id = object_ref(case)
+    app = object_type.split(".")[0]
     actors = AuditEvent.objects.filter(
-        object_type=object_type, object_id=object_id, action__in=["termination.submit", "termination.amend"]
+        object_type=object_type, object_id=object_id, action__in=[f"{app}.submit", f"{app}.file", f"{app}.amend"]
     ).values_list("actor_id", flat=True)
     return {a for a in actors if a is not None} | ({case.submitted_by_id} if case.submitted_by_id else set())
 
@@ -70,13 +94,15 @@ def may_claim(user: Any, task: Any) -> bool:
     """May ``user`` take ``task`` now, by the rules alone?"""
     if not user.is_active or task.status != STATUS.NEW or task.flow_task_type != "HUMAN":
         return False
-    step = TERMINATION_STEPS.get(task.flow_task.name)
+    step = STEPS_BY_FLOW[task.flow_task.flow_class.__name__].get(task.flow_task.name)
     if step is None:
         raise AssertionError(f"the oracle has no rule for step {task.flow_task.name}: add one")
     case = task.process.coerced
     live = RoleAssignment.objects.filter(user=user, revoked_at__isnull=True, role__in=step.roles)
     if step.scope == "facility":
         live = live.filter(facility_id=case.facility_id)
+    elif step.scope == "receiving_county":
+        live = live.filter(jurisdiction_id=case.target_county_id)
     else:
         live = live.filter(jurisdiction_id=case.county_id)
     if not live.exists():

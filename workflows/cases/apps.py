@@ -8,3 +8,6 @@ class CasesConfig(AppConfig):
     name = "workflows.cases"
     label = "cases"
     verbose_name = _("Procedure kit")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

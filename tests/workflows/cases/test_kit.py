@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -74,3 +75,18 @@ def test_the_move_to_number_sequence_keeps_every_county_s_last_number(world: Any
     assert row.last_number == 41
     # The next certificate continues the county's series: no number is issued twice.
     assert number_draw(kind="termination", county=world.county_a, year=2026) == "920101-2026-000042"
+
+
+def test_a_procedure_without_its_templates_fails_the_system_check(monkeypatch: Any) -> None:
+    from workflows.cases import checks
+
+    assert checks.check_procedures(None) == []
+    unfinished = dataclasses.replace(procedure("termination"), code="unfinished")
+    monkeypatch.setattr(checks, "procedures", lambda: [unfinished])
+    errors = checks.check_procedures(None)
+    assert {e.id for e in errors} == {"cases.E004"}
+    assert {e.msg.split()[2] for e in errors} == {
+        "unfinished/_summary.html",
+        "unfinished/_styles.html",
+        "unfinished/_certificate_facts.html",
+    }

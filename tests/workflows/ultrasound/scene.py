@@ -104,10 +104,35 @@ def case_review(case: UltrasoundCase, officer: Any, supervisor: Any) -> None:
     )  # fmt: skip
 
 
+def case_check_and_approve(case: UltrasoundCase, supervisor: Any, officer: Any) -> None:
+    from workflows.ultrasound.models import OnsiteCheck
+
+    task_complete(
+        case,
+        F.onsite_check,
+        supervisor,
+        lambda activation, request: services.ultrasound_onsite_check(
+            activation=activation, user=supervisor, checklist=dict.fromkeys(OnsiteCheck.CHECKLIST, True),
+            findings="", photos=[], request=request,
+        ),
+    )  # fmt: skip
+    task_complete(
+        case,
+        F.decide,
+        officer,
+        lambda activation, request: services.ultrasound_decide(
+            activation=activation, user=officer, decision=Decision.APPROVE, reason="", request=request
+        ),
+    )
+
+
 def case_secrets(case: UltrasoundCase) -> list[str]:
     """The values that would betray the case to someone outside its scope."""
     device = case.device
+    device.refresh_from_db()
     values = [device.serial_number, device.invoice_number, *(o.name for o in device.active_operators())]
+    if device.registration_number:
+        values.append(device.registration_number)
     values.append(str(F.instance.reverse("process_detail", args=[case.pk])))
     return values
 
@@ -117,14 +142,28 @@ def build_scene(scene: Any) -> None:
 
     us_a_sign      hospital A, filed: waiting for the director's signature
     us_a_review    hospital A, signed: waiting for the bureau's review
+    us_a_registered  hospital A, checked on site and approved: a registration number and its certificate
     us_b_sign      hospital B, filed
     """
+    from permissions.roles import Role
+    from tests.conftest import make_person
     from tests.permissions.matrix import Record
 
     world = scene.world
+    supervisor = make_person("supervisor_scene", Role.SUPERVISOR, jurisdiction=world.county_a)
     plan = [
         ("us_a_sign", world.clerk, world.hospital_a, []),
         ("us_a_review", world.clerk, world.hospital_a, [lambda c: case_sign(c, world.director)]),
+        (
+            "us_a_registered",
+            world.clerk,
+            world.hospital_a,
+            [
+                lambda c: case_sign(c, world.director),
+                lambda c: case_review(c, world.officer, supervisor),
+                lambda c: case_check_and_approve(c, supervisor, world.officer),
+            ],
+        ),
         ("us_b_sign", world.clerk_b, world.hospital_b, []),
     ]
     for label, clerk, facility, steps in plan:
