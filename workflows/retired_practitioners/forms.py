@@ -67,9 +67,6 @@ class WhereaboutsForm(forms.Form):
         label=_("Contact telephone"), regex=PHONE, error_messages={"invalid": _("Enter a telephone number.")}
     )
     activity = forms.ChoiceField(label=_("Current activity"), choices=BLANK + Activity.choices)
-    employer = FacilityField(
-        label=_("Re-employed at (facility)"), queryset=selectors.facilities_for_employment(), required=False
-    )
     activity_note = forms.CharField(
         label=_("Details of the activity"), max_length=200, required=False, validators=[printable]
     )
@@ -129,6 +126,14 @@ class AmendForm(EntryForm):
 
 
 class FollowUpForm(SignatureForm, WhereaboutsForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["employer"]).queryset = selectors.facilities_for_employment(
+            user=self.request.user
+        )
+
+    # The bureau links an employer among its county's facilities (others stay a note: not the bureau's to list).
+    employer = FacilityField(label=_("Re-employed at (facility)"), queryset=Facility.objects.none(), required=False)
     pledge_signed_on = forms.DateField(
         label=_("Renewed pledge signed on"), widget=DATE_WIDGET, validators=[not_in_future]
     )
@@ -143,9 +148,7 @@ class RecordEventForm(SignatureForm):
         widget=forms.RadioSelect,
     )
     event_date = forms.DateField(label=_("Date of the event"), widget=DATE_WIDGET, validators=[not_in_future])
-    employer = FacilityField(
-        label=_("Re-employed at (facility)"), queryset=selectors.facilities_for_employment(), required=False
-    )
+    employer = FacilityField(label=_("Re-employed at (facility)"), queryset=Facility.objects.none(), required=False)
     home_township = TownshipField(label=_("Township moved to"), queryset=selectors.townships(), required=False)
     explanation = forms.CharField(
         label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
@@ -156,6 +159,9 @@ class RecordEventForm(SignatureForm):
     def __init__(self, *args: Any, practitioners: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = practitioners
+        cast(forms.ModelChoiceField, self.fields["employer"]).queryset = selectors.facilities_for_employment(
+            user=self.request.user
+        )
 
 
 class TakeOverForm(SignatureForm):

@@ -223,8 +223,13 @@ def register_rows(entries: Any) -> Any:
         ]
 
 
-def facilities_for_employment() -> QuerySet[Facility]:
-    return Facility.objects.filter(is_active=True).select_related("county").order_by("county__code", "name")
+def facilities_for_employment(*, user: Any) -> QuerySet[Facility]:
+    """Facilities a bureau may name as a practitioner's employer: those of the counties it acts for."""
+    return (
+        Facility.objects.filter(is_active=True, county_id__in=bureau_county_ids(user))
+        .select_related("county")
+        .order_by("county__code", "name")
+    )
 
 
 def townships() -> QuerySet[Jurisdiction]:

@@ -114,7 +114,11 @@ def entry_rules_check(*, data: dict[str, Any]) -> dict[str, list[str]]:
     township = data.get("home_township")
     if township is not None and township.level != Jurisdiction.Level.TOWNSHIP:
         errors["home_township"] = [_("Choose a township.")]
-    if data.get("activity") == Activity.REEMPLOYED and data.get("employer") is None:
+    if data.get("activity") == Activity.REEMPLOYED and "employer" not in data:
+        # The facility filing names the employer in words; the bureau links it at the follow-up or event.
+        if not (data.get("activity_note") or "").strip():
+            errors["activity_note"] = [_("Name the facility that re-employs the practitioner.")]
+    elif data.get("activity") == Activity.REEMPLOYED and data.get("employer") is None:
         errors["employer"] = [_("Name the facility that re-employs the practitioner.")]
     if data.get("activity") != Activity.REEMPLOYED and data.get("employer") is not None:
         errors["employer"] = [_("Only a re-employed practitioner has an employer.")]

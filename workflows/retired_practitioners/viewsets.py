@@ -40,6 +40,7 @@ class RetiredPractitionerViewset(CaseViewset):
     icon = "elderly"
     process_list_view_class = CaseListView
     read_only_url_names = CaseViewset.read_only_url_names | {"register", "practitioner"}
+    certificate_path = None  # this procedure issues no certificate: no route for one
 
     @property
     def withdraw_path(self) -> Any:
