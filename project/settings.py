@@ -172,6 +172,7 @@ INSTALLED_APPS = [
     "workflows.cases",
     "workflows.termination",
     "workflows.ultrasound",
+    "workflows.retired_practitioners",
 ]
 
 MIDDLEWARE = [

@@ -73,8 +73,29 @@ ULTRASOUND_STEPS = {
     "renew_pledges": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "renew_pledges", approval=False),
 }
 
+RETIRED_PRACTITIONER_STEPS = {
+    "sign_filing": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_filing", repeatable=True),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    # The bureau of the practitioner's home county (the case's county), never staff of the filing facility.
+    "verify": StepRule(
+        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "verify", repeatable=True, bureau=True
+    ),
+    "follow_up": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "follow_up", bureau=True),
+    "escalate_follow_up": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "follow_up", bureau=True),
+    "take_over": StepRule(
+        "receiving_county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "take_over", bureau=True
+    ),
+    "review_cross_check": StepRule(
+        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "review_cross_check", bureau=True
+    ),
+}
+
 # Each flow's steps, by the flow class's name (node names repeat across procedures with other meanings).
-STEPS_BY_FLOW = {"TerminationFlow": TERMINATION_STEPS, "UltrasoundRegistrationFlow": ULTRASOUND_STEPS}
+STEPS_BY_FLOW = {
+    "TerminationFlow": TERMINATION_STEPS,
+    "UltrasoundRegistrationFlow": ULTRASOUND_STEPS,
+    "RetiredPractitionerFlow": RETIRED_PRACTITIONER_STEPS,
+}
 
 
 def entered_by(case: Any) -> set[int]:

@@ -287,6 +287,26 @@ def withdrawal_reason_check(reason: str) -> str:
 
 
 @transaction.atomic
+def case_cancel(*, case: Case, stage: str) -> Case:
+    """End an open case at ``stage``: its open tasks are cancelled and their notifications read.
+
+    The caller holds the case's flow lock and audits why (a withdrawal, the end of what the case was about).
+    """
+    for task in case.task_set.exclude(status__in=["DONE", "CANCELED", "REVIVED"]):
+        activation = task.flow_task.activation_class(task)
+        cancel = getattr(activation, "cancel", None)
+        if cancel is not None and cancel.can_proceed():
+            cancel()
+        else:
+            task.status, task.finished = "CANCELED", timezone.now()
+            task.save(update_fields=["status", "finished"])
+    notifications_of_closed_tasks_mark_read(process=case)
+    case.stage, case.ended_at = stage, timezone.now()
+    case.status, case.finished = PROCESS.CANCELED, case.ended_at
+    case.save(update_fields=["stage", "ended_at", "status", "finished"])
+    return case
+
+
 def case_withdraw(*, case: Case, user: Any, reason: str, action: str, request: HttpRequest | None = None) -> Case:
     """The facility withdraws a request in one of its WITHDRAWABLE_STAGES. Open tasks are cancelled."""
     withdrawal_reason_check(reason)
@@ -295,19 +315,8 @@ def case_withdraw(*, case: Case, user: Any, reason: str, action: str, request: H
         case = model._default_manager.select_for_update().get(pk=case.pk)
         if case.stage not in case.WITHDRAWABLE_STAGES:
             raise ValidationError(_("Only a request the bureau has not decided yet can be withdrawn."))
-        for task in case.task_set.exclude(status__in=["DONE", "CANCELED", "REVIVED"]):
-            activation = task.flow_task.activation_class(task)
-            cancel = getattr(activation, "cancel", None)
-            if cancel is not None and cancel.can_proceed():
-                cancel()
-            else:
-                task.status, task.finished = "CANCELED", timezone.now()
-                task.save(update_fields=["status", "finished"])
-        notifications_of_closed_tasks_mark_read(process=case)
         before = case.stage
-        case.stage, case.ended_at = case.WITHDRAWN_STAGE, timezone.now()
-        case.status, case.finished = PROCESS.CANCELED, case.ended_at
-        case.save(update_fields=["stage", "ended_at", "status", "finished"])
+        case_cancel(case=case, stage=case.WITHDRAWN_STAGE)
         audit_record(
             actor=user,
             action=action,

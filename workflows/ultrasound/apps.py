@@ -9,6 +9,7 @@ class UltrasoundConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.actions import register_action_labels, register_record_labels
+        from workflows.cases.persons import person_index_register
         from workflows.cases.registry import Procedure, procedure_register
 
         from . import demo, roles, selectors, services, views  # noqa: F401 - roles register on import
@@ -45,3 +46,4 @@ class UltrasoundConfig(AppConfig):
                 test_scene="tests.workflows.ultrasound.scene",
             )
         )
+        person_index_register(procedure="ultrasound", lookup=selectors.operator_person_records)

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import identifier_digest
+from core.validators import resident_id_mask, resident_id_normalise, validate_resident_id
 from documents.validators import validate_scan
 from permissions.models import Facility
 from workflows.cases.forms import SignatureForm
@@ -92,6 +94,21 @@ class OperatorForm(forms.Form):
         label=_("MCH qualification certificate number"), regex=LICENCE, error_messages={"invalid": LICENCE_ERROR}
     )
     pledge_date = forms.DateField(label=_("Pledge signed on"), widget=DATE_WIDGET, validators=[not_in_future])
+    resident_id = forms.CharField(label=_("Resident ID number"), max_length=18, required=False)
+
+    def clean_resident_id(self) -> str:
+        value = resident_id_normalise(self.cleaned_data.get("resident_id") or "")
+        if value:
+            validate_resident_id(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        """Only the digest and the masked form go on: the number itself is neither stored nor signed."""
+        data = super().clean() or {}
+        value = data.pop("resident_id", "")
+        data["resident_id_digest"] = identifier_digest(value) if value else ""
+        data["resident_id_masked"] = resident_id_mask(value) if value else ""
+        return data
 
 
 class BaseOperatorFormSet(forms.BaseFormSet):

@@ -139,6 +139,12 @@ class DeviceOperator(models.Model):
     licence_number = models.CharField(_("physician licence number"), max_length=40)
     mch_certificate_number = models.CharField(_("MCH qualification certificate number"), max_length=40)
     pledge_date = models.DateField(_("pledge signed on"))
+    # The operator's resident ID, kept only as the keyed digest other procedures match by
+    # (workflows.cases.persons) and as its masked form: the number itself is not stored.
+    resident_id_digest = models.CharField(
+        _("resident ID digest"), max_length=64, blank=True, editable=False, db_index=True
+    )
+    resident_id_masked = models.CharField(_("resident ID (masked)"), max_length=18, blank=True)
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 

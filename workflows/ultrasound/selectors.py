@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy
 from permissions.access import bureau_county_ids, deny, inspected_county_ids, staff_facility_ids
 from permissions.roles import Role
 from permissions.selectors import jurisdictions_for_user
+from workflows.cases.persons import PersonRecord
 
-from .models import CaseKind, DeviceOperator, DeviceStatus, UltrasoundCase, UltrasoundDevice
+from .models import SERIAL_HOLDING_STATUSES, CaseKind, DeviceOperator, DeviceStatus, UltrasoundCase, UltrasoundDevice
 
 OBJECT_TYPE = "ultrasound.ultrasoundcase"
 
@@ -387,3 +388,29 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
             )
         )
     return sections
+
+
+# --- People, for the kit's person index (workflows.cases.persons) -------------------------------
+
+
+def operator_person_record(operator: DeviceOperator) -> PersonRecord:
+    device = operator.device
+    return PersonRecord(
+        procedure="ultrasound",
+        kind="operator",
+        digest=operator.resident_id_digest,
+        county_id=device.county_id,
+        facility_id=device.facility_id,
+        object_type="ultrasound.ultrasounddevice",
+        object_id=device.pk,
+    )
+
+
+def operator_person_records(digests: Iterable[str]) -> list[PersonRecord]:
+    """Current operators of filed or registered devices with these resident-ID digests."""
+    operators = DeviceOperator.objects.filter(
+        resident_id_digest__in=list(digests),
+        removed_at__isnull=True,
+        device__status__in=SERIAL_HOLDING_STATUSES,
+    ).select_related("device")
+    return [operator_person_record(operator) for operator in operators]

@@ -20,6 +20,7 @@ from audit.models import Signature
 from audit.services import audit_record, printed_name_of
 from permissions.models import CountyConfig, Facility
 from workflows.cases.notifications import notify_deadline_approaching, notify_escalation_to_bureau_directors
+from workflows.cases.persons import person_filed
 from workflows.cases.services import (
     case_deadline_reminders_send,
     case_decide,
@@ -33,6 +34,7 @@ from workflows.cases.services import (
     number_draw,
 )
 
+from . import selectors
 from .models import (
     AMENDMENT_KINDS,
     ONSITE_CHECK_REQUIRED,
@@ -138,7 +140,7 @@ def _scans_add(*, case: UltrasoundCase, scans: list[tuple[str, Any]], user: Any,
 
 
 def _operators_add(*, device: UltrasoundDevice, operators: list[dict[str, Any]]) -> None:
-    DeviceOperator.objects.bulk_create(
+    added = DeviceOperator.objects.bulk_create(
         [
             DeviceOperator(
                 device=device,
@@ -146,10 +148,16 @@ def _operators_add(*, device: UltrasoundDevice, operators: list[dict[str, Any]])
                 licence_number=o["licence_number"],
                 mch_certificate_number=o["mch_certificate_number"],
                 pledge_date=o["pledge_date"],
+                resident_id_digest=o.get("resident_id_digest", ""),
+                resident_id_masked=o.get("resident_id_masked", ""),
             )
             for o in operators
         ]
     )
+    # Other procedures that keep people on file (retired practitioners) hear of each operator, by digest only.
+    for operator in added:
+        if operator.resident_id_digest:
+            person_filed(selectors.operator_person_record(operator))
 
 
 def _serial_taken() -> ValidationError:

@@ -1,0 +1,115 @@
+"""Retired-practitioner cases for the permission tests, driven through the procedure's own services.
+
+Cases are started and moved on as the flow views do it (an activation, then the
+service), so the tasks, owner permissions and signatures are the real ones.
+Names and licence numbers are distinctive, so that the matrix can look for
+them in response bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import get_resolver
+from django.utils import timezone
+
+from core.validators import resident_id_compose
+from permissions.models import Facility, Jurisdiction
+from workflows.cases.services import case_step_run
+from workflows.retired_practitioners import services
+from workflows.retired_practitioners.flows import RetiredPractitionerFlow as F
+from workflows.retired_practitioners.models import Decision, PractitionerCase
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def case_start(*, user: Any, facility: Facility, serial: int, township: Jurisdiction | None = None) -> PractitionerCase:
+    """File a retired practitioner as the flow's start view does."""
+    get_resolver().url_patterns  # noqa: B018 - task notifications carry links
+    activation = F.file.activation_class.create(F.file, None, None)
+    activation.start(SimpleNamespace(user=user))
+    today = timezone.localdate()
+    return services.practitioner_file(
+        activation=activation,
+        user=user,
+        facility=facility,
+        data={
+            "name": f"Scene-Practitioner-{serial}",
+            "resident_id": resident_id_compose(
+                region=facility.county.code, born=f"1955{(serial % 12) + 1:02d}20", serial=serial
+            ),
+            "former_department": "Obstetrics",
+            "title": "chief",
+            "physician_licence_number": f"SCENE-LIC-{serial:05d}",
+            "mch_certificate_number": "",
+            "retirement_date": today - dt.timedelta(days=3),
+            "home_township": township or facility.township,
+            "address": f"Scene-Address-{serial}",
+            "contact": "0990-5550000",
+            "activity": "none",
+            "employer": None,
+            "activity_note": "",
+            "pledge_signed_on": today - dt.timedelta(days=1),
+            "late_explanation": "",
+        },
+        pledge=SimpleUploadedFile("pledge.pdf", PDF, content_type="application/pdf"),
+    )
+
+
+def case_sign(case: PractitionerCase, director: Any) -> None:
+    case_step_run(case=case, node=F.sign_filing, user=director, service=services.practitioner_sign_filing,
+                  decision=Decision.FORWARD, reason="")  # fmt: skip
+
+
+def case_secrets(case: PractitionerCase) -> list[str]:
+    """The values that would betray the case to someone outside its scope."""
+    entry = case.practitioner
+    return [
+        entry.name,
+        entry.address,
+        entry.physician_licence_number,
+        str(F.instance.reverse("process_detail", args=[case.pk])),
+    ]
+
+
+def build_scene(scene: Any) -> None:
+    """Filings in county A at the first steps, and one in county B that nobody in county A may see.
+
+    rp_a_sign      hospital A, filed: waiting for the director's signature
+    rp_a_verify    hospital A, signed: waiting for county A's verification
+    rp_b_sign      hospital B, filed
+    """
+    from tests.permissions.matrix import Record
+
+    world = scene.world
+    plan = [
+        ("rp_a_sign", world.clerk, world.hospital_a, 901, []),
+        ("rp_a_verify", world.clerk, world.hospital_a, 902, [lambda c: case_sign(c, world.director)]),
+        ("rp_b_sign", world.clerk_b, world.hospital_b, 903, []),
+    ]
+    for label, clerk, facility, serial, steps in plan:
+        case = case_start(user=clerk, facility=facility, serial=serial)
+        for step in steps:
+            step(case)
+        facility_key = "hospital_a" if facility.pk == world.hospital_a.pk else "hospital_b"
+        scene.add(
+            Record(
+                label=label,
+                obj=case,
+                facility=facility_key,
+                county="county_a" if facility_key == "hospital_a" else "county_b",
+                secrets=case_secrets(case),
+            )
+        )
+
+
+# What the generic tests ask of this procedure's test scene (Procedure.test_scene, tests/procedures.py).
+NON_SIGNING_STEPS = {"amend": "the clerk corrects the filing; the director signs it again"}
+
+
+def open_case(world: Any) -> PractitionerCase:
+    """A filing by world.clerk at world.hospital_a (the engine-wide four-eyes test)."""
+    return case_start(user=world.clerk, facility=world.hospital_a, serial=401)
