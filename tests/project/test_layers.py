@@ -95,10 +95,9 @@ def test_an_upward_import_breaks_the_layers(tree: Path, case: str) -> None:
 
 
 def test_one_procedure_importing_another_breaks_the_layers(tree: Path) -> None:
-    ultrasound = tree / "workflows" / "ultrasound"
-    ultrasound.mkdir()
-    (ultrasound / "__init__.py").write_text("")
-    (ultrasound / "models.py").write_text("from workflows.termination.models import TerminationCase  # noqa\n")
+    add_import(
+        tree / "workflows" / "ultrasound" / "models.py", "from workflows.termination.models import TerminationCase"
+    )
     result = lint_imports(tree)
     assert result.returncode != 0
     assert "workflows.ultrasound is not allowed to import workflows.termination" in result.stdout

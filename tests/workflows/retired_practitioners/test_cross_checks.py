@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from workflows.termination.fields import identifier_digest
 
+from core.fields import identifier_digest
 from workflows.cases.persons import PersonRecord, person_filed, person_index_register, person_records
 from workflows.models import Notification
 from workflows.retired_practitioners.flows import RetiredPractitionerFlow as F
