@@ -20,7 +20,7 @@ class RetiredPractitionersConfig(AppConfig):
         from .visibility import VISIBILITY
 
         register_action_labels(selectors.ACTION_LABELS)
-        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS)
+        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS, **selectors.change_labels())
         procedure_register(
             Procedure(
                 code=services.CODE,

@@ -44,6 +44,30 @@ ACTION_LABELS = {
     "retired_practitioners.cross_check_review": gettext_lazy("Cross-check finding reviewed"),
 }
 
+
+def change_labels() -> dict[str, Any]:
+    """Labels for the keys of the trail's changes on a case that are not the case's own fields: the register
+    entry's fields (read from its model), and what a step records besides."""
+    from .models import Activity, PractitionerStatus
+
+    fields: dict[str, Any] = {f.name: f.verbose_name for f in RetiredPractitioner._meta.concrete_fields}
+    fields.update(
+        {
+            "documents": gettext_lazy("documents"),
+            "documents_added": gettext_lazy("documents added"),
+            "due_on": gettext_lazy("due on"),
+            "next_due_on": gettext_lazy("next renewal due on"),
+            "event_case": gettext_lazy("event"),
+            "event_date": gettext_lazy("event date"),
+            "finding": gettext_lazy("finding"),
+            "to_county": gettext_lazy("to county"),
+            "target_county": gettext_lazy("receiving county"),
+        }
+    )
+    values = {"activity": dict(Activity.choices), "status": dict(PractitionerStatus.choices)}
+    return {"fields": fields, "values": values}
+
+
 STEP_LABELS = {
     "sign_filing": gettext_lazy("Sign the filing"),
     "verify": gettext_lazy("Verify the filing"),

@@ -23,6 +23,10 @@ TASK_PAGE_TITLES = {
 }
 
 
+# Pages every procedure has, titled alike: the procedure's name is added to theirs.
+PROCEDURE_LIST_PAGES = frozenset({"queue", "inbox", "archive"})
+
+
 @register.simple_tag(takes_context=True)
 def page_title(context: Any) -> str:
     """ "Claim the task: Facility review · #12 · Regflow", "Queue · Regflow", or the site's name alone."""
@@ -34,4 +38,9 @@ def page_title(context: Any) -> str:
     task = getattr(activation, "task", None) or context.get("task")
     if task is not None and task.pk and match is not None and match.url_name in TASK_PAGE_TITLES:
         title = f"{TASK_PAGE_TITLES[match.url_name]}: {task.flow_task.task_title} · #{task.process_id}"
+    elif title and match is not None and match.url_name in PROCEDURE_LIST_PAGES:
+        # Every procedure has a queue, an inbox and an archive: the title says whose.
+        procedure = getattr(getattr(context.get("view"), "viewset", None), "title", "")
+        if procedure:
+            title = f"{title} · {procedure}"
     return f"{title} · {settings.SITE_NAME}" if title else settings.SITE_NAME

@@ -19,7 +19,7 @@ class UltrasoundConfig(AppConfig):
         from .visibility import VISIBILITY
 
         register_action_labels(selectors.ACTION_LABELS)
-        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS)
+        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS, **selectors.change_labels())
         procedure_register(
             Procedure(
                 code="ultrasound",

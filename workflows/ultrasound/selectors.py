@@ -49,6 +49,44 @@ ACTION_LABELS = {
     "ultrasound.check_schedule": gettext_lazy("Unannounced check scheduled"),
 }
 
+
+def change_labels() -> dict[str, Any]:
+    """Labels for the keys and values of the trail's changes on a case that are not the case's own fields: the
+    device's and the on-site check's fields (read from their models), and what a step records besides."""
+    from .models import Decision, DeviceType, OnsiteCheck
+
+    fields: dict[str, Any] = {
+        f.name: f.verbose_name for model in (UltrasoundDevice, OnsiteCheck) for f in model._meta.concrete_fields
+    }
+    fields.update(
+        {
+            "type": UltrasoundDevice._meta.get_field("device_type").verbose_name,
+            "device": gettext_lazy("device"),
+            "operators": gettext_lazy("operators"),
+            "passed": gettext_lazy("check passed"),
+            "photos": gettext_lazy("photos"),
+            "documents": gettext_lazy("documents"),
+            "documents_added": gettext_lazy("documents added"),
+            "due_on": gettext_lazy("due on"),
+            "next_due_on": gettext_lazy("next renewal due on"),
+            "renewed_on": gettext_lazy("renewed on"),
+            "days_overdue": gettext_lazy("days overdue"),
+            "from_county": gettext_lazy("from county"),
+            "to_county": gettext_lazy("to county"),
+            "target_county": gettext_lazy("receiving county"),
+            "target_facility": gettext_lazy("receiving facility"),
+            "decision": gettext_lazy("decision"),
+        }
+    )
+    values = {
+        "type": dict(DeviceType.choices),
+        "status": dict(DeviceStatus.choices),
+        "kind": dict(CaseKind.choices),
+        "decision": dict(Decision.choices),
+    }
+    return {"fields": fields, "values": values}
+
+
 STEP_LABELS = {
     "sign_undertaking": gettext_lazy("Sign the unit undertaking"),
     "onsite_check": gettext_lazy("Check on site"),
