@@ -42,6 +42,8 @@ ALLOWED_WORDS = {
     "X",  # the check character of a resident ID number
     "B",  # B超, the Chinese name of a B-mode ultrasound scanner
     "Excel",  # the spreadsheet format the registers export, named so in Chinese too
+    "GE", "Vscan", "Air",  # a scanner's make and model, proper names on a device's papers
+    "MCH", "DEMO", "FP",  # parts of the demo's licence numbers (MCH-…, DEMO-FP-…), data rather than words
     "BPMN",  # the flow-chart notation, a standard's name
     "Axes",  # django-axes, the login throttling package, as the admin names its app
     "Control", "Command", "Mac", "LDAP",  # as Django's own Chinese help texts name them
@@ -113,6 +115,8 @@ def latin_words(text: str) -> set[str]:
     for token in re.split(r"\s+", text):
         if re.fullmatch(r"[0-9a-f]{16,}", token):
             continue  # a hash
+        if re.fullmatch(r"https?://\S+", token):
+            continue  # a printed address (the verification URL under a certificate's QR code)
         if not re.search(r"[A-Za-z]", token) or (
             re.fullmatch(r"[\w.+-]*\d[\w.+-]*", token) and not re.search(r"[a-z]{3}", token)
         ):

@@ -48,7 +48,9 @@ ACTION_LABELS = {
 def change_labels() -> dict[str, Any]:
     """Labels for the keys of the trail's changes on a case that are not the case's own fields: the register
     entry's fields (read from its model), and what a step records besides."""
-    from .models import Activity, PractitionerStatus
+    from permissions.models import Profile
+
+    from .models import Activity, Decision, PractitionerStatus
 
     fields: dict[str, Any] = {f.name: f.verbose_name for f in RetiredPractitioner._meta.concrete_fields}
     fields.update(
@@ -61,10 +63,21 @@ def change_labels() -> dict[str, Any]:
             "event_date": gettext_lazy("event date"),
             "finding": gettext_lazy("finding"),
             "to_county": gettext_lazy("to county"),
+            "from_county": gettext_lazy("from county"),
             "target_county": gettext_lazy("receiving county"),
         }
     )
-    values = {"activity": dict(Activity.choices), "status": dict(PractitionerStatus.choices)}
+    values = {
+        "activity": dict(Activity.choices),
+        "status": dict(PractitionerStatus.choices),
+        "title": dict(Profile.Rank.choices),
+        "decision": dict(Decision.choices),
+        "finding": {
+            "operator": gettext_lazy("on file and filed as an ultrasound operator"),
+            "named_elsewhere": gettext_lazy("on file and named in another procedure's filing"),
+            "undesignated_employer": gettext_lazy("re-employed at a facility without an MCH service licence"),
+        },
+    }
     return {"fields": fields, "values": values}
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from django.db import transaction, connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
