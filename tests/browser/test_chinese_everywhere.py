@@ -65,12 +65,14 @@ def demo_phrases() -> list[str]:
     phrases = set()
     for module in [root / "permissions" / "demo.py", *sorted((root / "workflows").glob("*/demo.py"))]:
         for node in ast.walk(ast.parse(module.read_text())):
-            if (
-                isinstance(node, ast.Constant)
-                and isinstance(node.value, str)
-                and re.search(r"[\u4e00-\u9fff]", node.value)
-            ):
-                phrases |= {p.strip() for p in re.findall(r"[A-Za-z][A-Za-z0-9 ,.'’:;()-]*", node.value)}
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                value = node.value
+            elif isinstance(node, ast.JoinedStr):  # f"演示路 {n} 号 No. {n} Demo Road": its text, fields as 0
+                value = "".join(v.value if isinstance(v, ast.Constant) else "0" for v in node.values)
+            else:
+                continue
+            if re.search(r"[\u4e00-\u9fff]", value):
+                phrases |= {p.strip() for p in re.findall(r"[A-Za-z][A-Za-z0-9 ,.'’:;()-]*", value)}
     return sorted((p for p in phrases if p), key=len, reverse=True)
 
 
@@ -109,8 +111,8 @@ CODE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")  # certificate and licence number
 
 
 def latin_words(text: str) -> set[str]:
-    for phrase in DEMO_PHRASES:
-        text = text.replace(phrase, " ")
+    for phrase in DEMO_PHRASES:  # case-blind: buttons show their captions in upper case
+        text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
     words = set()
     for token in re.split(r"\s+", text):
         if re.fullmatch(r"[0-9a-f]{16,}", token):
@@ -122,6 +124,8 @@ def latin_words(text: str) -> set[str]:
         ):
             continue  # numbers and codes such as 990101-2026-000001, 2026-06-01T09:00, 22+3, #11
         for word in LATIN_WORD.findall(token):
+            if re.fullmatch(r"[A-Z]{1,3}\d+", word):
+                continue  # a model number's head (S60)
             if word.lower() not in ALLOWED and not CODE.match(word):  # case-blind: captions may be upper case
                 words.add(word)
     return words

@@ -64,6 +64,7 @@ def change_labels() -> dict[str, Any]:
             "finding": gettext_lazy("finding"),
             "to_county": gettext_lazy("to county"),
             "from_county": gettext_lazy("from county"),
+            "decision": gettext_lazy("decision"),
             "target_county": gettext_lazy("receiving county"),
         }
     )
