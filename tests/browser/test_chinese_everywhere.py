@@ -67,8 +67,8 @@ def demo_phrases() -> list[str]:
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 value = node.value
-            elif isinstance(node, ast.JoinedStr):  # f"演示路 {n} 号 No. {n} Demo Road": its text, fields as 0
-                value = "".join(v.value if isinstance(v, ast.Constant) else "0" for v in node.values)
+            elif isinstance(node, ast.JoinedStr):  # f"演示路 {n} 号 No. {n} Demo Road": its text, fields cut
+                value = "".join(v.value if isinstance(v, ast.Constant) else "\x00" for v in node.values)
             else:
                 continue
             if re.search(r"[\u4e00-\u9fff]", value):
@@ -112,7 +112,7 @@ CODE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")  # certificate and licence number
 
 def latin_words(text: str) -> set[str]:
     for phrase in DEMO_PHRASES:  # case-blind: buttons show their captions in upper case
-        text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(phrase)}(?![A-Za-z0-9])", " ", text, flags=re.IGNORECASE)
     words = set()
     for token in re.split(r"\s+", text):
         if re.fullmatch(r"[0-9a-f]{16,}", token):
