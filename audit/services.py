@@ -362,12 +362,12 @@ def model_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, li
 
 
 def audit_reader_county_ids(user: Any) -> set[int]:
-    """Counties whose records the user reads as a bureau officer, bureau director or inspector."""
-    from permissions.access import bureau_county_ids, inspected_county_ids
+    """Counties whose records the user reads for the bureau (officer, director, supervisor) or as an inspector."""
+    from permissions.access import oversight_county_ids
 
     if not (user and user.is_authenticated):
         return set()
-    return bureau_county_ids(user) | inspected_county_ids(user)
+    return oversight_county_ids(user)
 
 
 def audit_read(*, user: Any, obj: models.Model, request: HttpRequest | None = None) -> AuditEvent | None:

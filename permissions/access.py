@@ -282,9 +282,17 @@ def case_roles_by_scope(*, user: Any, case: Any, experts: bool) -> set[str]:
     return roles
 
 
+OVERSIGHT_BUREAU_ROLES = frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, Role.SUPERVISOR})
+
+
+def oversight_county_ids(user: Any) -> set[int]:
+    """Counties whose records the user reads for the bureau (officers, directors, its supervisors) or inspects."""
+    return bureau_county_ids(user, roles=set(OVERSIGHT_BUREAU_ROLES)) | inspected_county_ids(user)
+
+
 def case_read_is_oversight(*, user: Any, case: Any) -> bool:
-    """A bureau or inspector read of a patient record, which the audit trail logs."""
-    return case.county_id in bureau_county_ids(user) or case.county_id in inspected_county_ids(user)
+    """A read of a record by the bureau (officer, director, supervisor) or an inspector, which the trail logs."""
+    return case.county_id in oversight_county_ids(user)
 
 
 # --- Audit -----------------------------------------------------------------------

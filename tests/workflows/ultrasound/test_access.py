@@ -91,3 +91,17 @@ def test_each_role_finds_its_ultrasound_work_on_the_workspace(driver: Any, us_wo
     assert f"Case #{case.pk}" in driver.client(w.supervisor).get(home).content.decode()
     assert case.device.serial_number in driver.client(w.inspector).get(home).content.decode()
     assert f"Case #{case.pk}" not in driver.client(w.clerk_b).get(home).content.decode()
+
+
+def test_a_supervisors_read_of_a_case_is_logged_like_the_bureaus(driver: Any, us_world: Any) -> None:
+    """Supervisors check devices for the bureau: their reads of an operator's record are oversight reads."""
+    from audit.models import AuditEvent
+
+    w = us_world
+    case = driver.register()
+    url = F.instance.reverse("process_detail", args=[case.pk])
+    assert driver.client(w.supervisor).get(url).status_code == 200
+    reads = AuditEvent.objects.filter(action="record.read", object_id=str(case.pk))
+    assert reads.filter(actor=w.supervisor).count() == 1
+    assert driver.client(w.clerk).get(url).status_code == 200
+    assert not reads.filter(actor=w.clerk).exists()  # the facility's own staff are not oversight
