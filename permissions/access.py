@@ -98,16 +98,23 @@ def scope_changed() -> None:
         state.scope_cache.clear()
 
 
-def _assignments(user: Any) -> frozenset[tuple[str, int | None, int | None]]:
-    """The user's active (role, facility_id, jurisdiction_id) rows: one query per request feeds every scope helper."""
+def user_assignments(user: Any) -> list[RoleAssignment]:
+    """The user's active role assignments (facility and jurisdiction joined), read once per request.
+
+    One query feeds every scope helper below and the page header (permissions.selectors.user_header_context).
+    """
     if getattr(user, "pk", None) is None:
-        return frozenset()
+        return []
     rows = _per_request(
         user,
         ("assignments",),
-        lambda: RoleAssignment.objects.active().filter(user=user).values_list("role", "facility_id", "jurisdiction_id"),
+        lambda: RoleAssignment.objects.active().filter(user=user).select_related("facility", "jurisdiction"),
     )
-    return frozenset(rows)
+    return sorted(rows, key=lambda assignment: assignment.pk)
+
+
+def _assignments(user: Any) -> list[tuple[str, int | None, int | None]]:
+    return [(a.role, a.facility_id, a.jurisdiction_id) for a in user_assignments(user)]
 
 
 def user_roles(user: Any) -> set[str]:

@@ -133,6 +133,7 @@ class AmendForm(RequestFieldsForm):
 
 
 DocumentFormSet = case_document_formset(DocumentType.choices)
+DocumentForm = DocumentFormSet.form  # one row: a document of a type termination knows
 
 
 class OpinionForm(SignatureForm):
