@@ -81,7 +81,10 @@ def case_document_formset(doc_types: Any, *, max_documents: int = MAX_DOCUMENTS)
     """The documents formset of a procedure whose documents are of ``doc_types`` (a TextChoices' choices)."""
     form = type("DocumentForm", (CaseDocumentForm,), {"doc_type": forms.ChoiceField(
         label=_("Document type"), choices=fact_choices(doc_types))})  # fmt: skip
-    return forms.formset_factory(form, formset=CaseDocumentFormSet, extra=3, max_num=max_documents, validate_max=True)
+    formset = forms.formset_factory(
+        form, formset=CaseDocumentFormSet, extra=3, max_num=max_documents, validate_max=True
+    )
+    return cast(type[CaseDocumentFormSet], formset)
 
 
 class SignatureForm(forms.Form):

@@ -232,7 +232,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
                 empty=_("Nothing is waiting for you."),
             )
         )
-    by_deadline = [F("process__terminationcase__decision_due_at").asc(nulls_last=True), "created"]
+    by_deadline: list[Any] = [F("process__terminationcase__decision_due_at").asc(nulls_last=True), "created"]
     bureau_sections = [
         (Role.BUREAU_OFFICER, TerminationFlow.decide, "termination-decisions", _("Decisions due, overdue first"),
          _("No decision is waiting for you.")),
