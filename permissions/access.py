@@ -19,9 +19,9 @@ from typing import Any
 
 from django.http import Http404
 
-from .models import Facility, Jurisdiction
+from .models import Facility, Jurisdiction, RoleAssignment
 from .roles import BUREAU_ROLES, FACILITY_ROLES, Role
-from .selectors import active_assignments, counties_within, jurisdictions_for_user
+from .selectors import counties_within
 
 denied_log = logging.getLogger("regflow.access.denied")
 
@@ -98,46 +98,67 @@ def scope_changed() -> None:
         state.scope_cache.clear()
 
 
+def user_assignments(user: Any) -> list[RoleAssignment]:
+    """The user's active role assignments (facility and jurisdiction joined), read once per request.
+
+    One query feeds every scope helper below and the page header (permissions.selectors.user_header_context).
+    """
+    if getattr(user, "pk", None) is None:
+        return []
+    rows = _per_request(
+        user,
+        ("assignments",),
+        lambda: RoleAssignment.objects.active().filter(user=user).select_related("facility", "jurisdiction"),
+    )
+    return sorted(rows, key=lambda assignment: assignment.pk)
+
+
+def _assignments(user: Any) -> list[tuple[str, int | None, int | None]]:
+    return [(a.role, a.facility_id, a.jurisdiction_id) for a in user_assignments(user)]
+
+
 def user_roles(user: Any) -> set[str]:
     if not (user and user.is_authenticated and user.is_active):
         return set()
-    return _per_request(user, ("roles",), lambda: active_assignments(user).values_list("role", flat=True))
+    return {role for role, _facility, _jurisdiction in _assignments(user)}
 
 
 def staff_facility_ids(user: Any, *, roles: set[str] | None = None) -> set[int]:
     """Facilities where the user works as clerk or director."""
+    return {
+        facility_id
+        for role, facility_id, _jurisdiction in _assignments(user)
+        if facility_id is not None and (not roles or role in roles)
+    }
 
-    def compute() -> Any:
-        qs = active_assignments(user).filter(facility__isnull=False)
-        if roles:
-            qs = qs.filter(role__in=roles)
-        return qs.values_list("facility_id", flat=True)
 
-    return _per_request(user, ("staff", frozenset(roles or ())), compute)
+def _jurisdiction_ids(user: Any, roles: set[str] | frozenset[str]) -> set[int]:
+    return {
+        jurisdiction_id
+        for role, _facility, jurisdiction_id in _assignments(user)
+        if jurisdiction_id is not None and role in roles
+    }
 
 
 def bureau_county_ids(user: Any, *, roles: set[str] | None = None) -> set[int]:
     """Counties whose bureau the user acts for."""
-    wanted = frozenset(roles or {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR})
-    return _per_request(
-        user, ("bureau", wanted), lambda: jurisdictions_for_user(user, roles=wanted).values_list("pk", flat=True)
-    )
+    return _jurisdiction_ids(user, roles or {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR})
 
 
 def inspected_county_ids(user: Any) -> set[int]:
     """Counties an inspector covers: the county granted, or every county of a city granted."""
-
-    def compute() -> Any:
-        granted = jurisdictions_for_user(user, roles={Role.INSPECTOR})
-        return counties_within(granted).values_list("pk", flat=True)
-
-    return _per_request(user, ("inspected",), compute)
+    granted = _jurisdiction_ids(user, {Role.INSPECTOR})
+    if not granted:
+        return set()
+    return _per_request(
+        user,
+        ("inspected",),
+        lambda: counties_within(Jurisdiction.objects.filter(pk__in=granted)).values_list("pk", flat=True),
+    )
 
 
 def panel_county_ids(user: Any) -> set[int]:
-    return _per_request(
-        user, ("panel",), lambda: jurisdictions_for_user(user, roles={Role.EXPERT}).values_list("pk", flat=True)
-    )
+    return _jurisdiction_ids(user, {Role.EXPERT})
 
 
 def access_facility_for_user(*, user: Any, pk: int, write: bool = False) -> Facility:
@@ -268,9 +289,7 @@ def case_roles_by_scope(*, user: Any, case: Any, experts: bool) -> set[str]:
     if not (user and user.is_authenticated and user.is_active):
         return set()
     roles: set[str] = set()
-    for role, facility_id, jurisdiction_id in active_assignments(user).values_list(
-        "role", "facility_id", "jurisdiction_id"
-    ):
+    for role, facility_id, jurisdiction_id in _assignments(user):
         if (
             (role in FACILITY_ROLES and facility_id == case.facility_id)
             or (role in BUREAU_ROLES and jurisdiction_id == case.county_id)

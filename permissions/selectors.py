@@ -18,8 +18,10 @@ def user_header_context(user: Any) -> dict[str, Any]:
     cached = getattr(user, "_regflow_header", None)
     if cached is not None:
         return cached
+    from .access import user_assignments  # access reads this module: imported here, not at the top
+
     profile = getattr(user, "profile", None)
-    assignments = list(active_assignments(user))
+    assignments = user_assignments(user)
     context = {
         "name": (profile.printed_name if profile else "") or user.get_full_name() or user.get_username(),
         "roles": sorted({a.get_role_display() for a in assignments}, key=str),

@@ -25,8 +25,6 @@ from django.utils.http import urlsafe_base64_encode
 from tests.procedures import PROCEDURES
 
 from .matrix import (
-    ANONYMOUS,
-    SUPERUSER,
     WORLD_PERSONAS,
     Entry,
     Record,
@@ -34,8 +32,8 @@ from .matrix import (
     Target,
     rule,
 )
+from .procedure_rules import EVERYONE_200, GET_ONLY, LOGIN
 
-LOGIN = 302  # LoginRequiredMiddleware sends anonymous users to the login page
 ANY_CLIENT_ERROR_OR_OK = {200, 204, 302, 400, 403, 404, 405}
 
 # --- The scene ----------------------------------------------------------------
@@ -80,9 +78,6 @@ SCENE_BUILDERS: list[Any] = [procedure.build_scene for procedure in PROCEDURES]
 
 
 # --- Entries ------------------------------------------------------------------
-
-EVERYONE_200 = rule(200, anonymous=LOGIN)
-GET_ONLY = rule(405, anonymous=LOGIN)
 
 ENTRIES: dict[str, Entry] = {}
 
@@ -153,11 +148,11 @@ ADMIN_MODELS = {
     "permissions.facility",
     "permissions.profile",
     "permissions.countyconfig",
-    "termination.terminationcountyrules",
-    "termination.terminationdesignation",
     "permissions.roleassignment",
     "audit.auditevent",
     "audit.signature",
+    # Each procedure's own models in the admin: its scene module's ADMIN_MODELS.
+    *(label for procedure in PROCEDURES for label in procedure.admin_models),
 }
 
 # Non-staff personas are sent to the admin's login page; the superuser may do
@@ -225,679 +220,31 @@ def _admin_entries() -> dict[str, Entry]:
 
 ENTRIES.update(_admin_entries())
 
-__all__ = ["ANONYMOUS", "ENTRIES", "SUPERUSER", "build_scene"]
+# --- Procedures -------------------------------------------------------------------
+# Each registered procedure's test-scene module writes the entries for its routes (``matrix_entries()``), with
+# the helpers of procedure_rules.py: tests/procedures.py reads them from the registry, so a procedure added to it
+# is covered without editing this file. One whose scene module has none fails
+# test_every_registered_procedure_has_matrix_entries, naming it.
 
 
-# --- Termination ------------------------------------------------------------------
-# Case pages are open to everyone whose scope holds the case (outsiders get 404
-# from the matrix's scope rule). Task pages follow the oracle in oracle.py:
-# only those who may take the task may claim it, nobody may execute a task
-# they do not hold, and viewflow's cancel/undo/revive are nobody's.
-
-# What each kind of viewflow node is, by its task_type: the flows say which kind every node is.
-NODE_KINDS = {
-    "HUMAN_START": "start",
-    "START": "start",
-    "HUMAN": "human",
-    "EXCLUSIVE_GATEWAY": "gateway",
-    "SWITCH": "gateway",
-    "JOIN": "gateway",
-    "PARALLEL_GATEWAY": "split",
-    "FUNCTION": "function",
-    "HANDLE": "function",
-    "TIMER": "timer",
-    "END": "end",
-}
-
-
-def node_kinds(flow_class: Any) -> dict[str, str]:
-    """node name -> kind, read from the flow; a node of a kind the matrix does not know stops the run."""
-    kinds = {}
-    for node in flow_class.instance.nodes():
-        assert node.task_type in NODE_KINDS, f"{flow_class.__name__}.{node.name}: a {node.task_type} node is new here"
-        kinds[node.name] = NODE_KINDS[node.task_type]
-    return kinds
-
-
-def _termination_flow() -> Any:
-    from workflows.termination.flows import TerminationFlow
-
-    return TerminationFlow
-
-
-def _cases(scene: Scene) -> list[tuple[str, Any]]:
-    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("case_")]
-
-
-def _case_targets(scene: Scene) -> list[Target]:
-    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _cases(scene)]
-
-
-def _document_targets(scene: Scene) -> list[Target]:
-    targets = [
-        Target(
-            kwargs={"process_pk": case.pk, "document_pk": case.documents.order_by("pk").first().pk},
-            record=label,
-            label=label,
-        )
-        for label, case in _cases(scene)
-    ]
-    # A document of case B fetched under case A's id.
-    case_a, case_b = scene.records["case_a_review"].obj, scene.records["case_b_decide"].obj
-    targets.append(
-        Target(
-            kwargs={"process_pk": case_a.pk, "document_pk": case_b.documents.first().pk},
-            record="case_a_review",
-            label="another case's document",
-            refused_to_all=True,
-        )
-    )
-    return targets
-
-
-# Personas who can reach the host cases of mismatched task URLs (hospital A, county A).
-COUNTY_A_INSIDERS = ("clerk", "director", "officer", "officer2", "chief", "inspector")
-
-
-def _node_of(task: Any) -> str:
-    return str(task.flow_task.name)
-
-
-def _node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result = []
-        counties_done: set[str] = set()
-        for label, case in _cases(scene):
-            # One case per county is enough: in scope for some personas, outside it for the others.
-            county = scene.records[label].county
-            tasks = [t for t in case.task_set.order_by("-pk") if _node_of(t) == node_name]
-            if tasks and county not in counties_done:
-                counties_done.add(county)
-                result.append(
-                    Target(kwargs={"process_pk": case.pk, "task_pk": tasks[0].pk}, record=label, label=f"{label}")
-                )
-        # The same URL naming an open task of another step of the same case:
-        # the URL's step would lend its form and permission to the wrong task.
-        host = scene.records["case_a_review" if node_name == "decide" else "case_a_decide"].obj
-        other = host.task_set.filter(status="NEW", flow_task_type="HUMAN").exclude(
-            pk__in=[t.pk for t in host.task_set.all() if _node_of(t) == node_name]
-        )
-        other_task = other.order_by("pk").first()
-        host_label = "case_a_review" if node_name == "decide" else "case_a_decide"
-        insiders = (*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS)
-        # Refused with 404 to everyone, whoever may take the other task.
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other_task.pk},
-                record=host_label,
-                label=f"{_node_of(other_task)} task under {node_name}",
-                refused_to_all=True,
-                personas=insiders,
-            )
-        )
-        if node_kinds(_termination_flow())[node_name] == "human":
-            # A task of case A under case B's id (the lock would be taken on the
-            # wrong case). One guard serves every node's URLs; the human steps'
-            # URLs, where it matters most, each prove it.
-            stranger = scene.records["case_b_decide"].obj
-            result.append(
-                Target(
-                    kwargs={"process_pk": stranger.pk, "task_pk": other_task.pk},
-                    record="case_b_decide",
-                    label="another case's task",
-                    refused_to_all=True,
-                    personas=(*insiders, "officer_b"),
-                )
-            )
-        return result
-
-    return targets
-
-
-def _task_of(scene: Scene, target: Target) -> Any:
-    from viewflow.workflow.models import Task
-
-    return Task.objects.get(pk=target.kwargs["task_pk"])
-
-
-def _claimers(scene: Scene, target: Target) -> set[str]:
-    from .oracle import may_claim
-
-    cache = scene.extra.setdefault("claimers", {})
-    key = target.kwargs["task_pk"]
-    if key not in cache:
-        task = _task_of(scene, target)
-        cache[key] = {p for p in WORLD_PERSONAS if may_claim(scene.world.users[p], task)}
-    return cache[key]
-
-
-def _owner(scene: Scene, target: Target) -> str | None:
-    task = _task_of(scene, target)
-    for persona in WORLD_PERSONAS:
-        if scene.world.users[persona].pk == task.owner_id:
-            return persona
-    return None
-
-
-def _node_status(action: str) -> Any:
-    """Statuses for an in-scope persona on a task URL of the right case and step."""
-
-    def status(scene: Scene, target: Target, method: str, persona: str) -> set[int]:
-        if action == "index":
-            return {302} if method == "GET" else {405}  # redirects to the page the persona may use
-        if action == "detail":
-            return {200} if method == "GET" else {405}
-        finished = _task_of(scene, target).status in {"DONE", "CANCELED"}
-        if method == "GET" and finished and action in {"assign", "unassign", "execute"}:
-            return {200}  # a finished step's old link says who finished it and when, to anyone who sees the case
-        if method == "POST" and persona == "inspector":
-            return {404}  # changes need write access, which inspectors never have: the case "does not exist"
-        if action == "assign":
-            if persona in _claimers(scene, target):
-                return {200} if method == "GET" else {302}
-            return {403}
-        if action == "unassign":
-            # Only the holder of an assigned task may hand it back (its page, then the POST).
-            if persona == _owner(scene, target) and _task_of(scene, target).status == "ASSIGNED":
-                return {200} if method == "GET" else {302}
-            return {403}
-        if action == "execute":
-            if persona == _owner(scene, target) and _task_of(scene, target).status in {"ASSIGNED", "STARTED"}:
-                return {200}
-            return {403}
-        if action in {"cancel", "undo", "revive"}:
-            return {403}  # administrative actions: no persona holds the flow's manage permission
-        raise AssertionError(f"no rule for task action {action}")
-
-    return status
-
-
-def _case_state(scene: Scene, target: Target | None) -> Any:
-    """What a refused write must leave as it was: the case's stage and revision, and its tasks."""
-    from workflows.termination.models import TerminationCase
-
-    assert target is not None
-    case = TerminationCase.objects.get(pk=target.kwargs["process_pk"])
-    tasks = sorted(case.task_set.values_list("pk", "status", "owner_id"))
-    return (case.stage, case.revision, case.status, tasks)
-
-
-def _request_fields(serial: int) -> dict[str, Any]:
-    from .termination_scene import resident_id
-
-    return {
-        "patient_name": f"Patient-valid-{serial}",
-        "resident_id": resident_id(serial),
-        "marital_status": "divorced",
-        "gestational_weeks": 18,
-        "gestational_days": 2,
-        "lmp_date": "2026-07-20",
-        "pathway": "divorced",
-    }
-
-
-def _documents(doc_types: list[str]) -> dict[str, Any]:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from .termination_scene import PDF
-
-    data: dict[str, Any] = {
-        "documents-TOTAL_FORMS": len(doc_types),
-        "documents-INITIAL_FORMS": 0,
-        "documents-MIN_NUM_FORMS": 0,
-        "documents-MAX_NUM_FORMS": 1000,
-    }
-    for index, doc_type in enumerate(doc_types):
-        data.update(
-            {
-                f"documents-{index}-doc_type": doc_type,
-                f"documents-{index}-number": f"VALID-{index}",
-                f"documents-{index}-issuer": "Issuing Hospital",
-                f"documents-{index}-issued_on": "2026-10-01",
-                f"documents-{index}-file": SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf"),
-            }
-        )
-    return data
-
-
-def _valid_task_form(node_name: str) -> Any:
-    """A form the node's view would accept from the task's holder (issue 17: sent by everyone else)."""
-    from tests.factories import PASSWORD
-
-    def form(scene: Scene, target: Target | None) -> dict[str, Any]:
-        if node_name == "give_opinion":
-            return {"agrees": "yes", "reason": "The grounds are met", "password": PASSWORD}
-        if node_name in {"review", "decide", "escalate"}:
-            return {"decision": "reject", "reason": "Not in order", "password": PASSWORD}
-        if node_name == "record_procedure":
-            assert target is not None
-            case = scene.records[target.record].obj if target.record else None
-            return {
-                "resident_id": case.resident_id if case is not None else "",
-                "procedure_date": "2026-11-01",
-                "procedure_method": "medical_induction",
-                "physician_name": "Dr Valid",
-                "drugs": "",
-                "fetal_sex": "female",
-                "complications": "",
-                "password": PASSWORD,
-            }
-        if node_name == "amend":
-            return {**_request_fields(900), "emergency_justification": "", "reason": "Corrected", **_documents([])}
-        raise AssertionError(f"no valid form for the {node_name} step: write one here")
-
-    return form
-
-
-def _valid_submission(scene: Scene, target: Target | None) -> dict[str, Any]:
-    return {
-        **_request_fields(901),
-        "facility": scene.world.hospital_a.pk,
-        "emergency": "",
-        "emergency_justification": "",
-        **_documents(["id_card", "divorce_certificate"]),
-    }
-
-
-def _case_count(scene: Scene, target: Target | None) -> int:
-    from workflows.termination.models import TerminationCase
-
-    return TerminationCase.objects.count()
-
-
-def _termination_entries() -> dict[str, Entry]:
-    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
-    entries: dict[str, Entry] = {
-        "procedures:index": Entry(get=rule(302, anonymous=LOGIN), post=GET_ONLY),
-        # Lists: everyone signed in gets the page; what it lists is the leak check's business.
-        "procedures:termination:index": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
-        "procedures:termination:process_list": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
-        "procedures:termination:task_list": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
-        "procedures:termination:inbox": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
-        "procedures:termination:queue": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
-        "procedures:termination:archive": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
-        "procedures:termination:chart": Entry(get=everyone_in_scope_reads, post=GET_ONLY),
-        # Bulk claim: claims nothing without task ids. Inspectors must be refused.
-        "procedures:termination:tasks_assign": Entry(
-            # Claims nothing without task ids; refused outright to whoever can take no task at all.
-            get=rule(405, anonymous=LOGIN),
-            post=rule({302, 403}, inspector=403, anonymous=LOGIN),
-        ),
-        # Submitting: facility staff only; the superuser holds every model permission
-        # but no facility, so the form offers them none.
-        "procedures:termination:submit:execute": Entry(
-            get=rule(403, clerk=200, director=200, clerk_other=200, clerk_b=200, superuser=200, anonymous=LOGIN),
-            post=rule(403, clerk=200, director=200, clerk_other=200, clerk_b=200, superuser=200, anonymous=LOGIN),
-            valid_post=_valid_submission,
-            state_of=_case_count,
-        ),
-        # One case.
-        "procedures:termination:process_detail": Entry(get=rule(200), post=rule(405), targets=_case_targets),
-        "procedures:termination:process_chart": Entry(get=rule(200), post=rule(405), targets=_case_targets),
-        "procedures:termination:certificate": Entry(
-            get=rule(200),
-            post=rule(405, inspector={404, 405}),
-            get_only=True,
-            targets=lambda scene: [t for t in _case_targets(scene) if scene.records[t.record].obj.certificate_number],
-        ),
-        # Read-only: a POST is refused (405; 404 for inspectors when the write check runs first).
-        "procedures:termination:document": Entry(
-            get=rule(200), post=rule(405, inspector={404, 405}), targets=_document_targets, get_only=True
-        ),
-        # Withdrawal: the submitting facility's staff (400: the empty form is refused);
-        # everyone else in scope is refused, inspectors as if the case did not exist.
-        "procedures:termination:withdraw": Entry(
-            get=rule(405),
-            post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
-            targets=_case_targets,
-            valid_post=lambda scene, target: {"reason": "The patient changed her mind"},
-            state_of=_case_state,
-        ),
-    }
-    # Every URL viewflow serves for a node of the flow (its actions depend on the node's kind).
-    from .matrix import walk_routes
-
-    namespace = "procedures:termination"
-    kinds = node_kinds(_termination_flow())
-    for route in walk_routes():
-        node_name, _colon, action = route.key.removeprefix(f"{namespace}:").partition(":")
-        if not route.key.startswith(f"{namespace}:") or node_name not in kinds or not action or route.key in entries:
-            continue  # not a node's URL, or one with its own entry above (the start node's form)
-        writes = action == "execute" and kinds[node_name] == "human"
-        entries[route.key] = Entry(
-            # Signed-in personas are answered by status_for; these rules serve anonymous users only.
-            get=rule(set(), anonymous=LOGIN),
-            post=rule(set(), anonymous=LOGIN),
-            targets=_node_targets(node_name),
-            status_for=_node_status(action),
-            get_only=action in {"index", "detail"},
-            valid_post=_valid_task_form(node_name) if writes else None,
-            state_of=_case_state if writes else None,
-        )
+def _procedure_entries() -> dict[str, Entry]:
+    entries: dict[str, Entry] = {"procedures:index": Entry(get=rule(302, anonymous=LOGIN), post=GET_ONLY)}
+    for procedure in PROCEDURES:
+        if procedure.matrix_entries is None:
+            continue
+        own = procedure.matrix_entries()
+        shared = sorted(set(own) & set(entries))
+        assert not shared, f"{procedure.code}'s matrix entries name routes another entry already has: {shared}"
+        entries.update(own)
     return entries
 
 
-ENTRIES.update(_termination_entries())
-
-
-# --- The ultrasound registry ---------------------------------------------------------
-# Cases us_a_sign, us_a_review, us_a_registered (hospital A) and us_b_sign (hospital B):
-# tests/workflows/ultrasound/scene.py. Node kinds are read from the flow.
-
-US = "procedures:ultrasoundregistration"
-
-
-def _us_cases(scene: Scene) -> list[tuple[str, Any]]:
-    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("us_")]
-
-
-def _us_case_targets(scene: Scene) -> list[Target]:
-    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _us_cases(scene)]
-
-
-def _us_device_targets(scene: Scene, *, registered: bool = False) -> list[Target]:
-    return [
-        Target(kwargs={"device_pk": case.device_id}, record=label, label=label)
-        for label, case in _us_cases(scene)
-        if not registered or case.device.registration_number
-    ]
-
-
-def _us_document_targets(scene: Scene) -> list[Target]:
-    targets = [
-        Target(
-            kwargs={"process_pk": case.pk, "document_pk": case.documents.order_by("pk").first().pk},
-            record=label,
-            label=label,
-        )
-        for label, case in _us_cases(scene)
-    ]
-    case_a, case_b = scene.records["us_a_sign"].obj, scene.records["us_b_sign"].obj
-    targets.append(
-        Target(
-            kwargs={"process_pk": case_a.pk, "document_pk": case_b.documents.first().pk},
-            record="us_a_sign",
-            label="another case's document",
-            refused_to_all=True,
-        )
-    )
-    return targets
-
-
-def _us_node_kind(node: Any) -> str:
-    from viewflow.workflow import flow
-
-    kinds = [
-        (flow.View, "human"),
-        (flow.StartHandle, "start"),
-        (flow.Start, "start"),
-        (flow.Function, "function"),
-        (flow.End, "end"),
-        (flow.If, "gateway"),
-        (flow.Switch, "gateway"),
-    ]
-    for cls, kind in kinds:
-        if isinstance(node, cls):
-            return kind
-    return "timer"  # a boundary timer (decide__timeout)
-
-
-def _us_node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result, counties_done = [], set()
-        for label, case in _us_cases(scene):
-            county = scene.records[label].county
-            task = next((t for t in case.task_set.order_by("-pk") if _node_of(t) == node_name), None)
-            if task is not None and county not in counties_done:
-                counties_done.add(county)
-                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
-        # Another step's task under this step's URL (every node has one, whether or not the scene reaches it):
-        # refused to everyone, whoever may take that task.
-        host = scene.records["us_a_review" if node_name == "sign_undertaking" else "us_a_sign"].obj
-        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if _node_of(t) != node_name)
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other.pk},
-                record=None,
-                label=f"{_node_of(other)} task under {node_name}",
-                refused_to_all=True,
-                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
-            )
-        )
-        if len(result) > 1:
-            # The same task under another case's id: refused to everyone, whoever may see either case.
-            stranger = scene.records["us_b_sign"].obj
-            first = result[0]
-            if first.kwargs["process_pk"] != stranger.pk:
-                result.append(
-                    Target(
-                        kwargs={"process_pk": stranger.pk, "task_pk": first.kwargs["task_pk"]},
-                        record="us_b_sign",
-                        label="another case's task",
-                        refused_to_all=True,
-                        personas=(*COUNTY_A_INSIDERS, "clerk_b", "officer_b", ANONYMOUS),
-                    )
-                )
-        return result
-
-    return targets
-
-
-def _ultrasound_entries() -> dict[str, Entry]:
-    from workflows.ultrasound.flows import UltrasoundRegistrationFlow
-
-    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
-    facility_staff = {"clerk": 200, "director": 200, "clerk_other": 200, "clerk_b": 200}
-    bureau = {"officer": 200, "officer2": 200, "chief": 200, "officer_b": 200}
-    entries: dict[str, Entry] = {
-        f"{US}:{name}": Entry(get=everyone_in_scope_reads, post=GET_ONLY)
-        for name in ("index", "process_list", "task_list", "inbox", "queue", "archive", "chart")
-    }
-    entries.update(
-        {
-            # The registry lists only what the persona may see (the leak check's business); read-only.
-            f"{US}:registry": Entry(get=everyone_in_scope_reads, post=rule(405, anonymous=LOGIN)),
-            f"{US}:tasks_assign": Entry(
-                get=rule(405, anonymous=LOGIN), post=rule({302, 403}, inspector=403, anonymous=LOGIN)
-            ),
-            # Filing: facility staff (and the superuser, who holds every model permission but no facility).
-            f"{US}:file:execute": Entry(
-                get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
-                post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
-            ),
-            # A change names its device (?device=): without one, there is no device to change (404).
-            f"{US}:file_amendment:execute": Entry(
-                get=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
-                post=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
-            ),
-            # Unannounced checks: the bureaus alone schedule them.
-            f"{US}:schedule_check:execute": Entry(
-                get=rule(403, anonymous=LOGIN, **bureau), post=rule(403, anonymous=LOGIN, **bureau)
-            ),
-            f"{US}:process_detail": Entry(get=rule(200), post=rule(405), targets=_us_case_targets),
-            f"{US}:process_chart": Entry(get=rule(200), post=rule(405), targets=_us_case_targets),
-            f"{US}:device": Entry(get=rule(200), post=rule(405), targets=_us_device_targets, get_only=True),
-            # The certificate of a registered device: its facility, its county's bureau and inspectors.
-            f"{US}:certificate": Entry(
-                get=rule(200),
-                post=rule(405, inspector={404, 405}),
-                get_only=True,
-                targets=lambda scene: _us_device_targets(scene, registered=True),
-            ),
-            f"{US}:document": Entry(
-                get=rule(200), post=rule(405, inspector={404, 405}), targets=_us_document_targets, get_only=True
-            ),
-            f"{US}:withdraw": Entry(
-                get=rule(405),
-                post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
-                targets=_us_case_targets,
-            ),
-        }
-    )
-    actions = {
-        "human": ("index", "detail", "assign", "unassign", "execute", "cancel", "undo", "revive"),
-        "gateway": ("index", "detail", "cancel", "undo", "revive"),
-        "function": ("index", "detail", "cancel", "undo", "revive"),
-        "timer": ("index", "detail", "cancel"),
-        "end": ("index", "detail", "undo", "revive"),
-        "start": ("index", "detail", "undo"),
-    }
-    for node in UltrasoundRegistrationFlow.instance.nodes():
-        for action in actions[_us_node_kind(node)]:
-            entries[f"{US}:{node.name}:{action}"] = Entry(
-                get=rule(set(), anonymous=LOGIN),
-                post=rule(set(), anonymous=LOGIN),
-                targets=_us_node_targets(node.name),
-                status_for=_node_status(action),
-                get_only=action in {"index", "detail"},
-            )
-    return entries
-
-
-ENTRIES.update(_ultrasound_entries())
-
-
-# --- The retired-practitioner registry ----------------------------------------------------
-# Cases rp_a_sign, rp_a_verify (hospital A) and rp_b_sign (hospital B): tests/workflows/retired_practitioners/scene.py.
-
-RP = "procedures:retiredpractitioner"
-
-
-def _rp_cases(scene: Scene) -> list[tuple[str, Any]]:
-    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("rp_")]
-
-
-def _rp_case_targets(scene: Scene) -> list[Target]:
-    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _rp_cases(scene)]
-
-
-def _rp_entry_targets(scene: Scene) -> list[Target]:
-    return [
-        Target(kwargs={"practitioner_pk": case.practitioner_id}, record=label, label=label)
-        for label, case in _rp_cases(scene)
-    ]
-
-
-def _rp_document_targets(scene: Scene) -> list[Target]:
-    targets = [
-        Target(kwargs={"process_pk": case.pk, "document_pk": case.documents.first().pk}, record=label, label=label)
-        for label, case in _rp_cases(scene)
-    ]
-    case_a, case_b = scene.records["rp_a_sign"].obj, scene.records["rp_b_sign"].obj
-    targets.append(
-        Target(
-            kwargs={"process_pk": case_a.pk, "document_pk": case_b.documents.first().pk},
-            record="rp_a_sign",
-            label="another case's document",
-            refused_to_all=True,
-        )
-    )
-    return targets
-
-
-def _rp_node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result, counties_done = [], set()
-        for label, case in _rp_cases(scene):
-            county = scene.records[label].county
-            task = next((t for t in case.task_set.order_by("-pk") if _node_of(t) == node_name), None)
-            if task is not None and county not in counties_done:
-                counties_done.add(county)
-                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
-        # Another step's task under this step's URL: refused to everyone, whoever may take that task.
-        host = scene.records["rp_a_verify" if node_name == "sign_filing" else "rp_a_sign"].obj
-        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if _node_of(t) != node_name)
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other.pk},
-                record=None,
-                label=f"{_node_of(other)} task under {node_name}",
-                refused_to_all=True,
-                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
-            )
-        )
-        return result
-
-    return targets
-
-
-def _retired_practitioner_entries() -> dict[str, Entry]:
-    from workflows.retired_practitioners.flows import RetiredPractitionerFlow
-
-    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
-    facility_staff = {"clerk": 200, "director": 200, "clerk_other": 200, "clerk_b": 200}
-    bureau = {"officer": 200, "officer2": 200, "chief": 200, "officer_b": 200}
-    entries: dict[str, Entry] = {
-        f"{RP}:{name}": Entry(get=everyone_in_scope_reads, post=GET_ONLY)
-        for name in ("index", "process_list", "task_list", "inbox", "queue", "archive", "chart")
-    }
-    entries.update(
-        {
-            # A county's register: its bureau and inspectors (one county each, so no ?county= needed).
-            f"{RP}:register": Entry(
-                get=rule(404, anonymous=LOGIN, inspector=200, **bureau), post=rule(405, anonymous=LOGIN)
-            ),
-            f"{RP}:practitioner": Entry(get=rule(200), post=rule(405), targets=_rp_entry_targets, get_only=True),
-            f"{RP}:tasks_assign": Entry(
-                get=rule(405, anonymous=LOGIN), post=rule({302, 403}, inspector=403, anonymous=LOGIN)
-            ),
-            f"{RP}:file:execute": Entry(
-                get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
-                post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
-            ),
-            # Events: the bureaus alone record them (an empty form answers with its errors).
-            f"{RP}:record_event:execute": Entry(
-                get=rule(403, anonymous=LOGIN, **bureau), post=rule(403, anonymous=LOGIN, **bureau)
-            ),
-            f"{RP}:process_detail": Entry(get=rule(200), post=rule(405), targets=_rp_case_targets),
-            f"{RP}:process_chart": Entry(get=rule(200), post=rule(405), targets=_rp_case_targets),
-            f"{RP}:document": Entry(
-                get=rule(200), post=rule(405, inspector={404, 405}), targets=_rp_document_targets, get_only=True
-            ),
-            f"{RP}:withdraw": Entry(
-                get=rule(405),
-                post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
-                targets=_rp_case_targets,
-            ),
-        }
-    )
-    actions = {
-        "human": ("index", "detail", "assign", "unassign", "execute", "cancel", "undo", "revive"),
-        "gateway": ("index", "detail", "cancel", "undo", "revive"),
-        "function": ("index", "detail", "cancel", "undo", "revive"),
-        "timer": ("index", "detail", "cancel"),
-        "end": ("index", "detail", "undo", "revive"),
-        "start": ("index", "detail", "undo"),
-    }
-    for node in RetiredPractitionerFlow.instance.nodes():
-        for action in actions[_us_node_kind(node)]:
-            entries[f"{RP}:{node.name}:{action}"] = Entry(
-                get=rule(set(), anonymous=LOGIN),
-                post=rule(set(), anonymous=LOGIN),
-                targets=_rp_node_targets(node.name),
-                status_for=_node_status(action),
-                get_only=action in {"index", "detail"},
-            )
-    return entries
-
-
-ENTRIES.update(_retired_practitioner_entries())
+ENTRIES.update(_procedure_entries())
 
 
 def _verify_targets(scene: Scene) -> list[Target]:
-    case = scene.records["case_a_record"].obj
-    return [
-        Target(
-            kwargs={"kind": "termination", "number": case.certificate_number, "token": case.certificate_token},
-            record=None,
-        ),
-        Target(
-            kwargs={"kind": "termination", "number": case.certificate_number, "token": "0" * 32},
-            record=None,
-            label="forged token",
-            refused_to_all=True,
-        ),
-    ]
+    """Each certifying procedure's certificates: a real token and a forged one (certificate_verify_targets)."""
+    return [target for procedure in PROCEDURES for target in procedure.certificate_verify_targets(scene)]
 
 
 ENTRIES["certificate_verify"] = Entry(
@@ -972,9 +319,15 @@ AUDIT_MENU = rule(403, officer=302, officer2=302, chief=302, inspector=302, offi
 
 def _trail_targets(scene: Scene) -> list[Target]:
     from audit.services import object_ref
+    from workflows.cases.models import Case
 
-    targets = []
-    for label, case in _cases(scene):
+    targets, counties_done = [], set()
+    for label, record in scene.records.items():
+        # One case of each procedure per county: in scope for some personas, outside it for the others.
+        if not isinstance(record.obj, Case) or (type(record.obj), record.county) in counties_done:
+            continue
+        counties_done.add((type(record.obj), record.county))
+        case = record.obj
         object_type, object_id = object_ref(case)
         targets.append(Target(kwargs={"object_type": object_type, "object_id": object_id}, record=label, label=label))
     return targets

@@ -13,10 +13,9 @@ from audit.models import AuditEvent
 from permissions.models import RoleAssignment
 from permissions.roles import Role
 from permissions.services import role_grant, role_revoke
+from tests.workflows.termination.scene import case_review, case_start
 from workflows.events import user_group
 from workflows.termination.flows import TerminationFlow
-
-from .termination_scene import case_review, case_start
 
 
 @pytest.fixture

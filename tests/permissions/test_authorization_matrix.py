@@ -1,7 +1,8 @@
 """The authorization matrix: every route the resolver serves, times every persona, GET and POST.
 
 Each route is requested with objects inside and outside the persona's scope.
-The status must be the one tests/permissions/expectations.py gives (outsiders:
+The status must be the one tests/permissions/expectations.py gives, with each procedure's entries from its
+test-scene module (tests/procedures.py), (outsiders:
 404, so existence does not leak), and no value of a record the persona may not
 see may appear in any response body: pages, errors, exports and redirects alike.
 POSTs are empty; a route that writes also gets a valid form from every persona
@@ -23,6 +24,7 @@ import pytest
 from django.db import transaction
 
 from tests.conftest import build_world
+from tests.procedures import PROCEDURES, PROCEDURES_WITHOUT_SCENE
 
 from .expectations import ENTRIES, build_scene
 from .matrix import (
@@ -64,9 +66,15 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
 def test_every_route_has_an_expectation() -> None:
     missing = [str(route) for route in walk_routes() if route.key not in ENTRIES]
     assert not missing, (
-        "These routes have no entry in tests/permissions/expectations.py; decide who may use them:\n  "
-        + "\n  ".join(missing)
+        "These routes have no entry in tests/permissions/expectations.py (a procedure's: its test-scene module's"
+        " matrix_entries()); decide who may use them:\n  " + "\n  ".join(missing)
     )
+
+
+def test_every_registered_procedure_has_matrix_entries() -> None:
+    """A procedure's routes are its scene module's business (matrix_entries()): this names one that forgot."""
+    missing = PROCEDURES_WITHOUT_SCENE + [p.code for p in PROCEDURES if p.matrix_entries is None]
+    assert not missing, f"registered procedures whose test-scene module has no matrix_entries(): {missing}"
 
 
 def test_no_expectation_is_left_for_a_route_that_is_gone() -> None:

@@ -25,6 +25,15 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from permissions.models import RoleAssignment
+from tests.workflows.termination.scene import (
+    case_decide,
+    case_opinion,
+    case_review,
+    case_secrets,
+    case_start,
+    resident_id,
+    task_run,
+)
 from workflows.events import notification_email_render, notification_message
 from workflows.models import Notification
 from workflows.termination import services
@@ -34,15 +43,6 @@ from workflows.termination.visibility import VISIBILITY
 
 from .expectations import ENTRIES
 from .matrix import ANONYMOUS, SUPERUSER, PersonaClients, Record, Scene, build_url, may_see, walk_routes
-from .termination_scene import (
-    case_decide,
-    case_opinion,
-    case_review,
-    case_secrets,
-    case_start,
-    resident_id,
-    task_run,
-)
 
 pytestmark = pytest.mark.django_db
 

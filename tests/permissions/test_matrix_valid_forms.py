@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.workflows.termination.scene import _valid_submission, _valid_task_form
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import Stage, TerminationCase
 
-from .expectations import _valid_submission, _valid_task_form
 from .matrix import Scene, Target
 
 pytestmark = pytest.mark.django_db

@@ -26,12 +26,12 @@ from viewflow.workflow.timers import fire_due_timers
 from permissions.models import Facility, Profile
 from permissions.roles import Role
 from permissions.services import role_grant
+from tests.workflows.termination.scene import case_amend, case_decide, case_opinion, case_review, case_start
 from workflows.termination.flows import TerminationFlow
 from workflows.termination.models import Decision, TerminationCase
 
 from ..factories import FacilityFactory, ProfileFactory, UserFactory
 from .oracle import may_claim
-from .termination_scene import case_amend, case_decide, case_opinion, case_review, case_start
 
 FACILITY_ROLES = [Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR]
 COUNTY_ROLES = [Role.EXPERT, Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, Role.INSPECTOR]

@@ -1,4 +1,5 @@
-"""The forms every procedure's signing steps share: the password that signs, a decision, a withdrawal."""
+"""The forms every procedure shares: the password that signs, a decision, a withdrawal, a case's documents, and the
+small pieces of a procedure's own forms (a fact's blank choice, dates, scans)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,84 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import signature_password_check
+from documents.validators import validate_scan
 
 from .models import Decision
 from .services import decision_reason_check, withdrawal_reason_check
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+BLANK_CHOICE_LABEL = _("— choose —")
+MAX_DOCUMENTS = 10
+
+
+def fact_choices(choices: Any) -> list[tuple[str, Any]]:
+    """Choices for a field that records a fact: a blank first option, so that nothing is chosen by default."""
+    return [("", BLANK_CHOICE_LABEL), *choices]
+
+
+def not_in_future(value: Any) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError(_("This date lies in the future."))
+
+
+class ScanField(forms.FileField):
+    """An uploaded scan: a PDF, JPEG or PNG that is what it says (documents.validators.validate_scan)."""
+
+    def clean(self, *args: Any, **kwargs: Any) -> Any:
+        upload = super().clean(*args, **kwargs)
+        if upload:
+            validate_scan(upload)
+        return upload
+
+
+class CaseDocumentForm(forms.Form):
+    """One document filed with a case (workflows.cases.models.CaseDocument); case_document_formset sets its types."""
+
+    # A blank first choice, so that an unused row of the formset posts nothing and is skipped.
+    doc_type = forms.ChoiceField(label=_("Document type"), choices=fact_choices([]))
+    number = forms.CharField(label=_("Number"), max_length=60)
+    issuer = forms.CharField(label=_("Issued by"), max_length=200)
+    issued_on = forms.DateField(label=_("Issue date"), widget=DATE_WIDGET, validators=[not_in_future])
+    is_original = forms.BooleanField(label=_("Original"), required=False)
+    file = ScanField(label=_("Scan (PDF, JPEG or PNG)"))
+
+
+class CaseDocumentFormSet(forms.BaseFormSet):
+    def documents(self) -> list[dict[str, Any]]:
+        """The rows filled in, as case_documents_add takes them."""
+        return [form.cleaned_data for form in self.forms if form.cleaned_data and form.has_changed()]
+
+    def scans_to_attach_again(self, files: Any) -> list[dict[str, Any]]:
+        """Rows whose scan was sent with a refused form: browsers cannot keep a file input, so the page names them.
+
+        Unvalidated uploads are never stored to spare the clerk this; each row is marked
+        (``form.attach_again``) and the list heads the documents table.
+        """
+        rows = []
+        for index, form in enumerate(self.forms):
+            upload = files.get(f"{self.prefix}-{index}-file")
+            form.attach_again = ""
+            if upload is None:
+                continue
+            form.attach_again = (upload.name or "")[:100]
+            doc_type = form.data.get(f"{self.prefix}-{index}-doc_type", "")
+            label = dict(form.fields["doc_type"].choices).get(doc_type, "") if doc_type else ""
+            rows.append({"row": index + 1, "type": label, "name": form.attach_again})
+        return rows
+
+
+def case_document_formset(doc_types: Any, *, max_documents: int = MAX_DOCUMENTS) -> type[CaseDocumentFormSet]:
+    """The documents formset of a procedure whose documents are of ``doc_types`` (a TextChoices' choices)."""
+    form = type("DocumentForm", (CaseDocumentForm,), {"doc_type": forms.ChoiceField(
+        label=_("Document type"), choices=fact_choices(doc_types))})  # fmt: skip
+    formset = forms.formset_factory(
+        form, formset=CaseDocumentFormSet, extra=3, max_num=max_documents, validate_max=True
+    )
+    return cast(type[CaseDocumentFormSet], formset)
 
 
 class SignatureForm(forms.Form):

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import BigIntegerField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import Signature
 from audit.selectors import object_trail
 from audit.services import audit_read, object_ref
-from permissions.access import audit_county_ids_for_user, case_read_is_oversight, case_roles_for_user
+from permissions.access import (
+    audit_county_ids_for_user,
+    case_read_is_oversight,
+    case_roles_for_user,
+    cases_for_user,
+)
 
-from ..nodes import open_tasks
+from ..nodes import SigningView, open_tasks
+from ..takeability import takeable_tasks
 from ..visibility import Visible, redact_changes
 from .registry import procedure_of
 
@@ -90,3 +99,45 @@ def case_read_audit(*, case: Any, request: HttpRequest) -> None:
 def cases_by_certificate(model: type[Any], number: str) -> list[int]:
     """The case that issued certificate ``number`` (for the audit search): a unique, indexed column."""
     return list(model._default_manager.filter(certificate_number=number).values_list("pk", flat=True))
+
+
+# --- The workspace's task lists --------------------------------------------------------------
+
+
+def case_tasks_waiting(*, flow_class: Any, case_model: type[Any], user: Any) -> QuerySet[Any]:
+    """The flow's human tasks the user holds or may claim, on cases the user may see, in bulk.
+
+    Four-eyes in bulk (the queue page applies the full check): the cases the user entered are left out, and
+    the steps the signatures' rule (SigningView.four_eyes_refusal) refuses them: a case they signed at another
+    step, or at this one when the step signs once (a panel seat). One subquery per step, not a list of every
+    case the user ever signed (years of an officer's work).
+    """
+    from viewflow.workflow.models import Task
+
+    case_type = f"{case_model._meta.app_label}.{case_model._meta.model_name}"
+    signed = Signature.objects.filter(object_type=case_type, signer_id=user.pk).annotate(
+        case_pk=Cast("object_id", BigIntegerField())
+    )
+    refused = Q(pk__in=[])
+    for node in flow_class.instance.nodes():
+        if isinstance(node, SigningView):
+            steps = signed.exclude(step=node.signing_step) if node.repeatable else signed
+            refused |= Q(flow_task=node, process_id__in=steps.values("case_pk"))
+    visible = cases_for_user(user, model=case_model).values("pk")
+    return (
+        Task._default_manager.filter(process__flow_class=flow_class, flow_task_type="HUMAN", process_id__in=visible)
+        .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=takeable_tasks(flow_class, user).values("pk")))
+        .exclude(**{f"process__{case_model._meta.model_name}__submitted_by": user})
+        .exclude(refused)
+    )
+
+
+def one_per_step(tasks: Any, limit: int) -> list[Any]:
+    """The first task of each step of each case: a panel's seats make one row (an expert takes one)."""
+    seen, rows = set(), []
+    for task in tasks[: limit * 3]:
+        key = (task.process_id, task.flow_task)
+        if key not in seen:
+            seen.add(key)
+            rows.append(task)
+    return rows[:limit]

@@ -6,41 +6,25 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.validators import resident_id_normalise, validate_resident_id
-from documents.validators import validate_scan
 from permissions.models import Facility, Profile
-from workflows.cases.forms import SignatureForm
+from workflows.cases.forms import DATE_WIDGET, ScanField, SignatureForm, fact_choices, not_in_future
 
 from . import selectors
 from .models import Activity, CaseKind, PractitionerStatus, RetiredPractitioner
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
-BLANK = [("", _("— choose —"))]
+BLANK = fact_choices([])
 LICENCE = r"^[0-9A-Za-z-]{6,30}$"
 LICENCE_ERROR = _("Enter the number as printed: 6-30 letters, digits or dashes.")
 PHONE = r"^\+?[0-9][0-9 -]{5,20}$"
 TITLES = [(value, label) for value, label in Profile.Rank.choices if value != Profile.Rank.NONE]
 
 
-def not_in_future(value: Any) -> None:
-    if value and value > timezone.localdate():
-        raise ValidationError(_("This date lies in the future."))
-
-
 def printable(value: str) -> None:
     if any(ord(ch) < 32 and ch not in "\r\n" for ch in value):
         raise ValidationError(_("Control characters are not allowed."))
-
-
-class ScanField(forms.FileField):
-    def clean(self, *args: Any, **kwargs: Any) -> Any:
-        upload = super().clean(*args, **kwargs)
-        if upload:
-            validate_scan(upload)
-        return upload
 
 
 class TownshipField(forms.ModelChoiceField):

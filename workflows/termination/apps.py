@@ -44,7 +44,7 @@ class TerminationConfig(AppConfig):
                 certificate_title=_("Termination authorisation certificate"),
                 certificate_lookup=selectors.cases_by_certificate,
                 seed_demo=demo.seed,
-                test_scene="tests.permissions.termination_scene",
+                test_scene="tests.workflows.termination.scene",
             )
         )
         register_action_labels(selectors.ACTION_LABELS)

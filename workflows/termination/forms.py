@@ -12,17 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.validators import resident_id_normalise, validate_resident_id
-from documents.validators import validate_scan
 from permissions.models import Facility
+from workflows.cases.forms import DATE_WIDGET, SignatureForm, case_document_formset, fact_choices, not_in_future
 from workflows.cases.forms import DecisionForm as DecisionForm  # re-exported: the termination steps' forms
-from workflows.cases.forms import SignatureForm
 from workflows.cases.forms import WithdrawForm as WithdrawForm
 
 from .models import DocumentType, FetalSex, MaritalStatus, Pathway, ProcedureMethod
-
-MAX_DOCUMENTS = 10
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
-BLANK_CHOICE_LABEL = _("— choose —")
 
 # A personal-circumstance pathway states the patient's marital status: the two answers must agree.
 PATHWAY_MARITAL_STATUS: dict[Pathway, MaritalStatus] = {
@@ -30,11 +25,6 @@ PATHWAY_MARITAL_STATUS: dict[Pathway, MaritalStatus] = {
     Pathway.WIDOWED: MaritalStatus.WIDOWED,
     Pathway.UNMARRIED: MaritalStatus.UNMARRIED,
 }
-
-
-def fact_choices(choices: Any) -> list[tuple[str, Any]]:
-    """Choices for a field that records a fact: a blank first option, so that nothing is chosen by default."""
-    return [("", BLANK_CHOICE_LABEL), *choices]
 
 
 def contradiction(form: forms.Form, first: str, second: str, message: Any) -> None:
@@ -45,11 +35,6 @@ def contradiction(form: forms.Form, first: str, second: str, message: Any) -> No
     for name in (first, second):
         if name in form.fields and name not in form.errors:
             form.add_error(name, _("See the contradiction above."))
-
-
-def not_in_future(value: Any) -> None:
-    if value and value > timezone.localdate():
-        raise ValidationError(_("This date lies in the future."))
 
 
 class RequestFieldsForm(forms.Form):
@@ -147,29 +132,8 @@ class AmendForm(RequestFieldsForm):
     )
 
 
-class DocumentForm(forms.Form):
-    # A blank first choice, so that an unused row of the formset posts nothing and is skipped.
-    doc_type = forms.ChoiceField(label=_("Document type"), choices=fact_choices(DocumentType.choices))
-    number = forms.CharField(label=_("Number"), max_length=60)
-    issuer = forms.CharField(label=_("Issued by"), max_length=200)
-    issued_on = forms.DateField(label=_("Issue date"), widget=DATE_WIDGET, validators=[not_in_future])
-    is_original = forms.BooleanField(label=_("Original"), required=False)
-    file = forms.FileField(label=_("Scan (PDF, JPEG or PNG)"))
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        validate_scan(upload)
-        return upload
-
-
-class BaseDocumentFormSet(forms.BaseFormSet):
-    def documents(self) -> list[dict[str, Any]]:
-        return [form.cleaned_data for form in self.forms if form.cleaned_data and form.has_changed()]
-
-
-DocumentFormSet = forms.formset_factory(
-    DocumentForm, formset=BaseDocumentFormSet, extra=3, max_num=MAX_DOCUMENTS, validate_max=True
-)
+DocumentFormSet = case_document_formset(DocumentType.choices)
+DocumentForm = DocumentFormSet.form  # one row: a document of a type termination knows
 
 
 class OpinionForm(SignatureForm):

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BigIntegerField, F, Q
-from django.db.models.functions import Cast
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import Signature
 from permissions.access import (
     bureau_county_ids,
     case_roles_by_scope,
-    cases_for_user,
     inspected_county_ids,
     panel_county_ids,
     staff_facility_ids,
 )
 from permissions.roles import Role
 from workflows.cases import selectors as kit_selectors
-from workflows.nodes import SigningView, task_url
-from workflows.takeability import takeable_tasks
+from workflows.nodes import task_url
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
 from .models import MEDICAL_PATHWAYS, Stage, TerminationCase
@@ -175,36 +171,8 @@ def _task_rows(tasks: Any) -> list[list[Cell]]:
     return rows
 
 
-def _one_per_step(tasks: Any) -> list[Any]:
-    """The first task of each step of each case: a panel's three seats make one row (an expert takes one)."""
-    seen, rows = set(), []
-    for task in tasks[: SECTION_LIMIT * 3]:
-        key = (task.process_id, task.flow_task)
-        if key not in seen:
-            seen.add(key)
-            rows.append(task)
-    return rows[:SECTION_LIMIT]
-
-
-def _signed_elsewhere(signed: Any) -> Q:
-    """Tasks four-eyes refuses the signer of ``signed``: a case they signed at another step, or at this one
-    when the step signs once (a panel seat). A repeatable step (the director's review, the bureau's decision)
-    after an amendment stays theirs."""
-    from .flows import TerminationFlow
-
-    refused = Q(pk__in=[])
-    for node in TerminationFlow.instance.nodes():
-        if not isinstance(node, SigningView):
-            continue
-        other_steps = signed.exclude(step=node.signing_step)
-        steps = other_steps if node.repeatable else signed
-        refused |= Q(flow_task=node, process_id__in=steps.values("case_pk"))
-    return refused
-
-
 def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     """A termination section per role: what each person works on, most pressing first."""
-    from viewflow.workflow.models import Task
 
     from .flows import TerminationFlow
 
@@ -246,23 +214,9 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
             )
         )
 
-    # Tasks the user holds or may claim, on cases the user may see; the queue page applies the
-    # full four-eyes check, here the cases they entered or already signed are left out in bulk.
-    visible = cases_for_user(user, model=TerminationCase).values("pk")
-    manager = Task._default_manager
-    case_type = f"{TerminationCase._meta.app_label}.{TerminationCase._meta.model_name}"
-    # The signatures' own four-eyes rule (SigningView.four_eyes_refusal), in bulk: one subquery per step,
-    # not a list of every case the user ever signed (years of an officer's work).
-    signed = Signature.objects.filter(object_type=case_type, signer_id=user.pk).annotate(
-        case_pk=Cast("object_id", BigIntegerField())
-    )
-    tasks = (
-        manager.filter(process__flow_class=TerminationFlow, flow_task_type="HUMAN", process_id__in=visible)
-        .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=takeable_tasks(TerminationFlow, user).values("pk")))
-        .exclude(process__terminationcase__submitted_by=user)
-        .exclude(_signed_elsewhere(signed))
-        .select_related("process__terminationcase__facility")
-    )
+    # Tasks the user holds or may claim, on cases the user may see, four-eyes applied in bulk.
+    tasks = kit_selectors.case_tasks_waiting(flow_class=TerminationFlow, case_model=TerminationCase, user=user)
+    tasks = tasks.select_related("process__terminationcase__facility")
     bureau_steps = [TerminationFlow.decide, TerminationFlow.escalate]
 
     waiting = tasks.exclude(flow_task__in=bureau_steps).order_by("created")
@@ -272,13 +226,13 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
                 key="termination-waiting",
                 title=_("Waiting for you"),
                 headers=task_headers,
-                rows=_task_rows(_one_per_step(waiting)),
+                rows=_task_rows(kit_selectors.one_per_step(waiting, SECTION_LIMIT)),
                 total=waiting.values("process_id", "flow_task").distinct().count(),
                 see_all_url=queue_url,
                 empty=_("Nothing is waiting for you."),
             )
         )
-    by_deadline = [F("process__terminationcase__decision_due_at").asc(nulls_last=True), "created"]
+    by_deadline: list[Any] = [F("process__terminationcase__decision_due_at").asc(nulls_last=True), "created"]
     bureau_sections = [
         (Role.BUREAU_OFFICER, TerminationFlow.decide, "termination-decisions", _("Decisions due, overdue first"),
          _("No decision is waiting for you.")),

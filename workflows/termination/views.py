@@ -31,25 +31,6 @@ from .models import (
 from .rules import designated_facilities
 
 
-def scans_to_attach_again(documents: Any, files: Any) -> list[dict[str, Any]]:
-    """Rows whose scan was sent with a refused form: browsers cannot keep a file input, so the page names them.
-
-    Unvalidated uploads are never stored to spare the clerk this; each row is marked
-    (``form.attach_again``) and the list heads the documents table.
-    """
-    rows = []
-    for index, form in enumerate(documents.forms):
-        upload = files.get(f"{documents.prefix}-{index}-file")
-        form.attach_again = ""
-        if upload is None:
-            continue
-        form.attach_again = (upload.name or "")[:100]
-        doc_type = form.data.get(f"{documents.prefix}-{index}-doc_type", "")
-        label = DocumentType(doc_type).label if doc_type in DocumentType.values else ""
-        rows.append({"row": index + 1, "type": label, "name": form.attach_again})
-    return rows
-
-
 def request_rules(facilities: Any) -> dict[str, Any]:
     """What the request page shows as the clerk fills it in, from the rules services.py enforces.
 
@@ -125,7 +106,7 @@ class SubmitView(ActivationMixin, generic.TemplateView):
             else:
                 messages.success(request, _("Request #%(pk)s submitted.") % {"pk": case.pk})
                 return HttpResponseRedirect(case_detail_url(case))
-        attach_again = scans_to_attach_again(documents, request.FILES)
+        attach_again = documents.scans_to_attach_again(request.FILES)
         return self.render_to_response(
             self.get_context_data(form=form, document_forms=documents, attach_again=attach_again)
         )
@@ -138,7 +119,7 @@ class TaskView(CaseTaskView):
 
     def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
         if "document_forms" in extra:
-            extra["attach_again"] = scans_to_attach_again(extra["document_forms"], request.FILES)
+            extra["attach_again"] = extra["document_forms"].scans_to_attach_again(request.FILES)
         return extra
 
 

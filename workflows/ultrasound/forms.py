@@ -7,41 +7,25 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import identifier_digest
 from core.validators import resident_id_mask, resident_id_normalise, validate_resident_id
-from documents.validators import validate_scan
 from permissions.models import Facility
-from workflows.cases.forms import SignatureForm
+from workflows.cases.forms import DATE_WIDGET, ScanField, SignatureForm, fact_choices, not_in_future
 
 from .models import AMENDMENT_KINDS, CaseKind, Decision, DeviceType, OnsiteCheck, UltrasoundDevice
 
 User = get_user_model()
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
-BLANK = [("", _("— choose —"))]
+BLANK = fact_choices([])
 LICENCE = r"^[0-9A-Za-z-]{6,30}$"
 LICENCE_ERROR = _("Enter the number as printed: 6-30 letters, digits or dashes.")
 MAX_OPERATORS = 20
 
 
-def not_in_future(value: Any) -> None:
-    if value and value > timezone.localdate():
-        raise ValidationError(_("This date lies in the future."))
-
-
 def printable(value: str) -> None:
     if any(ord(ch) < 32 for ch in value):
         raise ValidationError(_("Control characters are not allowed."))
-
-
-class ScanField(forms.FileField):
-    def clean(self, *args: Any, **kwargs: Any) -> Any:
-        upload = super().clean(*args, **kwargs)
-        if upload:
-            validate_scan(upload)
-        return upload
 
 
 class DeviceFieldsForm(forms.Form):

@@ -11,8 +11,6 @@ Scope (the rule the registry registers with permissions.access):
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
@@ -271,35 +269,6 @@ def registry_rows(devices: Iterable[UltrasoundDevice]) -> list[list[Any]]:
             ]
         )
     return rows
-
-
-def _safe_cell(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula is written as text (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def registry_csv(devices: Iterable[UltrasoundDevice]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([str(label) for _key, label in EXPORT_COLUMNS])
-    for row in registry_rows(devices):
-        writer.writerow([_safe_cell(value if isinstance(value, str | int) else str(value)) for value in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM lets spreadsheet programs read UTF-8 Chinese
-
-
-def registry_xlsx(devices: Iterable[UltrasoundDevice]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Registry")[:31])
-    sheet.append([str(label) for _key, label in EXPORT_COLUMNS])
-    for row in registry_rows(devices):
-        sheet.append([_safe_cell(value) for value in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def registry_county_ids(user: Any) -> set[int]:

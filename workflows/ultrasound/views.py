@@ -20,6 +20,7 @@ from permissions.access import bureau_county_ids, staff_facility_ids
 from permissions.models import Jurisdiction, RoleAssignment
 from permissions.roles import Role
 from permissions.selectors import facilities_for_user
+from workflows.cases.exports import EXPORT_KINDS, export_response
 from workflows.cases.registry import procedure
 from workflows.cases.views import (
     ActivationMixin,
@@ -370,8 +371,14 @@ class RegistryView(ScopedViewMixin, generic.TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         county, form, devices = self.devices()
         export = request.GET.get("export")
-        if export in {"csv", "xlsx"}:
-            return registry_export(devices, export)
+        if export in EXPORT_KINDS:
+            return export_response(
+                kind=export,
+                header=[label for _key, label in selectors.EXPORT_COLUMNS],
+                rows=selectors.registry_rows(devices),
+                filename="ultrasound-registry",
+                title=_("Registry"),
+            )
         page = Paginator(devices, self.paginate_by).get_page(request.GET.get("page"))
         for device in page.object_list:
             device.url = self.flow_class.instance.reverse("device", args=[device.pk])
@@ -387,18 +394,6 @@ class RegistryView(ScopedViewMixin, generic.TemplateView):
                 query=query.urlencode(),
             )
         )
-
-
-def registry_export(devices: Any, kind: str) -> HttpResponse:
-    if kind == "csv":
-        response = HttpResponse(selectors.registry_csv(devices), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            selectors.registry_xlsx(devices),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="ultrasound-registry.{kind}"'
-    return response
 
 
 class DeviceDetailView(ScopedViewMixin, generic.TemplateView):

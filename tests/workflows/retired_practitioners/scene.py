@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from core.validators import resident_id_compose
 from permissions.models import Facility, Jurisdiction
+from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
+from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
 from workflows.cases.services import case_step_run
 from workflows.retired_practitioners import services
 from workflows.retired_practitioners.flows import RetiredPractitionerFlow as F
@@ -113,3 +115,109 @@ NON_SIGNING_STEPS = {"amend": "the clerk corrects the filing; the director signs
 def open_case(world: Any) -> PractitionerCase:
     """A filing by world.clerk at world.hospital_a (the engine-wide four-eyes test)."""
     return case_start(user=world.clerk, facility=world.hospital_a, serial=401)
+
+
+# --- The authorization matrix's expectations for this procedure's routes (tests/procedures.py reads them) -------
+# Node kinds and task URLs' rules: tests/permissions/procedure_rules.py.
+
+RP = "procedures:retiredpractitioner"
+
+
+def _rp_cases(scene: Scene) -> list[tuple[str, Any]]:
+    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("rp_")]
+
+
+def _rp_case_targets(scene: Scene) -> list[Target]:
+    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _rp_cases(scene)]
+
+
+def _rp_entry_targets(scene: Scene) -> list[Target]:
+    return [
+        Target(kwargs={"practitioner_pk": case.practitioner_id}, record=label, label=label)
+        for label, case in _rp_cases(scene)
+    ]
+
+
+def _rp_document_targets(scene: Scene) -> list[Target]:
+    targets = [
+        Target(kwargs={"process_pk": case.pk, "document_pk": case.documents.first().pk}, record=label, label=label)
+        for label, case in _rp_cases(scene)
+    ]
+    case_a, case_b = scene.records["rp_a_sign"].obj, scene.records["rp_b_sign"].obj
+    targets.append(
+        Target(
+            kwargs={"process_pk": case_a.pk, "document_pk": case_b.documents.first().pk},
+            record="rp_a_sign",
+            label="another case's document",
+            refused_to_all=True,
+        )
+    )
+    return targets
+
+
+def _rp_node_targets(node_name: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        result, counties_done = [], set()
+        for label, case in _rp_cases(scene):
+            county = scene.records[label].county
+            task = next((t for t in case.task_set.order_by("-pk") if node_of(t) == node_name), None)
+            if task is not None and county not in counties_done:
+                counties_done.add(county)
+                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
+        # Another step's task under this step's URL: refused to everyone, whoever may take that task.
+        host = scene.records["rp_a_verify" if node_name == "sign_filing" else "rp_a_sign"].obj
+        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name)
+        result.append(
+            Target(
+                kwargs={"process_pk": host.pk, "task_pk": other.pk},
+                record=None,
+                label=f"{node_of(other)} task under {node_name}",
+                refused_to_all=True,
+                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
+            )
+        )
+        return result
+
+    return targets
+
+
+def matrix_entries() -> dict[str, Entry]:
+    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
+    facility_staff = {"clerk": 200, "director": 200, "clerk_other": 200, "clerk_b": 200}
+    bureau = {"officer": 200, "officer2": 200, "chief": 200, "officer_b": 200}
+    entries: dict[str, Entry] = {
+        f"{RP}:{name}": Entry(get=everyone_in_scope_reads, post=GET_ONLY)
+        for name in ("index", "process_list", "task_list", "inbox", "queue", "archive", "chart")
+    }
+    entries.update(
+        {
+            # A county's register: its bureau and inspectors (one county each, so no ?county= needed).
+            f"{RP}:register": Entry(
+                get=rule(404, anonymous=LOGIN, inspector=200, **bureau), post=rule(405, anonymous=LOGIN)
+            ),
+            f"{RP}:practitioner": Entry(get=rule(200), post=rule(405), targets=_rp_entry_targets, get_only=True),
+            f"{RP}:tasks_assign": Entry(
+                get=rule(405, anonymous=LOGIN), post=rule({302, 403}, inspector=403, anonymous=LOGIN)
+            ),
+            f"{RP}:file:execute": Entry(
+                get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+                post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+            ),
+            # Events: the bureaus alone record them (an empty form answers with its errors).
+            f"{RP}:record_event:execute": Entry(
+                get=rule(403, anonymous=LOGIN, **bureau), post=rule(403, anonymous=LOGIN, **bureau)
+            ),
+            f"{RP}:process_detail": Entry(get=rule(200), post=rule(405), targets=_rp_case_targets),
+            f"{RP}:process_chart": Entry(get=rule(200), post=rule(405), targets=_rp_case_targets),
+            f"{RP}:document": Entry(
+                get=rule(200), post=rule(405, inspector={404, 405}), targets=_rp_document_targets, get_only=True
+            ),
+            f"{RP}:withdraw": Entry(
+                get=rule(405),
+                post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
+                targets=_rp_case_targets,
+            ),
+        }
+    )
+    entries.update(node_entries(RP, F, _rp_node_targets, skip=set(entries)))
+    return entries

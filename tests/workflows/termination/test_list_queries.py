@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from tests.permissions.termination_scene import case_start
+from tests.workflows.termination.scene import case_start
 from workflows.termination.flows import TerminationFlow as F
 
 pytestmark = pytest.mark.django_db

@@ -15,6 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver
 
 from permissions.models import Facility
+from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
+from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
 from tests.scenes import fake_request, task_run
 from workflows.ultrasound import services
 from workflows.ultrasound.flows import UltrasoundRegistrationFlow as F
@@ -171,3 +173,140 @@ NON_SIGNING_STEPS = {
 def open_case(world: Any) -> UltrasoundCase:
     """A filing by world.clerk at world.hospital_a (the engine-wide four-eyes test)."""
     return case_start(user=world.clerk, facility=world.hospital_a, serial="FOUR-EYES-1")
+
+
+# --- The authorization matrix's expectations for this procedure's routes (tests/procedures.py reads them) -------
+# Node kinds and task URLs' rules: tests/permissions/procedure_rules.py.
+
+US = "procedures:ultrasoundregistration"
+
+
+def _us_cases(scene: Scene) -> list[tuple[str, Any]]:
+    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("us_")]
+
+
+def _us_case_targets(scene: Scene) -> list[Target]:
+    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _us_cases(scene)]
+
+
+def _us_device_targets(scene: Scene, *, registered: bool = False) -> list[Target]:
+    return [
+        Target(kwargs={"device_pk": case.device_id}, record=label, label=label)
+        for label, case in _us_cases(scene)
+        if not registered or case.device.registration_number
+    ]
+
+
+def _us_document_targets(scene: Scene) -> list[Target]:
+    targets = [
+        Target(
+            kwargs={"process_pk": case.pk, "document_pk": case.documents.order_by("pk").first().pk},
+            record=label,
+            label=label,
+        )
+        for label, case in _us_cases(scene)
+    ]
+    case_a, case_b = scene.records["us_a_sign"].obj, scene.records["us_b_sign"].obj
+    targets.append(
+        Target(
+            kwargs={"process_pk": case_a.pk, "document_pk": case_b.documents.first().pk},
+            record="us_a_sign",
+            label="another case's document",
+            refused_to_all=True,
+        )
+    )
+    return targets
+
+
+def _us_node_targets(node_name: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        result, counties_done = [], set()
+        for label, case in _us_cases(scene):
+            county = scene.records[label].county
+            task = next((t for t in case.task_set.order_by("-pk") if node_of(t) == node_name), None)
+            if task is not None and county not in counties_done:
+                counties_done.add(county)
+                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
+        # Another step's task under this step's URL (every node has one, whether or not the scene reaches it):
+        # refused to everyone, whoever may take that task.
+        host = scene.records["us_a_review" if node_name == "sign_undertaking" else "us_a_sign"].obj
+        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name)
+        result.append(
+            Target(
+                kwargs={"process_pk": host.pk, "task_pk": other.pk},
+                record=None,
+                label=f"{node_of(other)} task under {node_name}",
+                refused_to_all=True,
+                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
+            )
+        )
+        if len(result) > 1:
+            # The same task under another case's id: refused to everyone, whoever may see either case.
+            stranger = scene.records["us_b_sign"].obj
+            first = result[0]
+            if first.kwargs["process_pk"] != stranger.pk:
+                result.append(
+                    Target(
+                        kwargs={"process_pk": stranger.pk, "task_pk": first.kwargs["task_pk"]},
+                        record="us_b_sign",
+                        label="another case's task",
+                        refused_to_all=True,
+                        personas=(*COUNTY_A_INSIDERS, "clerk_b", "officer_b", ANONYMOUS),
+                    )
+                )
+        return result
+
+    return targets
+
+
+def matrix_entries() -> dict[str, Entry]:
+    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
+    facility_staff = {"clerk": 200, "director": 200, "clerk_other": 200, "clerk_b": 200}
+    bureau = {"officer": 200, "officer2": 200, "chief": 200, "officer_b": 200}
+    entries: dict[str, Entry] = {
+        f"{US}:{name}": Entry(get=everyone_in_scope_reads, post=GET_ONLY)
+        for name in ("index", "process_list", "task_list", "inbox", "queue", "archive", "chart")
+    }
+    entries.update(
+        {
+            # The registry lists only what the persona may see (the leak check's business); read-only.
+            f"{US}:registry": Entry(get=everyone_in_scope_reads, post=rule(405, anonymous=LOGIN)),
+            f"{US}:tasks_assign": Entry(
+                get=rule(405, anonymous=LOGIN), post=rule({302, 403}, inspector=403, anonymous=LOGIN)
+            ),
+            # Filing: facility staff (and the superuser, who holds every model permission but no facility).
+            f"{US}:file:execute": Entry(
+                get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+                post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+            ),
+            # A change names its device (?device=): without one, there is no device to change (404).
+            f"{US}:file_amendment:execute": Entry(
+                get=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
+                post=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
+            ),
+            # Unannounced checks: the bureaus alone schedule them.
+            f"{US}:schedule_check:execute": Entry(
+                get=rule(403, anonymous=LOGIN, **bureau), post=rule(403, anonymous=LOGIN, **bureau)
+            ),
+            f"{US}:process_detail": Entry(get=rule(200), post=rule(405), targets=_us_case_targets),
+            f"{US}:process_chart": Entry(get=rule(200), post=rule(405), targets=_us_case_targets),
+            f"{US}:device": Entry(get=rule(200), post=rule(405), targets=_us_device_targets, get_only=True),
+            # The certificate of a registered device: its facility, its county's bureau and inspectors.
+            f"{US}:certificate": Entry(
+                get=rule(200),
+                post=rule(405, inspector={404, 405}),
+                get_only=True,
+                targets=lambda scene: _us_device_targets(scene, registered=True),
+            ),
+            f"{US}:document": Entry(
+                get=rule(200), post=rule(405, inspector={404, 405}), targets=_us_document_targets, get_only=True
+            ),
+            f"{US}:withdraw": Entry(
+                get=rule(405),
+                post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
+                targets=_us_case_targets,
+            ),
+        }
+    )
+    entries.update(node_entries(US, F, _us_node_targets, skip=set(entries)))
+    return entries

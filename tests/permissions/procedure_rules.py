@@ -1,0 +1,155 @@
+"""What every procedure's matrix entries share: the rules of viewflow's task URLs, node kinds read from the flows.
+
+A procedure's test-scene module (``Procedure.test_scene``) writes ``matrix_entries() -> dict[str, Entry]`` for its
+routes with these helpers and tests/permissions/matrix.py's ``Entry``, ``rule`` and ``Target``; the matrix reads
+them through tests/procedures.py. Nothing here knows any procedure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from viewflow.workflow.flow import nodes as flow
+
+from .matrix import WORLD_PERSONAS, Entry, Scene, Target, rule, walk_routes
+
+LOGIN = 302  # LoginRequiredMiddleware sends anonymous users to the login page
+EVERYONE_200 = rule(200, anonymous=LOGIN)
+GET_ONLY = rule(405, anonymous=LOGIN)
+
+# Personas who can reach the host cases of mismatched task URLs (hospital A, county A).
+COUNTY_A_INSIDERS = ("clerk", "director", "officer", "officer2", "chief", "inspector")
+
+# --- Node kinds, read from the flow's node classes --------------------------------------------------------------
+
+_NODE_CLASSES: tuple[tuple[type[Any] | tuple[type[Any], ...], str], ...] = (
+    (flow.View, "human"),
+    ((flow.Start, flow.StartHandle), "start"),
+    (flow.End, "end"),
+    ((flow.Function, flow.Handle), "function"),
+    (flow.Split, "split"),
+    ((flow.If, flow.Switch, flow.Join), "gateway"),
+    ((flow.Timer, flow.TimerBoundary, flow.StartTimer), "timer"),
+)
+
+
+def node_kind(node: Any) -> str:
+    """What a node of a flow is, by its viewflow class; a class the matrix does not know stops the run."""
+    for classes, kind in _NODE_CLASSES:
+        if isinstance(node, classes):
+            return kind
+    raise AssertionError(f"{node.flow_class.__name__}.{node.name}: a {type(node).__name__} node is new here")
+
+
+def node_kinds(flow_class: Any) -> dict[str, str]:
+    """node name -> kind, for every node of the flow."""
+    return {node.name: node_kind(node) for node in flow_class.instance.nodes()}
+
+
+def node_of(task: Any) -> str:
+    return str(task.flow_task.name)
+
+
+# --- Task URLs: who may claim, hand back, execute -------------------------------------------------------------
+
+
+def task_of(scene: Scene, target: Target) -> Any:
+    from viewflow.workflow.models import Task
+
+    return Task.objects.get(pk=target.kwargs["task_pk"])
+
+
+def claimers(scene: Scene, target: Target) -> set[str]:
+    from .oracle import may_claim
+
+    cache = scene.extra.setdefault("claimers", {})
+    key = target.kwargs["task_pk"]
+    if key not in cache:
+        task = task_of(scene, target)
+        cache[key] = {p for p in WORLD_PERSONAS if may_claim(scene.world.users[p], task)}
+    return cache[key]
+
+
+def owner(scene: Scene, target: Target) -> str | None:
+    task = task_of(scene, target)
+    for persona in WORLD_PERSONAS:
+        if scene.world.users[persona].pk == task.owner_id:
+            return persona
+    return None
+
+
+def node_status(action: str) -> Callable[[Scene, Target, str, str], set[int]]:
+    """Statuses for an in-scope persona on a task URL of the right case and step."""
+
+    def status(scene: Scene, target: Target, method: str, persona: str) -> set[int]:
+        if action == "index":
+            return {302} if method == "GET" else {405}  # redirects to the page the persona may use
+        if action == "detail":
+            return {200} if method == "GET" else {405}
+        finished = task_of(scene, target).status in {"DONE", "CANCELED"}
+        if method == "GET" and finished and action in {"assign", "unassign", "execute"}:
+            return {200}  # a finished step's old link says who finished it and when, to anyone who sees the case
+        if method == "POST" and persona == "inspector":
+            return {404}  # changes need write access, which inspectors never have: the case "does not exist"
+        if action == "assign":
+            if persona in claimers(scene, target):
+                return {200} if method == "GET" else {302}
+            return {403}
+        if action == "unassign":
+            # Only the holder of an assigned task may hand it back (its page, then the POST).
+            if persona == owner(scene, target) and task_of(scene, target).status == "ASSIGNED":
+                return {200} if method == "GET" else {302}
+            return {403}
+        if action == "execute":
+            if persona == owner(scene, target) and task_of(scene, target).status in {"ASSIGNED", "STARTED"}:
+                return {200}
+            return {403}
+        if action in {"cancel", "undo", "revive"}:
+            return {403}  # administrative actions: no persona holds the flow's manage permission
+        raise AssertionError(f"no rule for task action {action}")
+
+    return status
+
+
+def node_entries(
+    namespace: str,
+    flow_class: Any,
+    targets: Callable[[str], Callable[[Scene], list[Target]]],
+    *,
+    skip: set[str] | frozenset[str] = frozenset(),
+    valid_post: Callable[[str], Callable[[Scene, Target | None], dict[str, Any]]] | None = None,
+    state_of: Callable[[Scene, Target | None], Any] | None = None,
+) -> dict[str, Entry]:
+    """An entry for every URL viewflow serves for a node of the flow (its actions follow from the node's class).
+
+    ``targets(node_name)`` fills the URL; ``skip`` names routes the procedure writes its own entry for (a start
+    node's form); ``valid_post(node_name)``, for a human step's execute URL, is a form its holder could send.
+    """
+    kinds = node_kinds(flow_class)
+    entries: dict[str, Entry] = {}
+    for route in walk_routes():
+        node_name, _colon, action = route.key.removeprefix(f"{namespace}:").partition(":")
+        if not route.key.startswith(f"{namespace}:") or node_name not in kinds or not action or route.key in skip:
+            continue
+        writes = valid_post is not None and action == "execute" and kinds[node_name] == "human"
+        entries[route.key] = Entry(
+            # Signed-in personas are answered by status_for; these rules serve anonymous users only.
+            get=rule(set(), anonymous=LOGIN),
+            post=rule(set(), anonymous=LOGIN),
+            targets=targets(node_name),
+            status_for=node_status(action),
+            get_only=action in {"index", "detail"},
+            valid_post=valid_post(node_name) if (writes and valid_post is not None) else None,
+            state_of=state_of if writes else None,
+        )
+    return entries
+
+
+# The names the expectations written before they moved into their scene modules use.
+_node_status = node_status
+_node_of = node_of
+_us_node_kind = node_kind
+_claimers = claimers
+_owner = owner
+_task_of = task_of
