@@ -97,7 +97,9 @@ BIRTH_REPORT_STEPS = {
     ),
     "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
     # The director of the township health centre that checks the reporting facility's reports.
-    "township_check": StepRule("checking_centre", frozenset({Role.FACILITY_DIRECTOR}), "township_check", repeatable=True),
+    "township_check": StepRule(
+        "checking_centre", frozenset({Role.FACILITY_DIRECTOR}), "township_check", repeatable=True
+    ),
     "accept": StepRule(
         "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept", repeatable=True, bureau=True
     ),

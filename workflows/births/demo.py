@@ -35,7 +35,11 @@ YEAR = {
     "centre_a": (14, 6, 0),
     "hospital_b": (307, 293, 3),
 }
-STAFF = {"hospital_a": ("clerk", "director"), "centre_a": ("clerk", "director"), "hospital_b": ("clerk_b", "director_b")}
+STAFF = {
+    "hospital_a": ("clerk", "director"),
+    "centre_a": ("clerk", "director"),
+    "hospital_b": ("clerk_b", "director_b"),
+}
 REGION = {"hospital_a": "990101", "centre_a": "990101", "hospital_b": "990102"}
 
 
@@ -63,10 +67,9 @@ def _month_entries(*, key: str, facility: Any, month: dt.date, index: int, clerk
     for n, (sex, outcome) in enumerate(plan):
         occurred = dt.datetime.combine(month + dt.timedelta(days=n % days), dt.time(1 + (n * 7) % 22, (n * 13) % 60))
         occurred = occurred.replace(tzinfo=tz)
-        mother = resident_id_compose(
-            region=REGION[key], born=(dt.date(1988, 1, 1) + dt.timedelta(days=(serial + n) % 4000)).strftime("%Y%m%d"),
-            serial=serial + n,
-        )  # fmt: skip
+        k = serial + n  # one mother per entry: her birth date and serial come from k
+        born = dt.date(1975, 1, 1) + dt.timedelta(days=k % 12000)
+        mother = resident_id_compose(region=REGION[key], born=born.strftime("%Y%m%d"), serial=k // 12000)
         entries.append(
             BirthEntry(
                 facility=facility,
@@ -131,7 +134,7 @@ def seed(*, world: Any, log: Any = None) -> int:
         for index, month in enumerate(months):
             if month in existing:
                 continue
-            serial = 100_000 * (list(YEAR).index(key) + 1) + 1_000 * index
+            serial = 5_000 * list(YEAR).index(key) + 300 * index
             entries = BirthEntry.objects.bulk_create(
                 _month_entries(key=key, facility=facility, month=month, index=index, clerk=clerk, serial=serial)
             )

@@ -87,9 +87,7 @@ class MonthlyBirthReportFlow(flow.Flow):
         .Next(this.check_signed)
     )
 
-    check_signed = (
-        If(_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.route_check).Else(this.amend)
-    )
+    check_signed = If(_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.route_check).Else(this.amend)
 
     route_check = (
         If(_has_township_check)
@@ -107,9 +105,7 @@ class MonthlyBirthReportFlow(flow.Flow):
         .Next(this.check_checked)
     )
 
-    check_checked = (
-        If(_decided(Decision.FORWARD)).Annotation(title=_("Checked?")).Then(this.accept).Else(this.amend)
-    )
+    check_checked = If(_decided(Decision.FORWARD)).Annotation(title=_("Checked?")).Then(this.accept).Else(this.amend)
 
     # --- County bureau ---------------------------------------------------------------------------
     accept = (

@@ -108,7 +108,7 @@ class PrepareForm(forms.Form):
         self.fields["month"].choices = month_choices(today)
 
     def clean_month(self) -> dt.date:
-        return dt.datetime.strptime(self.cleaned_data["month"], "%Y-%m").date()  # noqa: DTZ007 - a month
+        return dt.datetime.strptime(self.cleaned_data["month"], "%Y-%m").date()
 
 
 class AmendForm(forms.Form):
@@ -121,7 +121,9 @@ class AmendForm(forms.Form):
                                             max_value=MAX_WEIGHT_GRAMS * 2)  # fmt: skip
     plurality = forms.IntegerField(label=_("Corrected plurality"), required=False, min_value=1, max_value=MAX_PLURALITY)
     birth_order = forms.IntegerField(label=_("Corrected birth order"), required=False, min_value=1, max_value=9)
-    reason = forms.CharField(label=_("Reason for the amendment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for the amendment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, entries: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -131,4 +133,6 @@ class AmendForm(forms.Form):
         )
 
     def corrections(self) -> dict[str, Any]:
-        return {k: self.cleaned_data.get(k) for k in ("sex", "outcome", "birth_weight_grams", "plurality", "birth_order")}
+        return {
+            k: self.cleaned_data.get(k) for k in ("sex", "outcome", "birth_weight_grams", "plurality", "birth_order")
+        }

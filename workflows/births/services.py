@@ -90,10 +90,7 @@ def entry_rules_check(*, facility: Facility, data: dict[str, Any], now: dt.datet
         late = now - occurred_at > ENTRY_WINDOW
         if late and not _text(data, "late_reason"):
             errors["late_reason"] = [
-                _(
-                    "This entry comes more than 24 hours after the event: give the reason. "
-                    "It will be flagged as late."
-                )
+                _("This entry comes more than 24 hours after the event: give the reason. It will be flagged as late.")
             ]
     weight = data.get("birth_weight_grams")
     if weight is not None and not MIN_WEIGHT_GRAMS <= weight <= MAX_WEIGHT_GRAMS:
@@ -201,9 +198,7 @@ def _month_open_check(*, facility: Facility, month: dt.date) -> Any:
         raise ValidationError(
             {
                 "occurred_at": [
-                    _(
-                        "The register of %(month)s is signed: ask for the report to be returned, then amend it."
-                    )
+                    _("The register of %(month)s is signed: ask for the report to be returned, then amend it.")
                     % {"month": month.strftime("%Y-%m")}
                 ]
             }
@@ -256,9 +251,11 @@ def upload_rows_check(
             continue
         entry = _entry_build(user=None, facility=facility, data=data, late=late, now=now)  # type: ignore[misc]
         if entry.month not in closed:
-            closed[entry.month] = MonthlyBirthReport.objects.filter(
-                facility=facility, month=entry.month
-            ).exclude(stage__in=EDITABLE_STAGES).exists()
+            closed[entry.month] = (
+                MonthlyBirthReport.objects.filter(facility=facility, month=entry.month)
+                .exclude(stage__in=EDITABLE_STAGES)
+                .exists()
+            )
         if closed[entry.month]:
             errors.append((number, "occurred_at", _("The register of this month is signed: it cannot take entries.")))
         key = (entry.mother_digest, entry.event_date, entry.birth_order)
@@ -299,7 +296,11 @@ def births_entries_upload(
         actor=user,
         action="births.entries_upload",
         obj=facility,
-        changes={"entry_count": len(saved), "entries": [e.pk for e in saved], "months": [m.isoformat() for m in months]},
+        changes={
+            "entry_count": len(saved),
+            "entries": [e.pk for e in saved],
+            "months": [m.isoformat() for m in months],
+        },
         request=request,
     )
     return saved
@@ -394,9 +395,7 @@ def births_township_check(
 
 
 @transaction.atomic
-def births_accept(
-    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
-) -> Any:
+def births_accept(*, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None) -> Any:
     """The county bureau accepts the report (its figures then count in the bulletins), or returns it."""
     report = case_decide(
         activation=activation,
@@ -479,7 +478,9 @@ def _amendment_rules_check(data: dict[str, Any]) -> None:
             % {"low": MIN_WEIGHT_GRAMS, "high": MAX_WEIGHT_GRAMS}
         ]
     if not 1 <= data["birth_order"] <= data["plurality"] <= MAX_PLURALITY:
-        errors["birth_order"] = [_("The birth order lies between 1 and the plurality (%(n)d).") % {"n": data["plurality"]}]
+        errors["birth_order"] = [
+            _("The birth order lies between 1 and the plurality (%(n)d).") % {"n": data["plurality"]}
+        ]
     if data["kind"] == EntryKind.BIRTH and data.get("outcome") not in Outcome.values:
         errors["outcome"] = [_("Give the outcome of the birth.")]
     if errors:

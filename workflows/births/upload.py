@@ -16,6 +16,7 @@ from typing import Any
 from django.core import signing
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from permissions.models import Jurisdiction
 
@@ -36,6 +37,21 @@ COLUMNS = (
     "mother_resident_id",
     "late_reason",
 )
+# What the upload page calls each column; a header cell may be the code or this label (English or Chinese).
+COLUMN_LABELS = {
+    "kind": gettext_lazy("Kind of event"),
+    "occurred_at": gettext_lazy("Date and time"),
+    "sex": gettext_lazy("Infant sex"),
+    "birth_weight_grams": gettext_lazy("Birth weight (grams)"),
+    "plurality": gettext_lazy("Plurality"),
+    "birth_order": gettext_lazy("Birth order"),
+    "outcome": gettext_lazy("Outcome"),
+    "gestation_weeks": gettext_lazy("Weeks of gestation"),
+    "cause": gettext_lazy("Cause"),
+    "mother_township": gettext_lazy("Township code"),
+    "mother_resident_id": gettext_lazy("Mother's resident ID number"),
+    "late_reason": gettext_lazy("Reason for lateness"),
+}
 REQUIRED_COLUMNS = frozenset({"occurred_at", "sex", "mother_township", "mother_resident_id"})
 MAX_ROWS = 5000
 PAYLOAD_SALT = "births.upload"
@@ -89,7 +105,7 @@ def read_rows(upload: Any) -> list[list[str]]:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
             sheet = workbook.worksheets[0]
             rows = [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-        except Exception:  # noqa: BLE001 - a damaged or foreign file: openpyxl raises many kinds
+        except Exception:
             raise UploadError(_("The Excel file could not be read.")) from None
     rows = [row for row in rows if any(cell for cell in row)]
     if not rows:
@@ -102,13 +118,13 @@ def read_rows(upload: Any) -> list[list[str]]:
 def parse(upload: Any) -> list[dict[str, Any]]:
     """Each data row as the fields of an entry, or with ``_errors``: [(column, message)]."""
     rows = read_rows(upload)
-    header = [cell.strip().lower() for cell in rows[0]]
+    names = _choices(list(COLUMN_LABELS.items()))
+    header = [names.get(cell.strip().lower(), cell.strip().lower()) for cell in rows[0]]
     missing = REQUIRED_COLUMNS - set(header)
     if missing:
-        raise UploadError(_("The header row lacks the columns: %(columns)s.") % {"columns": ", ".join(sorted(missing))})
-    townships = dict(
-        Jurisdiction.objects.filter(level=Jurisdiction.Level.TOWNSHIP).values_list("code", "pk")
-    )
+        columns = ", ".join(str(COLUMN_LABELS[code]) for code in COLUMNS if code in missing)
+        raise UploadError(_("The header row lacks the columns: %(columns)s.") % {"columns": columns})
+    townships = dict(Jurisdiction.objects.filter(level=Jurisdiction.Level.TOWNSHIP).values_list("code", "pk"))
     township_objects = {j.pk: j for j in Jurisdiction.objects.filter(pk__in=townships.values())}
     maps = {"kind": _choices(EntryKind.choices), "sex": _choices(Sex.choices), "outcome": _choices(Outcome.choices)}
     parsed = []
@@ -136,7 +152,7 @@ def _parse_row(cells: dict[str, str], *, maps: dict[str, dict[str, str]], townsh
     data["occurred_at"] = None
     for fmt in DATETIME_FORMATS:
         try:
-            data["occurred_at"] = timezone.make_aware(dt.datetime.strptime(raw_time, fmt))  # noqa: DTZ007
+            data["occurred_at"] = timezone.make_aware(dt.datetime.strptime(raw_time, fmt))
             break
         except ValueError:
             continue

@@ -26,7 +26,7 @@ from workflows.viewsets import BUSY_MESSAGE, ScopedViewMixin
 
 from . import selectors, services, upload
 from .forms import AmendForm, ConfirmUploadForm, EntryForm, PrepareForm, UploadForm
-from .models import Decision, MonthlyBirthReport, Sex, Stage
+from .models import Decision, EntryKind, MonthlyBirthReport, Outcome, Sex, Stage
 from .visibility import VISIBILITY
 
 
@@ -186,7 +186,15 @@ class UploadView(FacilityStaffMixin, generic.TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.setdefault("form", UploadForm(facilities=self.facilities()))
-        context.update(columns=upload.COLUMNS, entries_url=self.flow_class.instance.reverse("entries"))
+        context.update(
+            columns=[upload.COLUMN_LABELS[code] for code in upload.COLUMNS],
+            choices=[
+                (_("Kind of event"), EntryKind.choices),
+                (_("Infant sex"), Sex.choices),
+                (_("Outcome"), Outcome.choices),
+            ],
+            entries_url=self.flow_class.instance.reverse("entries"),
+        )
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -201,7 +209,10 @@ class UploadView(FacilityStaffMixin, generic.TemplateView):
         except upload.UploadError as error:
             form.add_error("file", str(error))
             return self.render_to_response(self.get_context_data(form=form))
-        errors = services.upload_rows_check(facility=facility, rows=rows, now=timezone.now())
+        errors = [
+            (row, upload.COLUMN_LABELS.get(column, column), message)
+            for row, column, message in services.upload_rows_check(facility=facility, rows=rows, now=timezone.now())
+        ]
         preview = [self.preview_row(number, row) for number, row in enumerate(rows, start=2)]
         context = self.get_context_data(form=form, preview=preview, row_errors=errors, facility=facility)
         if not errors:
@@ -216,11 +227,11 @@ class UploadView(FacilityStaffMixin, generic.TemplateView):
         occurred: dt.datetime | None = row.get("occurred_at")
         return {
             "number": number,
-            "kind": row.get("kind", ""),
+            "kind": dict(EntryKind.choices).get(row.get("kind", ""), ""),
             "occurred_at": timezone.localtime(occurred).strftime("%Y-%m-%d %H:%M") if occurred else "",
-            "sex": row.get("sex", ""),
+            "sex": dict(Sex.choices).get(row.get("sex", ""), ""),
             "weight": row.get("birth_weight_grams"),
-            "outcome": row.get("outcome", ""),
+            "outcome": dict(Outcome.choices).get(row.get("outcome", ""), ""),
             "township": row.get("mother_township") or "",
         }
 
@@ -259,7 +270,7 @@ class RegisterView(ScopedViewMixin, generic.TemplateView):
     def month(self) -> dt.date | None:
         raw = self.request.GET.get("month", "")
         try:
-            return dt.datetime.strptime(raw, "%Y-%m").date() if raw else None  # noqa: DTZ007 - a month
+            return dt.datetime.strptime(raw, "%Y-%m").date() if raw else None
         except ValueError:
             return None
 

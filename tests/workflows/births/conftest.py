@@ -57,7 +57,9 @@ class Driver:
         return client
 
     def enter(self, user: Any = None, **kwargs: Any) -> Any:
-        return self.client(user or self.world.clerk).post(F.instance.reverse("entry_new"), entry_data(self.world, **kwargs))
+        return self.client(user or self.world.clerk).post(
+            F.instance.reverse("entry_new"), entry_data(self.world, **kwargs)
+        )
 
     def prepare(self, month: dt.date, user: Any = None, facility: Any = None) -> Any:
         facility = facility or self.world.hospital_a

@@ -31,7 +31,9 @@ def months_back(count: int) -> dt.date:
 
 
 def resident_id(serial: int) -> str:
-    return resident_id_compose(region="920101", born=f"1990{(serial % 12) + 1:02d}{(serial % 27) + 1:02d}", serial=serial)
+    return resident_id_compose(
+        region="920101", born=f"1990{(serial % 12) + 1:02d}{(serial % 27) + 1:02d}", serial=serial
+    )
 
 
 def entry_add(*, user: Any, facility: Facility, month: dt.date, sex: str = "male", reason: str = "") -> Any:

@@ -72,9 +72,10 @@ def test_outsiders_get_404(driver) -> None:
     w = driver.world
     for user in (w.clerk_b, w.officer_b, w.clerk_other, w.director_b, w.expert1):
         assert driver.client(user).get(pages(report)[0]).status_code == 404, user.username
-        assert F.instance.reverse("process_detail", args=[report.pk]) not in driver.client(user).get(
-            F.instance.reverse("register")
-        ).content.decode()
+        assert (
+            F.instance.reverse("process_detail", args=[report.pk])
+            not in driver.client(user).get(F.instance.reverse("register")).content.decode()
+        )
 
 
 def test_other_facilities_entries_never_show_in_the_entries_list(driver) -> None:

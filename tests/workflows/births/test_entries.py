@@ -13,7 +13,6 @@ from core.fields import identifier_digest
 from workflows.births.flows import MonthlyBirthReportFlow as F
 from workflows.births.models import BirthEntry
 
-from .conftest import entry_data
 from .scene import resident_id
 
 pytestmark = pytest.mark.django_db

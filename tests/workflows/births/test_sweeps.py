@@ -61,6 +61,6 @@ def test_the_bureau_hears_of_missing_reports_on_the_10th_once(driver) -> None:
 
 
 def test_the_sweeps_are_registered(driver) -> None:
-    from workflows.sweeps import _SWEEPS  # noqa: PLC2701 - the registry under test
+    from workflows.sweeps import _SWEEPS
 
     assert births_sign_reminders_send in _SWEEPS and births_missing_reports_send in _SWEEPS

@@ -25,7 +25,9 @@ def rows(world, count: int, *, bad_row: int | None = None) -> list[list[str]]:
     for i in range(count):
         weight = "99999" if i == bad_row else "3100"
         sex = "female" if i % 2 else "男"  # a code, or the Chinese label
-        table.append(["birth", when, sex, weight, "1", "1", "live_birth", "", "", world.town_a.code, resident_id(500 + i), ""])
+        table.append(
+            ["birth", when, sex, weight, "1", "1", "live_birth", "", "", world.town_a.code, resident_id(500 + i), ""]
+        )
     return table
 
 
@@ -69,7 +71,8 @@ def test_a_valid_file_is_previewed_then_saved_on_confirmation(driver, make) -> N
 
 def test_a_file_with_one_bad_row_shows_its_row_and_column_and_saves_nothing(driver) -> None:
     shown = preview(driver, csv_file(rows(driver.world, 4, bad_row=2)))
-    assert shown.context["row_errors"] == [(4, "birth_weight_grams", shown.context["row_errors"][0][2])]
+    assert [(row, str(column)) for row, column, _m in shown.context["row_errors"]] == [(4, "Birth weight (grams)")]
+    assert "4" in shown.content.decode() and "A birth weight lies between" in shown.content.decode()
     assert "confirm_form" not in shown.context
     assert not BirthEntry.objects.exists()
 
@@ -78,7 +81,7 @@ def test_rows_that_duplicate_each_other_or_the_register_are_errors(driver) -> No
     table = rows(driver.world, 2)
     table[2][10] = table[1][10]  # the same mother, day and birth order twice in the file
     shown = preview(driver, csv_file(table))
-    assert [(r, c) for r, c, _m in shown.context["row_errors"]] == [(3, "mother_resident_id")]
+    assert [(r, str(c)) for r, c, _m in shown.context["row_errors"]] == [(3, "Mother's resident ID number")]
     assert not BirthEntry.objects.exists()
 
 
@@ -116,4 +119,12 @@ def test_unreadable_files_get_a_clear_error(driver, name, content) -> None:
 
 def test_a_file_without_the_required_columns_is_refused(driver) -> None:
     shown = preview(driver, csv_file([["sex", "weight"], ["male", "3000"]]))
-    assert "mother_resident_id" in str(shown.context["form"].errors["file"])
+    assert "resident ID number" in str(shown.context["form"].errors["file"])
+
+
+def test_the_header_may_name_the_columns_in_chinese(driver) -> None:
+    table = rows(driver.world, 1)
+    table[0] = ["事件类型", "日期时间", "婴儿性别", "出生体重（克）", "胎数", "胎次", "结局", "孕周", "原因", "乡镇代码",
+                "母亲居民身份证号码", "迟报原因"]  # fmt: skip
+    shown = preview(driver, csv_file(table))
+    assert shown.context.get("row_errors") == [], shown.context["form"].errors
