@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from permissions.models import Jurisdiction
+from permissions.models import Facility, Jurisdiction
 
-from .models import MAX_PLURALITY, MAX_WEIGHT_GRAMS, EntryKind, Outcome, Sex
+from .models import MAX_PLURALITY, MAX_WEIGHT_GRAMS, BirthEntry, EntryKind, Outcome, Sex
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -27,7 +27,7 @@ def townships() -> Any:
 
 
 class EntryForm(forms.Form):
-    facility = forms.ModelChoiceField(label=_("Facility"), queryset=None)
+    facility = forms.ModelChoiceField(label=_("Facility"), queryset=Facility.objects.none())
     kind = forms.ChoiceField(label=_("Kind of event"), choices=EntryKind.choices, initial=EntryKind.BIRTH)
     occurred_at = forms.DateTimeField(
         label=_("Date and time of delivery (or of the death)"),
@@ -46,7 +46,9 @@ class EntryForm(forms.Form):
     gestation_weeks = forms.IntegerField(label=_("Weeks of gestation"), required=False, min_value=0, max_value=50)
     cause = forms.CharField(label=_("Cause (deaths and miscarriages)"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
-    mother_township = forms.ModelChoiceField(label=_("Mother's township of residence"), queryset=None)
+    mother_township = forms.ModelChoiceField(
+        label=_("Mother's township of residence"), queryset=Jurisdiction.objects.none()
+    )
     mother_resident_id = forms.CharField(
         label=_("Mother's resident ID number"),
         max_length=18,
@@ -62,19 +64,19 @@ class EntryForm(forms.Form):
 
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = facilities
-        self.fields["mother_township"].queryset = townships()
+        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
+        cast(forms.ModelChoiceField, self.fields["mother_township"]).queryset = townships()
         if len(facilities) == 1:
             self.fields["facility"].initial = facilities[0].pk
 
 
 class UploadForm(forms.Form):
-    facility = forms.ModelChoiceField(label=_("Facility"), queryset=None)
+    facility = forms.ModelChoiceField(label=_("Facility"), queryset=Facility.objects.none())
     file = forms.FileField(label=_("Excel (.xlsx) or CSV file"))
 
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = facilities
+        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -99,21 +101,33 @@ def month_choices(today: dt.date, count: int = 12) -> list[tuple[str, str]]:
 
 
 class PrepareForm(forms.Form):
-    facility = forms.ModelChoiceField(label=_("Facility"), queryset=None)
+    facility = forms.ModelChoiceField(label=_("Facility"), queryset=Facility.objects.none())
     month = forms.ChoiceField(label=_("Month"))
 
     def __init__(self, *args: Any, facilities: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = facilities
-        self.fields["month"].choices = month_choices(today)
+        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
+        cast(forms.ChoiceField, self.fields["month"]).choices = month_choices(today)
 
     def clean_month(self) -> dt.date:
         return dt.datetime.strptime(self.cleaned_data["month"], "%Y-%m").date()
 
 
+class EntryChoiceField(forms.ModelChoiceField):
+    """An entry named by its number, time, kind and sex: never the mother."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        from django.utils import timezone
+
+        when = timezone.localtime(obj.occurred_at).strftime("%Y-%m-%d %H:%M")
+        return f"#{obj.pk} · {when} · {obj.get_kind_display()} · {obj.get_sex_display()}"
+
+
 class AmendForm(forms.Form):
-    entry = forms.ModelChoiceField(
-        label=_("Entry to correct (leave empty when only entries were added)"), queryset=None, required=False
+    entry = EntryChoiceField(
+        label=_("Entry to correct (leave empty when only entries were added)"),
+        queryset=BirthEntry.objects.none(),
+        required=False,
     )
     sex = forms.ChoiceField(label=_("Corrected infant sex"), choices=[("", "—"), *Sex.choices], required=False)
     outcome = forms.ChoiceField(label=_("Corrected outcome"), choices=[("", "—"), *Outcome.choices], required=False)
@@ -127,10 +141,7 @@ class AmendForm(forms.Form):
 
     def __init__(self, *args: Any, entries: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["entry"].queryset = entries
-        self.fields["entry"].label_from_instance = lambda e: (
-            f"#{e.pk} · {e.occurred_at:%Y-%m-%d %H:%M} · {e.get_kind_display()} · {e.get_sex_display()}"
-        )
+        cast(forms.ModelChoiceField, self.fields["entry"]).queryset = entries
 
     def corrections(self) -> dict[str, Any]:
         return {

@@ -184,9 +184,9 @@ class MonthlyBirthReport(Case):
 
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.SIGNING)
     last_decision = models.CharField(_("last decision"), max_length=10, choices=Decision.choices, blank=True)
-    month = models.DateField(_("month"))
+    month: models.DateField[Any, Any] = models.DateField(_("month"))
     # The township health centre that checks the report (None: the facility is that centre, or has none).
-    checking_facility = models.ForeignKey(
+    checking_facility: models.ForeignKey[Any, Any] = models.ForeignKey(
         Facility,
         verbose_name=_("checking township health centre"),
         null=True,
@@ -194,10 +194,10 @@ class MonthlyBirthReport(Case):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    counts = models.JSONField(_("counts at the last signature"), default=dict, blank=True)
-    signed_at = models.DateTimeField(_("last signed at"), null=True, blank=True)
-    first_signed_at = models.DateTimeField(_("first signed at"), null=True, blank=True)
-    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    counts: models.JSONField[Any, Any] = models.JSONField(_("counts at the last signature"), default=dict, blank=True)
+    signed_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("last signed at"), null=True, blank=True)
+    first_signed_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("first signed at"), null=True, blank=True)
+    accepted_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("accepted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("monthly birth report")

@@ -217,7 +217,11 @@ class UploadView(FacilityStaffMixin, generic.TemplateView):
         context = self.get_context_data(form=form, preview=preview, row_errors=errors, facility=facility)
         if not errors:
             context["confirm_form"] = ConfirmUploadForm(
-                initial={"payload": upload.payload_dump(facility_id=facility.pk, user_id=request.user.pk, rows=rows)}
+                initial={
+                    "payload": upload.payload_dump(
+                        facility_id=facility.pk, user_id=int(request.user.pk or 0), rows=rows
+                    )
+                }
             )
         return self.render_to_response(context)
 
@@ -242,7 +246,7 @@ class UploadView(FacilityStaffMixin, generic.TemplateView):
             if not form.is_valid():
                 raise signing.BadSignature
             facility_id, rows = upload.payload_load(
-                form.cleaned_data["payload"], facility_ids={f.pk for f in facilities}, user_id=request.user.pk
+                form.cleaned_data["payload"], facility_ids={f.pk for f in facilities}, user_id=int(request.user.pk or 0)
             )
             facility = next(f for f in facilities if f.pk == facility_id)
             saved = services.births_entries_upload(user=request.user, facility=facility, rows=rows, request=request)

@@ -124,7 +124,19 @@ def test_a_file_without_the_required_columns_is_refused(driver) -> None:
 
 def test_the_header_may_name_the_columns_in_chinese(driver) -> None:
     table = rows(driver.world, 1)
-    table[0] = ["事件类型", "日期时间", "婴儿性别", "出生体重（克）", "胎数", "胎次", "结局", "孕周", "原因", "乡镇代码",
-                "母亲居民身份证号码", "迟报原因"]  # fmt: skip
+    table[0] = [
+        "事件类型",
+        "日期时间",
+        "婴儿性别",
+        "出生体重（克）",
+        "胎数",
+        "胎次",
+        "结局",
+        "孕周",
+        "原因",
+        "乡镇代码",
+        "母亲居民身份证号码",
+        "迟报原因",
+    ]
     shown = preview(driver, csv_file(table))
     assert shown.context.get("row_errors") == [], shown.context["form"].errors
