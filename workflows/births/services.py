@@ -65,6 +65,8 @@ ENTRY_FIELDS = (
     "mother_resident_id",
     "late_reason",
 )
+# An entry for an event older than this is refused (a typing error in the year, most likely).
+OLDEST_ENTRY = dt.timedelta(days=400)
 # What an amendment may correct: the counted fields.
 AMENDABLE_FIELDS = ("sex", "outcome", "birth_weight_grams", "plurality", "birth_order")
 
@@ -86,6 +88,8 @@ def entry_rules_check(*, facility: Facility, data: dict[str, Any], now: dt.datet
         errors["occurred_at"] = [_("Give the date and time of the event.")]
     elif occurred_at > now:
         errors["occurred_at"] = [_("The date and time of the event lie in the future.")]
+    elif occurred_at < now - OLDEST_ENTRY:
+        errors["occurred_at"] = [_("An event more than a year old is not entered here: ask the county bureau.")]
     else:
         late = now - occurred_at > ENTRY_WINDOW
         if late and not _text(data, "late_reason"):

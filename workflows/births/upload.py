@@ -107,6 +107,8 @@ def read_rows(upload: Any) -> list[list[str]]:
             rows = [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
         except Exception:
             raise UploadError(_("The Excel file could not be read.")) from None
+    # NUL is no character a person types, and PostgreSQL refuses it in text: it goes.
+    rows = [[cell.replace("\x00", "") for cell in row] for row in rows]
     rows = [row for row in rows if any(cell for cell in row)]
     if not rows:
         raise UploadError(_("The file is empty."))

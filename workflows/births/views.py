@@ -20,7 +20,6 @@ from django.views import generic
 from viewflow.workflow.exceptions import FlowLockFailed
 
 from core.pagination import keyset_page
-from permissions.access import staff_facility_ids
 from workflows.cases.views import ActivationMixin, CaseDecisionView, CaseTaskView, apply_errors, case_detail_url
 from workflows.viewsets import BUSY_MESSAGE, ScopedViewMixin
 
@@ -294,6 +293,6 @@ class RegisterView(ScopedViewMixin, generic.TemplateView):
             month=month,
             sexes=Sex.choices,
             prepare_url=flow.prepare.reverse("execute") if flow.prepare.can_execute(user) else "",
-            entries_url=flow.reverse("entries") if staff_facility_ids(user) else "",
+            entries_url=flow.reverse("entries") if selectors.facility_choices(user).exists() else "",
         )
         return context

@@ -14,7 +14,7 @@ from django.urls import path
 from workflows.cases.viewsets import CaseViewset
 from workflows.viewsets import ScopedProcessListView
 
-from . import views
+from . import selectors, views
 from .flows import MonthlyBirthReportFlow
 
 
@@ -32,7 +32,7 @@ class ReportListView(ScopedProcessListView):
         context.update(
             prepare_url=flow.prepare.reverse("execute") if flow.prepare.can_execute(user) else "",
             register_url=flow.instance.reverse("register"),
-            entries_url=flow.instance.reverse("entries"),
+            entries_url=flow.instance.reverse("entries") if selectors.facility_choices(user).exists() else "",
             queue_url=flow.instance.reverse("queue"),
             inbox_url=flow.instance.reverse("inbox"),
         )

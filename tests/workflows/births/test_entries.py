@@ -56,6 +56,8 @@ def test_a_refused_form_does_not_echo_the_resident_id(driver) -> None:
         ({"kind": "infant_death", "outcome": "", "cause": ""}, "cause"),
         ({"kind": "late_miscarriage", "cause": "placental abruption", "gestation_weeks": "24"}, "gestation_weeks"),
         ({"mother_township": str(999999)}, "mother_township"),
+        ({"occurred_at": "0001-01-01T00:00", "late_reason": "typo"}, "occurred_at"),  # not a plausible year
+        ({"occurred_at": "not a date"}, "occurred_at"),
     ],
 )
 def test_implausible_entries_are_refused_with_nothing_saved(driver, overrides, field) -> None:

@@ -140,3 +140,15 @@ def test_the_header_may_name_the_columns_in_chinese(driver) -> None:
     ]
     shown = preview(driver, csv_file(table))
     assert shown.context.get("row_errors") == [], shown.context["form"].errors
+
+
+def test_a_nul_in_a_cell_is_dropped_not_a_database_error(driver) -> None:
+    table = rows(driver.world, 1)
+    table[1][0] = "infant_death"
+    table[1][6] = ""
+    table[1][8] = "asphy\x00xia"
+    shown = preview(driver, csv_file(table))
+    assert shown.context["row_errors"] == []
+    payload = shown.context["confirm_form"].initial["payload"]
+    assert driver.client(driver.world.clerk).post(F.instance.reverse("upload"), {"payload": payload}).status_code == 302
+    assert BirthEntry.objects.get().cause == "asphyxia"
