@@ -46,8 +46,9 @@ class EntryKind(models.TextChoices):
 
 
 class Sex(models.TextChoices):
-    MALE = "male", _("Male")
-    FEMALE = "female", _("Female")
+    # Boys and girls, as the sex ratio at birth counts them.
+    MALE = "male", _("Boy")
+    FEMALE = "female", _("Girl")
     UNDETERMINED = "undetermined", _("Undetermined")
 
 
