@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -289,13 +289,14 @@ def births_entries_upload(
     reports = MonthlyBirthReport.objects.filter(facility=facility, month__in=months).values_list("pk", flat=True)
     from .flows import MonthlyBirthReportFlow
 
-    for report_pk in reports:  # hold every month's report still while its register grows
-        flow_lock(MonthlyBirthReportFlow, report_pk).__enter__()
-    try:
-        with transaction.atomic():
-            saved = BirthEntry.objects.bulk_create(entries)
-    except IntegrityError:
-        raise _duplicate_error() from None
+    with ExitStack() as locks:
+        for report_pk in reports:  # hold every month's report still while its register grows
+            locks.enter_context(flow_lock(MonthlyBirthReportFlow, report_pk))
+        try:
+            with transaction.atomic():
+                saved = BirthEntry.objects.bulk_create(entries)
+        except IntegrityError:
+            raise _duplicate_error() from None
     audit_record(
         actor=user,
         action="births.entries_upload",

@@ -152,3 +152,23 @@ def test_a_nul_in_a_cell_is_dropped_not_a_database_error(driver) -> None:
     payload = shown.context["confirm_form"].initial["payload"]
     assert driver.client(driver.world.clerk).post(F.instance.reverse("upload"), {"payload": payload}).status_code == 302
     assert BirthEntry.objects.get().cause == "asphyxia"
+
+
+def test_an_upload_into_a_month_whose_report_awaits_signature_is_counted_when_signed(driver) -> None:
+    from workflows.births.models import month_of
+
+    from .test_paths import last_month
+
+    month = last_month()
+    assert driver.prepare(month).status_code == 302
+    table = rows(driver.world, 2)
+    for row in table[1:]:
+        row[1] = f"{month:%Y-%m}-03 08:00"
+        row[11] = "entered from the paper register"
+    shown = preview(driver, csv_file(table))
+    assert shown.context["row_errors"] == []
+    payload = shown.context["confirm_form"].initial["payload"]
+    assert driver.client(driver.world.clerk).post(F.instance.reverse("upload"), {"payload": payload}).status_code == 302
+    report = driver.report(month)
+    assert report.entries().count() == 2 and all(e.is_late for e in report.entries())
+    assert month < month_of(timezone.localdate())
