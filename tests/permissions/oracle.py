@@ -90,11 +90,27 @@ RETIRED_PRACTITIONER_STEPS = {
     ),
 }
 
+BIRTH_REPORT_STEPS = {
+    # The director signs the facility's own register (no approval rule: it is the facility's statement).
+    "sign_register": StepRule(
+        "facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_register", repeatable=True, approval=False
+    ),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    # The director of the township health centre that checks the reporting facility's reports.
+    "township_check": StepRule(
+        "checking_centre", frozenset({Role.FACILITY_DIRECTOR}), "township_check", repeatable=True
+    ),
+    "accept": StepRule(
+        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept", repeatable=True, bureau=True
+    ),
+}
+
 # Each flow's steps, by the flow class's name (node names repeat across procedures with other meanings).
 STEPS_BY_FLOW = {
     "TerminationFlow": TERMINATION_STEPS,
     "UltrasoundRegistrationFlow": ULTRASOUND_STEPS,
     "RetiredPractitionerFlow": RETIRED_PRACTITIONER_STEPS,
+    "MonthlyBirthReportFlow": BIRTH_REPORT_STEPS,
 }
 
 
@@ -122,6 +138,8 @@ def may_claim(user: Any, task: Any) -> bool:
     live = RoleAssignment.objects.filter(user=user, revoked_at__isnull=True, role__in=step.roles)
     if step.scope == "facility":
         live = live.filter(facility_id=case.facility_id)
+    elif step.scope == "checking_centre":
+        live = live.filter(facility_id=case.checking_facility_id)
     elif step.scope == "receiving_county":
         live = live.filter(jurisdiction_id=case.target_county_id)
     else:
