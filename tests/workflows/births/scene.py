@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from core.validators import resident_id_compose
 from permissions.models import Facility
+from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
+from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
 from tests.scenes import fake_request, task_run
 from workflows.births import services
 from workflows.births.flows import MonthlyBirthReportFlow as F
@@ -140,3 +142,88 @@ NON_SIGNING_STEPS = {
 def open_case(world: Any) -> MonthlyBirthReport:
     """A report opened by world.clerk at world.hospital_a (the engine-wide four-eyes test)."""
     return report_open(user=world.clerk, facility=world.hospital_a, month=months_back(1))
+
+
+# --- The authorization matrix ----------------------------------------------------------------
+# Reports br_a_sign, br_a_check, br_a_accept (hospital A, checked by Centre A's director) and br_b_sign
+# (hospital B), built above. Entries are the facility's own: no route names one.
+
+BR = "procedures:monthlybirthreport"
+
+
+def _br_reports(scene: Scene) -> list[tuple[str, Any]]:
+    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("br_")]
+
+
+def _br_report_targets(scene: Scene) -> list[Target]:
+    return [Target(kwargs={"process_pk": report.pk}, record=label, label=label) for label, report in _br_reports(scene)]
+
+
+def _br_node_targets(node_name: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        result, counties_done = [], set()
+        for label, report in _br_reports(scene):
+            county = scene.records[label].county
+            task = next((t for t in report.task_set.order_by("-pk") if node_of(t) == node_name), None)
+            if task is not None and county not in counties_done:
+                counties_done.add(county)
+                result.append(Target(kwargs={"process_pk": report.pk, "task_pk": task.pk}, record=label, label=label))
+        # Another step's task under this step's URL: refused to everyone, whoever may take that task.
+        host = scene.records["br_a_check" if node_name == "sign_register" else "br_a_sign"].obj
+        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name)
+        result.append(
+            Target(
+                kwargs={"process_pk": host.pk, "task_pk": other.pk},
+                record=None,
+                label=f"{node_of(other)} task under {node_name}",
+                refused_to_all=True,
+                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
+            )
+        )
+        return result
+
+    return targets
+
+
+def matrix_entries() -> dict[str, Entry]:
+    from workflows.births.flows import MonthlyBirthReportFlow
+
+    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
+    # Staff of a delivering facility (Centre A delivers too): their own entries, entry form and upload.
+    facility_staff = {"clerk": 200, "director": 200, "clerk_other": 200, "clerk_b": 200}
+    entries: dict[str, Entry] = {
+        f"{BR}:{name}": Entry(get=everyone_in_scope_reads, post=GET_ONLY)
+        for name in ("index", "process_list", "task_list", "inbox", "queue", "archive", "chart")
+    }
+    entries.update(
+        {
+            # Facility-month counts of the reports the persona may see (the leak check's business): everyone.
+            f"{BR}:register": Entry(get=everyone_in_scope_reads, post=rule(405, anonymous=LOGIN)),
+            # Individual entries: the facility's own staff only; everyone else, the superuser included, 403.
+            f"{BR}:entries": Entry(get=rule(403, anonymous=LOGIN, **facility_staff), post=rule(405, anonymous=LOGIN)),
+            # An empty form answers with its errors.
+            f"{BR}:entry_new": Entry(
+                get=rule(403, anonymous=LOGIN, **facility_staff), post=rule(403, anonymous=LOGIN, **facility_staff)
+            ),
+            f"{BR}:upload": Entry(
+                get=rule(403, anonymous=LOGIN, **facility_staff), post=rule(403, anonymous=LOGIN, **facility_staff)
+            ),
+            f"{BR}:tasks_assign": Entry(
+                get=rule(405, anonymous=LOGIN), post=rule({302, 403}, inspector=403, anonymous=LOGIN)
+            ),
+            f"{BR}:prepare:execute": Entry(
+                get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+                post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+            ),
+            f"{BR}:process_detail": Entry(get=rule(200), post=rule(405), targets=_br_report_targets),
+            f"{BR}:process_chart": Entry(get=rule(200), post=rule(405), targets=_br_report_targets),
+            # A report is never withdrawn: the facility's staff get the form's refusal, the others 403.
+            f"{BR}:withdraw": Entry(
+                get=rule(405),
+                post=rule(403, clerk=400, director=400, clerk_b=400, inspector=404),
+                targets=_br_report_targets,
+            ),
+        }
+    )
+    entries.update(node_entries(BR, MonthlyBirthReportFlow, _br_node_targets, skip=set(entries)))
+    return entries
