@@ -173,6 +173,7 @@ INSTALLED_APPS = [
     "workflows.termination",
     "workflows.ultrasound",
     "workflows.retired_practitioners",
+    "workflows.bulletins",
 ]
 
 MIDDLEWARE = [
