@@ -1010,3 +1010,111 @@ ENTRIES.update(
         "favicon.ico": Entry(get=rule(302), post=rule(302), inspector_post_allowed="a redirect to a static file"),
     }
 )
+
+
+# --- The bulletins -------------------------------------------------------------------------
+# Bulletins bl_a_review, bl_a_sign (county A) and bl_b_review (county B): tests/workflows/bulletins/scene.py.
+# A bulletin has no facility: its county's bureau and inspector read it (experts and facility staff do not;
+# a published one reaches the county's facility directors, tested in tests/workflows/bulletins).
+
+BL = "procedures:bulletin"
+
+
+def _bl_cases(scene: Scene) -> list[tuple[str, Any]]:
+    return [(label, r.obj) for label, r in scene.records.items() if label.startswith("bl_")]
+
+
+def _bl_case_targets(scene: Scene) -> list[Target]:
+    return [Target(kwargs={"process_pk": case.pk}, record=label, label=label) for label, case in _bl_cases(scene)]
+
+
+def _bl_export_targets(scene: Scene) -> list[Target]:
+    return [
+        Target(kwargs={"process_pk": case.pk, "fmt": fmt}, record=label, label=f"{label} {fmt}")
+        for label, case in _bl_cases(scene)
+        for fmt in ("pdf", "xlsx")
+    ]
+
+
+def _bl_node_targets(node_name: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        result, counties_done = [], set()
+        for label, case in _bl_cases(scene):
+            county = scene.records[label].county
+            task = next((t for t in case.task_set.order_by("-pk") if _node_of(t) == node_name), None)
+            if task is not None and county not in counties_done:
+                counties_done.add(county)
+                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
+        # Another step's task under this step's URL: refused to everyone, whoever may take that task.
+        host = scene.records["bl_a_sign" if node_name == "review" else "bl_a_review"].obj
+        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if _node_of(t) != node_name)
+        result.append(
+            Target(
+                kwargs={"process_pk": host.pk, "task_pk": other.pk},
+                record=None,
+                label=f"{_node_of(other)} task under {node_name}",
+                refused_to_all=True,
+                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
+            )
+        )
+        return result
+
+    return targets
+
+
+def _bulletins_entries() -> dict[str, Entry]:
+    from workflows.bulletins.flows import BulletinFlow
+
+    everyone_in_scope_reads = rule(200, anonymous=LOGIN)
+    entries: dict[str, Entry] = {
+        f"{BL}:{name}": Entry(get=everyone_in_scope_reads, post=GET_ONLY)
+        for name in ("index", "process_list", "task_list", "inbox", "queue", "archive", "chart")
+    }
+    entries.update(
+        {
+            # The analysis: a county's bureau and inspectors, and a facility director for the own facility;
+            # anyone else (clerks, experts, the superuser, who holds no jurisdiction) is refused.
+            f"{BL}:analysis": Entry(
+                get=rule(
+                    403,
+                    anonymous=LOGIN,
+                    officer=200,
+                    officer2=200,
+                    chief=200,
+                    officer_b=200,
+                    inspector=200,
+                    director=200,
+                ),
+                post=GET_ONLY,
+            ),
+            f"{BL}:tasks_assign": Entry(
+                get=rule(405, anonymous=LOGIN), post=rule({302, 403}, inspector=403, anonymous=LOGIN)
+            ),
+            f"{BL}:process_detail": Entry(get=rule(200), post=rule(405), targets=_bl_case_targets),
+            f"{BL}:process_chart": Entry(get=rule(200), post=rule(405), targets=_bl_case_targets),
+            f"{BL}:export": Entry(get=rule(200), post=rule(405), targets=_bl_export_targets, get_only=True),
+            # Nobody withdraws the county's bulletin: its bureau is refused (403), the inspector reads only (404).
+            f"{BL}:withdraw": Entry(get=rule(405), post=rule(403, inspector=404), targets=_bl_case_targets),
+        }
+    )
+    actions = {
+        "human": ("index", "detail", "assign", "unassign", "execute", "cancel", "undo", "revive"),
+        "gateway": ("index", "detail", "cancel", "undo", "revive"),
+        "function": ("index", "detail", "cancel", "undo", "revive"),
+        "timer": ("index", "detail", "cancel"),
+        "end": ("index", "detail", "undo", "revive"),
+        "start": ("index", "detail", "undo"),
+    }
+    for node in BulletinFlow.instance.nodes():
+        for action in actions[_us_node_kind(node)]:
+            entries[f"{BL}:{node.name}:{action}"] = Entry(
+                get=rule(set(), anonymous=LOGIN),
+                post=rule(set(), anonymous=LOGIN),
+                targets=_bl_node_targets(node.name),
+                status_for=_node_status(action),
+                get_only=action in {"index", "detail"},
+            )
+    return entries
+
+
+ENTRIES.update(_bulletins_entries())

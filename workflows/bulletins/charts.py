@@ -89,7 +89,7 @@ def funnel_figure(points: Sequence[FunnelPoint], texts: Texts) -> Any:
     figure = _figure()
     axes = figure.add_subplot()
     most = max([p.births for p in points] + [50])
-    ns = [n for n in range(5, int(most * 1.1) + 2, max(1, int(most / 200)))]
+    ns = list(range(5, int(most * 1.1) + 2, max(1, int(most / 200))))
     top = 200.0
     for z, colour, label in ((srb.Z_WARNING, WARNING_COLOUR, texts.warning), (srb.Z_ALARM, ALARM_COLOUR, texts.alarm)):
         limits = [srb.funnel_limits(n, z) for n in ns]
@@ -115,7 +115,9 @@ def funnel_figure(points: Sequence[FunnelPoint], texts: Texts) -> Any:
         )
         for p in chosen:
             if p.flag:
-                axes.annotate(p.label, (p.births, _cap(p.ratio, top)), fontsize=7, xytext=(4, 4), textcoords="offset points")
+                axes.annotate(
+                    p.label, (p.births, _cap(p.ratio, top)), fontsize=7, xytext=(4, 4), textcoords="offset points"
+                )
     axes.set_ylim(60, top)
     axes.set_xlim(0, most * 1.1)
     axes.set_title(texts.title)
@@ -143,7 +145,9 @@ def series_figure(points: Sequence[SeriesPoint], texts: Texts) -> Any:
             alpha=0.2,
             label=texts.interval,
         )
-        axes.plot([x for x, _p in shown], [_cap(p.ratio or 0.0, top) for _x, p in shown], color=POINT_COLOUR, marker="o")
+        axes.plot(
+            [x for x, _p in shown], [_cap(p.ratio or 0.0, top) for _x, p in shown], color=POINT_COLOUR, marker="o"
+        )
     axes.set_xticks(xs, [p.label for p in points], rotation=45, fontsize=7)
     axes.set_ylim(60, top)
     axes.set_title(texts.title)

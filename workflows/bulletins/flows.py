@@ -45,7 +45,9 @@ class BulletinFlow(flow.Flow):
 
     process_title = _("Bulletins")
     process_description = _("The county's monthly sex-ratio bulletin and half-yearly statistics.")
-    process_summary_template = "{{ process.get_kind_display }} {{ process.period_label }} · {{ process.get_stage_display }}"
+    process_summary_template = (
+        "{{ process.get_kind_display }} {{ process.period_label }} · {{ process.get_stage_display }}"
+    )
 
     # --- The sweep ----------------------------------------------------------------------------
     compile = flow.StartHandle(this.start_compile).Annotation(title=_("Compile the bulletin")).Next(this.review)

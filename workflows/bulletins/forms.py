@@ -25,9 +25,7 @@ class ReviewForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[(d, Decision(d).label) for d in (Decision.FORWARD, Decision.RECOMPILE)],
     )
-    reason = forms.CharField(
-        label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
-    )
+    reason = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000)
 
 
 class MonthField(forms.CharField):

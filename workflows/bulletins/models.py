@@ -45,16 +45,14 @@ class Decision(models.TextChoices):
     RETURN = "return", _("Return to the review")
 
 
-class BulletinQuerySet(models.QuerySet["Bulletin"]):
-    def published(self) -> BulletinQuerySet:
-        return self.filter(stage=Stage.PUBLISHED)
+NOT_WITHDRAWABLE: frozenset[str] = frozenset()
 
 
 class Bulletin(Case):
     """One county's bulletin for one period, from its compilation to its publication."""
 
     OPEN_STAGES = frozenset({Stage.REVIEW, Stage.SIGNING})
-    WITHDRAWABLE_STAGES: frozenset[str] = frozenset()  # a bulletin is the county's: nobody withdraws it
+    WITHDRAWABLE_STAGES = NOT_WITHDRAWABLE  # a bulletin is the county's: nobody withdraws it
     RETURNED_STAGE = Stage.REVIEW
     DECISION_STAGE = Stage.SIGNING
 
@@ -86,8 +84,6 @@ class Bulletin(Case):
     compiled_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("compiled at"), null=True, blank=True)
     published_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("published at"), null=True, blank=True)
 
-    objects = BulletinQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("bulletin")
         verbose_name_plural = _("bulletins")
@@ -117,6 +113,7 @@ class Bulletin(Case):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     # --- Four-eyes: whoever reviewed or recompiled the bulletin never signs it -------------------
+    # (The kit's facility rule stays: a bulletin has no facility, so it refuses nobody.)
 
     REVIEW_ACTIONS = ("bulletins.review", "bulletins.amend")
 
@@ -129,11 +126,6 @@ class Bulletin(Case):
             object_type=object_type, object_id=object_id, action__in=self.REVIEW_ACTIONS
         ).values_list("actor_id", flat=True)
         return {pk for pk in (self.submitted_by_id, *reviewers) if pk is not None}
-
-    def four_eyes_facility_id(self) -> int | None:
-        return None
-
-    four_eyes_facility_field = ""
 
     @classmethod
     def four_eyes_entered_condition(cls, *, user_pk: int, case_pk: Any) -> models.Q:

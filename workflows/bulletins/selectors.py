@@ -380,7 +380,8 @@ def bulletin_chart_figures(view: BulletinView) -> list[tuple[str, Any, tuple[Any
 
 def bulletin_charts(view: BulletinView) -> dict[str, Any]:
     rendered = [
-        charts.render(build, *args, fmt="svg", title=title) for title, build, args, _ratio in bulletin_chart_figures(view)
+        charts.render(build, *args, fmt="svg", title=title)
+        for title, build, args, _ratio in bulletin_chart_figures(view)
     ]
     _points, left_out = funnel_points(view.funnel_rows(), published=True)
     return {"funnel_svg": rendered[0], "funnel_left_out": left_out, "series_svg": rendered[1]}
@@ -449,7 +450,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
             )
         )
     if roles & {Role.FACILITY_DIRECTOR, Role.INSPECTOR, Role.SUPERVISOR}:
-        published = visible.published().select_related("county").order_by("-period_start", "pk")
+        published = visible.filter(stage=Stage.PUBLISHED).select_related("county").order_by("-period_start", "pk")
         sections.append(
             Section(
                 key="bulletins-published",

@@ -113,7 +113,7 @@ def bulletin_content(*, county: Jurisdiction, start: datetime.date, end: datetim
         "county": county.name,
         "period": [start.isoformat(), end.isoformat()],
         "facilities": {str(f.pk): {"name": f.name, "township_id": f.township_id} for f in facilities},
-        "townships": {str(f.township_id): f.township.name for f in facilities if f.township_id},
+        "townships": {str(f.township_id): f.township.name for f in facilities if f.township is not None},
         "counts": [[c.facility_id, c.township_id, c.month.isoformat(), c.boys, c.girls] for c in counts],
         "history": [[month.isoformat(), boys, girls] for month, (boys, girls) in sorted(history.items())],
         "reports": [
@@ -219,7 +219,9 @@ def bulletin_review(
         _content_set(bulletin)
         bulletin.revision += 1
         bulletin.last_decision, bulletin.last_reason = decision, reason
-        bulletin.save(update_fields=["content", "content_sha256", "compiled_at", "revision", "last_decision", "last_reason"])
+        bulletin.save(
+            update_fields=["content", "content_sha256", "compiled_at", "revision", "last_decision", "last_reason"]
+        )
         audit_record(
             actor=user,
             action="bulletins.amend",

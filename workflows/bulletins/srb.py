@@ -80,7 +80,7 @@ def outside_natural_range(bounds: tuple[float, float]) -> bool:
 
 
 def flag(boys: int, girls: int) -> str:
-    """"alarm", "warning" or "" for a unit: only when its whole interval lies outside 103-107."""
+    """ "alarm", "warning" or "" for a unit: only when its whole interval lies outside 103-107."""
     if boys + girls <= 0:
         return ""
     if outside_natural_range(srb_interval(boys, girls, Z_ALARM)):

@@ -89,7 +89,11 @@ class AnalysisView(ScopedViewMixin, generic.TemplateView):
             unit, title = data["unit"], county.name
         else:
             facility = next(f for f in scope.facilities if str(f.pk) == pk)
-            counts = [c for c in selectors.counts_for(county=facility.county, start=start, end=end) if c.facility_id == facility.pk]
+            counts = [
+                c
+                for c in selectors.counts_for(county=facility.county, start=start, end=end)
+                if c.facility_id == facility.pk
+            ]
             unit, title = "facility", facility.name
         names = self.unit_names(kind, pk, scope)
         rows = selectors.rows_of(counts, unit=unit, period=data["period"], names=names, county_name=title)
@@ -126,7 +130,7 @@ class AnalysisView(ScopedViewMixin, generic.TemplateView):
         else:
             facilities = Facility.objects.filter(pk=int(pk)).select_related("township")
         names: dict[Any, str] = {f.pk: f.name for f in facilities}
-        names.update({f.township_id: f.township.name for f in facilities if f.township_id})
+        names.update({f.township_id: f.township.name for f in facilities if f.township is not None})
         return names
 
     def whole_span(self, counts: list[Any], names: dict[Any, str], start: datetime.date, kind: str) -> list[Any]:

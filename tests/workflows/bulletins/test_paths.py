@@ -54,9 +54,17 @@ def test_periods_due() -> None:
     assert services.monthly_period_due(dt.date(2026, 4, 10))[0] == dt.date(2026, 2, 1)
     assert services.monthly_period_due(dt.date(2026, 4, 11))[0] == dt.date(2026, 3, 1)
     assert services.monthly_period_due(dt.date(2026, 1, 20))[:2] == (dt.date(2025, 12, 1), dt.date(2026, 1, 1))
-    assert services.half_year_due(dt.date(2026, 7, 6)) == (dt.date(2026, 1, 1), dt.date(2026, 7, 1), dt.date(2026, 7, 10))
+    assert services.half_year_due(dt.date(2026, 7, 6)) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 7, 1),
+        dt.date(2026, 7, 10),
+    )
     assert services.half_year_due(dt.date(2026, 7, 5))[0] == dt.date(2025, 7, 1)
-    assert services.half_year_due(dt.date(2026, 1, 6)) == (dt.date(2025, 7, 1), dt.date(2026, 1, 1), dt.date(2026, 1, 10))
+    assert services.half_year_due(dt.date(2026, 1, 6)) == (
+        dt.date(2025, 7, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 1, 10),
+    )
     assert services.half_year_due(dt.date(2026, 1, 5))[0] == dt.date(2025, 1, 1)
 
 
@@ -144,9 +152,7 @@ def test_small_cells_show_as_under_5_in_the_excel_file(driver: Any, births: Any)
     response = driver.client(w.director).get(driver.url("export", bulletin, fmt="xlsx"))
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
     workbook = load_workbook(io.BytesIO(response.content), read_only=True)
-    cells = [
-        [cell for cell in row] for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
-    ]
+    cells = [list(row) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)]
     centre = next(row for row in cells if row and row[0] == "Centre A")
     assert list(centre[1:5]) == ["7", "<5", "—", "—"]
     hospital = next(row for row in cells if row and row[0] == "Hospital A")

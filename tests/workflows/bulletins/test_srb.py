@@ -19,8 +19,8 @@ from workflows.bulletins import srb
 
 
 def test_z_values_are_the_two_sided_95_and_998_quantiles():
-    assert srb.Z_WARNING == pytest.approx(1.959964, abs=1e-6)
-    assert srb.Z_ALARM == pytest.approx(3.090232, abs=1e-6)
+    assert pytest.approx(1.959964, abs=1e-6) == srb.Z_WARNING
+    assert pytest.approx(3.090232, abs=1e-6) == srb.Z_ALARM
 
 
 def test_wilson_for_7_of_10_at_95_percent():
