@@ -29,7 +29,7 @@ def race(calls: list[Any]) -> list[Any]:
         try:
             barrier.wait()
             results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the test looks at what each thread met
+        except Exception as error:
             results[index] = error
         finally:
             connection.close()
