@@ -135,19 +135,14 @@ def series_figure(points: Sequence[SeriesPoint], texts: Texts) -> Any:
     xs = list(range(len(points)))
     top = 200.0
     axes.axhspan(srb.NATURAL_LOW, srb.NATURAL_HIGH, color=NATURAL_COLOUR, alpha=0.15, label=texts.natural)
-    shown = [(x, p) for x, p in zip(xs, points, strict=True) if p.ratio is not None and p.low is not None]
-    if shown:
-        axes.fill_between(
-            [x for x, _p in shown],
-            [_cap(p.low or 0.0, top) for _x, p in shown],
-            [_cap(p.high or top, top) for _x, p in shown],
-            color=POINT_COLOUR,
-            alpha=0.2,
-            label=texts.interval,
-        )
-        axes.plot(
-            [x for x, _p in shown], [_cap(p.ratio or 0.0, top) for _x, p in shown], color=POINT_COLOUR, marker="o"
-        )
+    # A period without a ratio (no births, no girls, or a small count in a published chart) is a gap (NaN).
+    nan = float("nan")
+    ratios = [nan if p.ratio is None else _cap(p.ratio, top) for p in points]
+    lows = [nan if p.ratio is None or p.low is None else _cap(p.low, top) for p in points]
+    highs = [nan if p.ratio is None or p.high is None else _cap(p.high, top) for p in points]
+    if any(r == r for r in ratios):  # NaN is the one value not equal to itself
+        axes.fill_between(xs, lows, highs, color=POINT_COLOUR, alpha=0.2, label=texts.interval)
+        axes.plot(xs, ratios, color=POINT_COLOUR, marker="o")
     axes.set_xticks(xs, [p.label for p in points], rotation=45, fontsize=7)
     axes.set_ylim(60, top)
     axes.set_title(texts.title)

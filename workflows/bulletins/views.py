@@ -72,7 +72,7 @@ class AnalysisView(ScopedViewMixin, generic.TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         scope, choices = self.scopes()
         last_month = services.month_add(timezone.localdate().replace(day=1), -1)
-        data = {"scope": choices[0][0], **request.GET.dict()}
+        data = {"scope": choices[0][0], "unit": "facility", "period": srb.MONTH, **request.GET.dict()}
         form = AnalysisForm(data, scopes=choices, default_end=last_month)
         context: dict[str, Any] = {"form": form, "units": selectors.UNIT_LABELS, "flag_labels": selectors.FLAG_LABELS}
         if not form.is_valid():
