@@ -26,6 +26,7 @@ def test_published_funnels_leave_out_small_units_and_units_without_girls() -> No
 
 def test_the_svg_has_no_script_and_no_text_to_need_a_font() -> None:
     svg, left_out = selectors.funnel_svg(rows(), title="漏斗图 <&>", published=True)
+    assert left_out == 2
     assert svg.startswith("<svg ") and 'aria-label="漏斗图 &lt;&amp;&gt;"' in svg
     assert "<script" not in svg and "<text" not in svg and "onload" not in svg and "<?xml" not in svg
     series = selectors.series_svg(rows(), title="series", published=True)
