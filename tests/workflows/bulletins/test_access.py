@@ -166,3 +166,23 @@ def test_the_analysis_costs_the_same_queries_whatever_the_rows(driver: Any, birt
     with CaptureQueriesContext(connection) as many:
         client.get(url, {"start": "2025-01", "end": "2026-03"})
     assert len(many) == len(few)
+
+
+def test_the_bulletin_list_costs_the_same_queries_whatever_the_rows(driver: Any, births: Any) -> None:
+    import datetime as dt
+
+    from .scene import bulletin_compile
+
+    w = driver.world
+    client = driver.client(w.officer)
+    url = F.instance.reverse("index")
+    bulletin_compile(county=w.county_a, month=dt.date(2025, 1, 1))
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for month in range(2, 13):
+        bulletin_compile(county=w.county_a, month=dt.date(2025, month, 1))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert "2025-12" in page and "2025-02" in page
+    assert len(many) == len(few)
