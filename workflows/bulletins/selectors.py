@@ -94,12 +94,13 @@ def bulletin_roles(*, user: Any, case: Bulletin) -> set[str]:
     if not _active(user):
         return set()
     roles: set[str] = set()
+    county_facilities = set(Facility.objects.filter(county_id=case.county_id).values_list("pk", flat=True))
     for role, facility_id, jurisdiction_id in user.role_assignments.filter(revoked_at__isnull=True).values_list(
         "role", "facility_id", "jurisdiction_id"
     ):
         if jurisdiction_id == case.county_id and role in {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, Role.SUPERVISOR}:
             roles.add(role)
-        if role == Role.FACILITY_DIRECTOR and facility_id is not None and case.is_published:
+        if role == Role.FACILITY_DIRECTOR and case.is_published and facility_id in county_facilities:
             roles.add(role)
     if case.county_id in inspected_county_ids(user):
         roles.add(Role.INSPECTOR)
