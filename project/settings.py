@@ -174,6 +174,7 @@ INSTALLED_APPS = [
     "workflows.ultrasound",
     "workflows.retired_practitioners",
     "workflows.births",
+    "workflows.bulletins",  # after births: its demo compiles a bulletin from the births seeded before it
 ]
 
 MIDDLEWARE = [

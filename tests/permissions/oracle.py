@@ -105,13 +105,24 @@ BIRTH_REPORT_STEPS = {
     ),
 }
 
+# The county's bulletin: an officer (or the director) reviews, the director signs; whoever reviewed or
+# compiled it again never signs it (four-eyes).
+BULLETIN_STEPS = {
+    "review": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), None, approval=False),
+    "sign": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "sign", repeatable=True, bureau=True),
+}
+
 # Each flow's steps, by the flow class's name (node names repeat across procedures with other meanings).
 STEPS_BY_FLOW = {
     "TerminationFlow": TERMINATION_STEPS,
     "UltrasoundRegistrationFlow": ULTRASOUND_STEPS,
     "RetiredPractitionerFlow": RETIRED_PRACTITIONER_STEPS,
     "MonthlyBirthReportFlow": BIRTH_REPORT_STEPS,
+    "BulletinFlow": BULLETIN_STEPS,
 }
+
+# Actions that make someone an author of the record, beyond submitting, filing and amending it.
+ENTERING_ACTIONS = {"bulletins": ["bulletins.review"]}
 
 
 def entered_by(case: Any) -> set[int]:
@@ -122,7 +133,9 @@ def entered_by(case: Any) -> set[int]:
     object_type, object_id = object_ref(case)
     app = object_type.split(".")[0]
     actors = AuditEvent.objects.filter(
-        object_type=object_type, object_id=object_id, action__in=[f"{app}.submit", f"{app}.file", f"{app}.amend"]
+        object_type=object_type,
+        object_id=object_id,
+        action__in=[f"{app}.submit", f"{app}.file", f"{app}.amend", *ENTERING_ACTIONS.get(app, [])],
     ).values_list("actor_id", flat=True)
     return {a for a in actors if a is not None} | ({case.submitted_by_id} if case.submitted_by_id else set())
 

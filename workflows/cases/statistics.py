@@ -84,3 +84,15 @@ def report_statuses(*, county: object, month: datetime.date) -> list[ReportStatu
 def figures(*, county: object, start: datetime.date, end: datetime.date) -> list[tuple[Promise | str, list[Figure]]]:
     """Each registered procedure's label and figures for the period, in registration order."""
     return [(label, list(provider(county=county, start=start, end=end))) for label, provider in _FIGURES.values()]
+
+
+def period_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The instants a period of days spans in the display time zone: a figures provider filters its
+    timestamps with ``bounds[0] <= at < bounds[1]``, so that a case counts in the county's own month."""
+    from django.utils import timezone
+
+    zone = timezone.get_default_timezone()
+    return (
+        datetime.datetime.combine(start, datetime.time.min, tzinfo=zone),
+        datetime.datetime.combine(end, datetime.time.min, tzinfo=zone),
+    )

@@ -50,3 +50,6 @@ class RetiredPractitionersConfig(AppConfig):
             lookup=services.practitioner_person_records,
             on_filed=services.practitioner_person_filed,
         )
+        from workflows.cases.statistics import register_figures
+
+        register_figures(services.CODE, label=self.verbose_name, provider=selectors.monthly_figures)

@@ -272,3 +272,21 @@ def facilities_for_employment(*, user: Any) -> QuerySet[Facility]:
 
 def townships() -> QuerySet[Jurisdiction]:
     return Jurisdiction.objects.filter(level=Jurisdiction.Level.TOWNSHIP).select_related("parent").order_by("code")
+
+
+# --- The county's monthly figures for the bulletins (workflows.cases.statistics) ----------------
+
+
+def monthly_figures(*, county: Any, start: Any, end: Any) -> list[Any]:
+    """Retirement filings received by the county, and filings it accepted (put on file), in ``[start, end)``."""
+    from workflows.cases.statistics import Figure, period_bounds
+
+    since, until = period_bounds(start, end)
+    received = PractitionerCase.objects.filter(
+        county=county, kind=CaseKind.FILING, created__gte=since, created__lt=until
+    ).count()
+    accepted = RetiredPractitioner.objects.filter(county=county, verified_at__gte=since, verified_at__lt=until).count()
+    return [
+        Figure("received", gettext_lazy("Retirement filings received"), received),
+        Figure("accepted", gettext_lazy("Retirement filings accepted"), accepted),
+    ]

@@ -59,3 +59,6 @@ class TerminationConfig(AppConfig):
                 "termination_rules.update": _("County termination rules changed"),
             }
         )
+        from workflows.cases.statistics import register_figures
+
+        register_figures("termination", label=self.verbose_name, provider=selectors.monthly_figures)

@@ -272,3 +272,34 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
             )
         )
     return sections
+
+
+# --- The county's monthly figures for the bulletins (workflows.cases.statistics) ----------------
+
+
+def monthly_figures(*, county: Any, start: Any, end: Any) -> list[Any]:
+    """Requests received, approved (certificates issued), rejected and procedures recorded in ``[start, end)``."""
+    from workflows.cases.statistics import Figure, period_bounds
+
+    from .models import Stage, TerminationCase
+
+    since, until = period_bounds(start, end)
+    cases = TerminationCase.objects.filter(county=county)
+    return [
+        Figure("received", _("Requests received"), cases.filter(created__gte=since, created__lt=until).count()),
+        Figure(
+            "approved",
+            _("Approved: certificates issued"),
+            cases.filter(certificate_issued_at__gte=since, certificate_issued_at__lt=until).count(),
+        ),
+        Figure(
+            "rejected",
+            _("Rejected"),
+            cases.filter(stage=Stage.REJECTED, ended_at__gte=since, ended_at__lt=until).count(),
+        ),
+        Figure(
+            "completed",
+            _("Procedures recorded"),
+            cases.filter(stage=Stage.COMPLETED, ended_at__gte=since, ended_at__lt=until).count(),
+        ),
+    ]

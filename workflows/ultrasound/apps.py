@@ -47,3 +47,6 @@ class UltrasoundConfig(AppConfig):
             )
         )
         person_index_register(procedure="ultrasound", lookup=selectors.operator_person_records)
+        from workflows.cases.statistics import register_figures
+
+        register_figures("ultrasound", label=_("Ultrasound device registry"), provider=selectors.monthly_figures)

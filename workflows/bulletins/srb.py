@@ -1,0 +1,222 @@
+"""The sex ratio at birth, its intervals, warnings and funnel limits: pure arithmetic, no database (docs/bulletins.md).
+
+The sex ratio at birth (SRB) is boys per 100 girls; the natural range is 103-107.
+A raw ratio of a small unit says little (7 boys and 3 girls make 233), so a unit
+is judged on the share of boys ``p = boys / births``: its Wilson score interval
+at 95% and 99.8%, turned into SRB bounds with ``100 * p / (1 - p)``. A unit is
+flagged only when the whole interval lies outside the natural range: "warning"
+at 95%, "alarm" at 99.8%.
+
+The funnel plot draws each unit's SRB against its number of births, with
+control limits around the natural centre 105 (``p0 = 105/205``) at both
+levels: ``p0 +- z * sqrt(p0 (1 - p0) / n)``, as SRB.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from statistics import NormalDist
+
+NATURAL_LOW = 103.0
+NATURAL_HIGH = 107.0
+NATURAL_CENTRE = 105.0
+P0 = NATURAL_CENTRE / (100.0 + NATURAL_CENTRE)  # the share of boys at SRB 105
+
+# Two-sided levels: z for 95% (1.960) and 99.8% (3.090).
+Z_WARNING = NormalDist().inv_cdf(1 - 0.05 / 2)
+Z_ALARM = NormalDist().inv_cdf(1 - 0.002 / 2)
+
+WARNING = "warning"
+ALARM = "alarm"
+
+# Published cells with fewer births than this show "<5" (docs/bulletins.md, "Small cells").
+SMALL_CELL = 5
+SMALL_CELL_TEXT = "<5"
+
+MONTH, QUARTER, YEAR, HALF_YEAR = "month", "quarter", "year", "half_year"
+PERIODS = (MONTH, QUARTER, YEAR)
+
+
+def srb_of_share(p: float) -> float:
+    """Boys per 100 girls for a share of boys ``p`` (infinite when there are no girls)."""
+    if p >= 1.0:
+        return math.inf
+    return 100.0 * p / (1.0 - p)
+
+
+def srb(boys: int, girls: int) -> float | None:
+    """Boys per 100 girls, or None without girls (no ratio to show)."""
+    if girls <= 0:
+        return None
+    return 100.0 * boys / girls
+
+
+def wilson(successes: int, n: int, z: float) -> tuple[float, float]:
+    """The Wilson score interval for a binomial share: (low, high), within [0, 1]. n must be positive."""
+    if n <= 0:
+        raise ValueError("the Wilson interval needs at least one birth")
+    p = successes / n
+    z2 = z * z
+    denominator = 1.0 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    # Rounding can step a hair outside [0, 1], or past p at the edges: clamp.
+    return max(0.0, min(centre - half, p)), min(1.0, max(centre + half, p))
+
+
+def srb_interval(boys: int, girls: int, z: float) -> tuple[float, float]:
+    """The Wilson interval of the share of boys, as SRB bounds (the upper bound is infinite when it reaches 1)."""
+    low, high = wilson(boys, boys + girls, z)
+    return srb_of_share(low), srb_of_share(high)
+
+
+def outside_natural_range(bounds: tuple[float, float]) -> bool:
+    low, high = bounds
+    return low > NATURAL_HIGH or high < NATURAL_LOW
+
+
+def flag(boys: int, girls: int) -> str:
+    """ "alarm", "warning" or "" for a unit: only when its whole interval lies outside 103-107."""
+    if boys + girls <= 0:
+        return ""
+    if outside_natural_range(srb_interval(boys, girls, Z_ALARM)):
+        return ALARM
+    if outside_natural_range(srb_interval(boys, girls, Z_WARNING)):
+        return WARNING
+    return ""
+
+
+def funnel_limits(n: int, z: float) -> tuple[float, float]:
+    """The funnel plot's control limits (SRB) for a unit of ``n`` births: ``p0 +- z * sqrt(p0 (1 - p0) / n)``."""
+    if n <= 0:
+        raise ValueError("control limits need at least one birth")
+    half = z * math.sqrt(P0 * (1 - P0) / n)
+    return srb_of_share(max(0.0, P0 - half)), srb_of_share(min(1.0, P0 + half))
+
+
+# --- Units and periods ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The births of one unit (county, township or facility) in one period, and what they say."""
+
+    unit: Hashable
+    period: datetime.date  # the period's first day
+    boys: int
+    girls: int
+
+    @property
+    def births(self) -> int:
+        return self.boys + self.girls
+
+    @property
+    def ratio(self) -> float | None:
+        return srb(self.boys, self.girls)
+
+    @property
+    def interval95(self) -> tuple[float, float] | None:
+        return srb_interval(self.boys, self.girls, Z_WARNING) if self.births else None
+
+    @property
+    def interval998(self) -> tuple[float, float] | None:
+        return srb_interval(self.boys, self.girls, Z_ALARM) if self.births else None
+
+    @property
+    def flag(self) -> str:
+        return flag(self.boys, self.girls)
+
+    @property
+    def small(self) -> bool:
+        """Some count of the cell is under SMALL_CELL: published outputs show it as "<5" (see suppressed)."""
+        return min(self.boys, self.girls) < SMALL_CELL
+
+
+def period_start(month: datetime.date, period: str) -> datetime.date:
+    """The first day of the month, quarter, half year or year that ``month`` falls in."""
+    if period == MONTH:
+        return month.replace(day=1)
+    if period == QUARTER:
+        return datetime.date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+    if period == HALF_YEAR:
+        return datetime.date(month.year, 1 if month.month <= 6 else 7, 1)
+    if period == YEAR:
+        return datetime.date(month.year, 1, 1)
+    raise ValueError(f"unknown period {period!r}")
+
+
+def aggregate(
+    rows: Iterable[object],
+    *,
+    unit: Callable[[object], Hashable],
+    period: str,
+) -> list[Cell]:
+    """Sum boys and girls of facility-month ``rows`` (BirthCount-like) per unit and period, in a stable order."""
+    sums: dict[tuple[Hashable, datetime.date], list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        key = (unit(row), period_start(row.month, period))  # type: ignore[attr-defined]
+        sums[key][0] += row.boys  # type: ignore[attr-defined]
+        sums[key][1] += row.girls  # type: ignore[attr-defined]
+    return [
+        Cell(unit=key[0], period=key[1], boys=boys, girls=girls)
+        for key, (boys, girls) in sorted(sums.items(), key=lambda item: (item[0][1], str(item[0][0])))
+    ]
+
+
+# --- Small-cell suppression (published outputs) ------------------------------------------------
+
+
+def suppressed_count(value: int) -> str:
+    """A count as published: "<5" under SMALL_CELL."""
+    return SMALL_CELL_TEXT if value < SMALL_CELL else str(value)
+
+
+@dataclass(frozen=True)
+class PublishedCell:
+    """What a published bulletin shows of a cell: strings, with small counts as "<5".
+
+    When boys or girls is under 5, the total, the ratio and its interval are withheld too ("—"): with the
+    total and the other count beside it, the small count could be worked out by subtraction.
+    """
+
+    boys: str
+    girls: str
+    births: str
+    ratio: str
+    interval: str
+    flag: str
+
+
+WITHHELD = "—"
+
+
+def fmt_ratio(value: float | None) -> str:
+    if value is None or math.isinf(value):
+        return "∞" if value is not None else WITHHELD
+    return f"{value:.1f}"
+
+
+def published(cell: Cell) -> PublishedCell:
+    if cell.small:
+        births = SMALL_CELL_TEXT if cell.births < SMALL_CELL else WITHHELD
+        return PublishedCell(
+            boys=suppressed_count(cell.boys),
+            girls=suppressed_count(cell.girls),
+            births=births,
+            ratio=WITHHELD,
+            interval=WITHHELD,
+            flag=cell.flag,
+        )
+    low, high = cell.interval95 or (math.nan, math.nan)
+    return PublishedCell(
+        boys=str(cell.boys),
+        girls=str(cell.girls),
+        births=str(cell.births),
+        ratio=fmt_ratio(cell.ratio),
+        interval=f"{fmt_ratio(low)}–{fmt_ratio(high)}",
+        flag=cell.flag,
+    )
