@@ -37,7 +37,7 @@ def last_month() -> tuple[dt.date, dt.date]:
 
 
 def test_termination_figures(world: Any) -> None:
-    from tests.permissions.termination_scene import case_decide, case_review, case_start
+    from tests.workflows.termination.scene import case_decide, case_review, case_start
 
     approved = case_start(user=world.clerk, facility=world.hospital_a, pathway="divorced", name="P-1", serial=401)
     case_review(approved, world.director)
