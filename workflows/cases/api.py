@@ -108,3 +108,53 @@ class VisibleFieldsSerializer(serializers.Serializer[Any]):
 
 class ScanField(serializers.FileField):
     """An uploaded scan (PDF, JPEG or PNG); the page's validators check it."""
+
+
+def _field_from_form(field: Any) -> serializers.Field[Any, Any, Any, Any]:
+    """The schema's view of one page-form field (the page form itself validates)."""
+    from django import forms
+
+    common: dict[str, Any] = {"required": bool(field.required), "help_text": str(field.label or "")}
+    if isinstance(field, forms.FileField):
+        return ScanField(**common)
+    if isinstance(field, forms.ModelChoiceField):
+        return serializers.IntegerField(**common)
+    if isinstance(field, forms.ChoiceField):
+        choices = [value for value, _label in field.choices if value not in ("", None)]
+        return serializers.ChoiceField(choices=choices, **common)
+    if isinstance(field, forms.BooleanField):
+        return serializers.BooleanField(required=False, help_text=common["help_text"])
+    if isinstance(field, forms.IntegerField):
+        return serializers.IntegerField(min_value=field.min_value, max_value=field.max_value, **common)
+    if isinstance(field, forms.DateField):
+        return serializers.DateField(**common)
+    max_length = getattr(field, "max_length", None)
+    return serializers.CharField(max_length=max_length, allow_blank=not field.required, **common)
+
+
+def serializer_from_form(
+    form_class: Any, *, name: str, exclude: tuple[str, ...] = (), extra: Mapping[str, Any] | None = None
+) -> type[serializers.Serializer[Any]]:
+    """A filing's body, field for field the page's form: the schema documents it, the form decides."""
+    form = form_class.__new__(form_class)
+    fields = {key: _field_from_form(field) for key, field in form_class.base_fields.items() if key not in exclude}
+    del form
+    return type(name, (serializers.Serializer,), {**fields, **(extra or {})})
+
+
+def facility_of(user: Any, facilities: QuerySet[Any]) -> Any:
+    """The one facility a system acts for, among ``facilities`` (those the procedure lets it file at)."""
+    found = list(facilities[:2])
+    if len(found) != 1:
+        raise ValidationError({"non_field_errors": ["This client's facility cannot file this."]})
+    return found[0]
+
+
+def page_form(form_class: Any, *, request: Any, facility: Any, **kwargs: Any) -> Any:
+    """The page's form bound to the API request's fields and files, the facility being the client's own."""
+    data = request.POST.copy()
+    data["facility"] = str(facility.pk)
+    form = form_class(data, request.FILES, **kwargs)
+    if not form.is_valid():
+        raise ValidationError(form_errors(form))
+    return form
