@@ -19,3 +19,11 @@ class ApiConfig(AppConfig):
         register_action_labels(ACTION_LABELS)
         # A system files and reads; a person signs. The signing service itself refuses a service account.
         register_non_signer(is_service_user)
+        # Webhooks: queued from the notification outbox, sent by the timer dispatcher's sweep.
+        from workflows.events import register_outbox_listener
+        from workflows.sweeps import register_sweep
+
+        from .webhooks import webhook_deliveries_send, webhook_events_record
+
+        register_outbox_listener(webhook_events_record)
+        register_sweep(webhook_deliveries_send)
