@@ -47,5 +47,5 @@ urlpatterns = [
     path("webhooks/new/", pages.webhook_create, name="webhook_create"),
     path("webhooks/<int:pk>/revoke/", pages.webhook_revoke, name="webhook_revoke"),
     path("webhooks/deliveries/", pages.deliveries, name="deliveries"),
-    re_path(r"^v1/.*$", login_not_required(problems.api_not_found)),
+    re_path(r"^v1/", login_not_required(problems.api_not_found)),  # anything else under v1/: a 404 problem
 ]
