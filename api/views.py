@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -61,6 +61,7 @@ class VerifyView(APIView):
 
 
 schema_view = login_not_required(SpectacularAPIView.as_view())
-# The browsable docs are for signed-in staff: LoginRequiredMiddleware sends anyone else to sign in. The split
+# The browsable docs are for signed-in staff: anyone else is sent to sign in (REST framework's views are
+# exempt from LoginRequiredMiddleware, hence the decorator). The split
 # view serves its script as a file of its own (no inline script: the CSP allows none).
-docs_view = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+docs_view = login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))
