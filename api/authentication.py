@@ -24,7 +24,10 @@ class ServiceAccountAuthentication(OAuth2Authentication):
             return None
         _user, token = result
         account = (
-            ServiceAccount.objects.active().select_related("user", "facility").filter(application_id=token.application_id).first()
+            ServiceAccount.objects.active()
+            .select_related("user", "facility")
+            .filter(application_id=token.application_id)
+            .first()
         )
         if account is None or not account.user.is_active:
             return None

@@ -48,7 +48,9 @@ def request_fingerprint(request: Any) -> str:
 def idempotency_key(request: Any) -> str:
     key = request.META.get(HEADER, "")
     if not KEY_PATTERN.fullmatch(key):
-        raise ValidationError({"Idempotency-Key": [_("Send an Idempotency-Key header: 1-200 printable ASCII characters.")]})
+        raise ValidationError(
+            {"Idempotency-Key": [_("Send an Idempotency-Key header: 1-200 printable ASCII characters.")]}
+        )
     return key
 
 

@@ -15,7 +15,9 @@ class ServiceAccountValidator(OAuth2Validator):
             return False
         return ServiceAccount.objects.active().filter(application=request.client).exists()
 
-    def validate_grant_type(self, client_id: Any, grant_type: Any, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+    def validate_grant_type(
+        self, client_id: Any, grant_type: Any, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
         return grant_type == "client_credentials" and super().validate_grant_type(
             client_id, grant_type, client, request, *args, **kwargs
         )

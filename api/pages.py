@@ -108,7 +108,9 @@ def client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     account = _client(request, pk)
     form = RevokeForm(request.POST)
     if form.is_valid():
-        services.api_client_revoke(actor=request.user, account=account, reason=form.cleaned_data["reason"], request=request)
+        services.api_client_revoke(
+            actor=request.user, account=account, reason=form.cleaned_data["reason"], request=request
+        )
         messages.success(request, _("The client %(name)s is revoked.") % {"name": account.name})
     else:
         messages.error(request, _("Give a reason to revoke a client."))
@@ -121,12 +123,17 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             subscription, secret = services.webhook_create(
-                actor=request.user, facility=form.cleaned_data["facility"], url=form.cleaned_data["url"], request=request
+                actor=request.user,
+                facility=form.cleaned_data["facility"],
+                url=form.cleaned_data["url"],
+                request=request,
             )
         except ValidationError as error:
             _apply(form, error)
         else:
-            return _page(request, "api/secret.html", {"subscription": subscription, "secret": secret, "kind": "webhook"})
+            return _page(
+                request, "api/secret.html", {"subscription": subscription, "secret": secret, "kind": "webhook"}
+            )
     return _page(request, "api/clients.html", _context(request, webhook_form=form), status=400)
 
 

@@ -41,7 +41,9 @@ def problem_type(slug: str) -> str:
     return f"/api/problems/{slug}"
 
 
-def problem(status_code: int, *, detail: Any = "", errors: dict[str, Any] | None = None, slug: str = "") -> dict[str, Any]:
+def problem(
+    status_code: int, *, detail: Any = "", errors: dict[str, Any] | None = None, slug: str = ""
+) -> dict[str, Any]:
     default_slug, title = PROBLEMS.get(status_code, ("error", gettext_lazy("Error")))
     body: dict[str, Any] = {
         "type": problem_type(slug or default_slug),
@@ -96,7 +98,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         body = problem(status.HTTP_401_UNAUTHORIZED, detail=_("Send a valid bearer token (OAuth2 client credentials)."))
         code = response.status_code
     elif isinstance(exc, exceptions.MethodNotAllowed):
-        body = problem(code, detail=_("This endpoint does not take %(method)s.") % {"method": context["request"].method})
+        body = problem(
+            code, detail=_("This endpoint does not take %(method)s.") % {"method": context["request"].method}
+        )
     elif isinstance(exc, exceptions.UnsupportedMediaType):
         body = problem(code, detail=_("This endpoint does not take that media type."))
     elif isinstance(exc, exceptions.NotFound):

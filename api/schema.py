@@ -42,7 +42,7 @@ class ProblemAutoSchema(AutoSchema):
             codes = [400, 404, 405, 406, 429]
         return codes
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         bodies = super()._get_response_bodies(direction)
         problem = self.resolve_serializer(ProblemSerializer, "response").ref
         for code in self._problem_codes():

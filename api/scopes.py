@@ -13,7 +13,9 @@ class ProcedureScopes(BaseScopes):
 
         return all_scopes()
 
-    def get_available_scopes(self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any) -> list[str]:
+    def get_available_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
         """What this client may ask for: the scopes its director granted it; nothing once revoked."""
         from .models import ServiceAccount
 

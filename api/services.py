@@ -89,7 +89,11 @@ def api_client_rotate(*, actor: Any, account: ServiceAccount, request: Any = Non
     account.rotated_at = timezone.now()
     account.save(update_fields=["rotated_at"])
     audit_record(
-        actor=actor, action="api.client_rotate", obj=account, changes={"client_id": application.client_id}, request=request
+        actor=actor,
+        action="api.client_rotate",
+        obj=account,
+        changes={"client_id": application.client_id},
+        request=request,
     )
     return secret
 
@@ -99,7 +103,9 @@ def api_client_revoke(*, actor: Any, account: ServiceAccount, reason: str, reque
     """The client stops at once: its tokens end, its role at the facility is revoked, its user deactivated."""
     if not reason.strip():
         raise ValidationError({"reason": [_("A reason is required.")]})
-    account = ServiceAccount.objects.select_for_update().select_related("application", "facility", "user").get(pk=account.pk)
+    account = (
+        ServiceAccount.objects.select_for_update().select_related("application", "facility", "user").get(pk=account.pk)
+    )
     if account.revoked_at is not None:
         return
     account.revoked_at = timezone.now()
@@ -127,7 +133,11 @@ def webhook_create(*, actor: Any, facility: Facility, url: str, request: Any = N
     secret = secrets.token_urlsafe(32)
     subscription = WebhookSubscription.objects.create(facility=facility, url=url, secret=secret, created_by=actor)
     audit_record(
-        actor=actor, action="api.webhook_create", obj=subscription, changes={"url": url, "facility": facility.pk}, request=request
+        actor=actor,
+        action="api.webhook_create",
+        obj=subscription,
+        changes={"url": url, "facility": facility.pk},
+        request=request,
     )
     return subscription, secret
 

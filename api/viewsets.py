@@ -70,6 +70,7 @@ class FilingMixin:
     """POST: a system files one record (the resource declares ``file``)."""
 
     resource: ApiResource
+    reader_context: Any  # ProcedureResourceViewSet's
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = client_of(request)
@@ -100,7 +101,9 @@ def resource_viewset(procedure: Procedure, resource: ApiResource) -> type[Proced
     viewset = type(name, bases, attrs)
     schemas = {
         "list": extend_schema(tags=[tag], summary=f"List {resource.name}", responses=resource.list_serializer),
-        "retrieve": extend_schema(tags=[tag], summary=f"Read one of {resource.name}", responses=resource.detail_serializer),
+        "retrieve": extend_schema(
+            tags=[tag], summary=f"Read one of {resource.name}", responses=resource.detail_serializer
+        ),
     }
     if resource.file is not None:
         schemas["create"] = extend_schema(
@@ -118,6 +121,10 @@ def procedure_routes() -> list[tuple[str, type[ProcedureResourceViewSet], str]]:
     for procedure in procedures():
         for resource in procedure.api:
             routes.append(
-                (f"{procedure.code}/{resource.name}", resource_viewset(procedure, resource), f"{procedure.code}-{resource.name}")
+                (
+                    f"{procedure.code}/{resource.name}",
+                    resource_viewset(procedure, resource),
+                    f"{procedure.code}-{resource.name}",
+                )
             )
     return routes

@@ -74,7 +74,10 @@ def webhook_events_record(*, kind: str, obj: Any) -> int:
     payload = payload_of(kind=kind, obj=obj, event_id=event_id)
     now = timezone.now()
     WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(subscription=s, event_id=event_id, payload=payload, next_attempt_at=now) for s in subscriptions]
+        [
+            WebhookDelivery(subscription=s, event_id=event_id, payload=payload, next_attempt_at=now)
+            for s in subscriptions
+        ]
     )
     return len(subscriptions)
 
@@ -112,7 +115,9 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> None:
         delivery.status = WebhookDelivery.Status.FAILED
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
-    delivery.save(update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"])
+    delivery.save(
+        update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
+    )
 
 
 def webhook_deliveries_send() -> int:

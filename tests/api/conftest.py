@@ -17,7 +17,14 @@ from api.services import api_client_create
 from core.validators import resident_id_compose
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-ALL_SCOPES = ["termination:read", "termination:file", "ultrasound:read", "ultrasound:file", "retired_practitioners:read", "retired_practitioners:file"]
+ALL_SCOPES = [
+    "termination:read",
+    "termination:file",
+    "ultrasound:read",
+    "ultrasound:file",
+    "retired_practitioners:read",
+    "retired_practitioners:file",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +54,9 @@ class System:
         self.http = Client(HTTP_AUTHORIZATION=f"Bearer {self.token}")
 
 
-def make_system(world: Any, *, facility: Any = None, director: Any = None, scopes: list[str] | None = None, scope: str = "") -> System:
+def make_system(
+    world: Any, *, facility: Any = None, director: Any = None, scopes: list[str] | None = None, scope: str = ""
+) -> System:
     from permissions.roles import Role
     from permissions.services import role_grant
 
@@ -90,7 +99,12 @@ def filing(serial: int = 7, **overrides: Any) -> dict[str, Any]:
     lmp = today - dt.timedelta(days=18 * 7 + 2)
     documents = [
         {"doc_type": "id_card", "number": f"ID-{serial}", "issuer": "Police", "issued_on": "2020-01-01"},
-        {"doc_type": "prenatal_diagnosis_cert", "number": f"PD-{serial}", "issuer": "Centre", "issued_on": (today - dt.timedelta(days=3)).isoformat()},
+        {
+            "doc_type": "prenatal_diagnosis_cert",
+            "number": f"PD-{serial}",
+            "issuer": "Centre",
+            "issued_on": (today - dt.timedelta(days=3)).isoformat(),
+        },
     ]
     data: dict[str, Any] = {
         "patient_name": "Wang Fang",

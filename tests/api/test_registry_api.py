@@ -38,8 +38,14 @@ def device_filing(serial: str = "SN-API-1") -> dict[str, Any]:
         "room": "Room 3",
         "responsible_person": "Dr Li",
         "operators": json.dumps(
-            [{"name": "Operator Zhao", "licence_number": "LIC-000001", "mch_certificate_number": "MCH-000001",
-              "pledge_date": (today - dt.timedelta(days=1)).isoformat()}]
+            [
+                {
+                    "name": "Operator Zhao",
+                    "licence_number": "LIC-000001",
+                    "mch_certificate_number": "MCH-000001",
+                    "pledge_date": (today - dt.timedelta(days=1)).isoformat(),
+                }
+            ]
         ),
         "undertaking": scan("undertaking.pdf"),
     }

@@ -20,7 +20,9 @@ def post(system: Any, data: dict[str, Any], key: str = "key-1", **headers: Any) 
     return system.http.post("/api/v1/termination/requests/", data, HTTP_IDEMPOTENCY_KEY=key, **headers)
 
 
-def test_a_system_files_a_request_through_the_pages_service_and_the_trail_names_the_client(world: Any, system: Any) -> None:
+def test_a_system_files_a_request_through_the_pages_service_and_the_trail_names_the_client(
+    world: Any, system: Any
+) -> None:
     response = post(system, filing())
     assert response.status_code == 201, response.content
     body = response.json()

@@ -36,7 +36,7 @@ class Receiver:
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers.items()), body))
                 self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
@@ -83,7 +83,15 @@ def test_a_status_change_reaches_the_facilitys_url_signed_with_ids_and_statuses_
     assert not verify(headers, raw, "another secret")
     payload = json.loads(raw)
     assert payload["object_id"] == str(case_id) and payload["object_type"] == "termination.terminationcase"
-    assert payload["stage"] and set(payload) == {"id", "type", "object_type", "object_id", "facility", "stage", "occurred_at"}
+    assert payload["stage"] and set(payload) == {
+        "id",
+        "type",
+        "object_type",
+        "object_id",
+        "facility",
+        "stage",
+        "occurred_at",
+    }
     assert "Wang Fang" not in raw.decode() and filing()["resident_id"] not in raw.decode()
     assert WebhookDelivery.objects.filter(status="delivered").count() >= 1
 

@@ -120,7 +120,7 @@ def _field_from_form(field: Any) -> serializers.Field[Any, Any, Any, Any]:
     if isinstance(field, forms.ModelChoiceField):
         return serializers.IntegerField(**common)
     if isinstance(field, forms.ChoiceField):
-        choices = [value for value, _label in field.choices if value not in ("", None)]
+        choices = [value for value, _label in list(field.choices) if value not in ("", None)]  # type: ignore[arg-type]
         return serializers.ChoiceField(choices=choices, **common)
     if isinstance(field, forms.BooleanField):
         return serializers.BooleanField(required=False, help_text=common["help_text"])

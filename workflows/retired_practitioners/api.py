@@ -56,7 +56,12 @@ def filing_file(*, user: Any, data: dict[str, Any], request: Any) -> Practitione
     activation = flow_start(node=RetiredPractitionerFlow.file, user=user, request=request)
     try:
         return services.practitioner_file(
-            activation=activation, user=user, facility=facility, pledge=cleaned.pop("pledge"), data=cleaned, request=request
+            activation=activation,
+            user=user,
+            facility=facility,
+            pledge=cleaned.pop("pledge"),
+            data=cleaned,
+            request=request,
         )
     except DjangoValidationError as error:
         raise refusal(error) from None

@@ -92,7 +92,9 @@ class RequestFileSerializer(serializers.Serializer[Any]):
     pathway = serializers.ChoiceField(choices=Pathway.choices)
     emergency = serializers.BooleanField(required=False, default=False)
     emergency_justification = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
-    documents = serializers.CharField(help_text=_("A JSON array: one object per scan (doc_type, number, issuer, issued_on, is_original)."))
+    documents = serializers.CharField(
+        help_text=_("A JSON array: one object per scan (doc_type, number, issuer, issued_on, is_original).")
+    )
     scans = serializers.ListField(child=ScanField(), min_length=1, max_length=10)
 
     def validate_documents(self, value: str) -> list[dict[str, Any]]:
@@ -137,7 +139,7 @@ def request_file(*, user: Any, data: dict[str, Any], request: Any) -> Terminatio
                 value = "on" if value else ""
             formset_data[f"documents-{index}-{key}"] = value
         formset_files[f"documents-{index}-file"] = scan
-    documents: Any = DocumentFormSet(formset_data, formset_files, prefix="documents")
+    documents: Any = DocumentFormSet(formset_data, formset_files, prefix="documents")  # type: ignore[arg-type]
     if not (form.is_valid() and documents.is_valid()):
         errors = form_errors(form)
         for index, document_form in enumerate(documents.forms):
