@@ -19,6 +19,10 @@ class ServiceAccountAuthentication(OAuth2Authentication):
     """
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        # A bearer token in the Authorization header only: never in the body or the query (the toolkit would
+        # read the body to look for one, parsing it before anyone checked who is calling).
+        if not request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
+            return None
         result = super().authenticate(request)
         if result is None:
             return None

@@ -1020,6 +1020,8 @@ API_READ = rule(200, anonymous=401)
 API_NO_FILING_BY_PEOPLE = rule(403, anonymous=401)
 API_OUTSIDER = frozenset({401, 403, 404})  # anonymous 401; a person's POST is refused (403) before any lookup
 DIRECTOR_ONLY = rule(404, director=200, anonymous=LOGIN)
+# OAuth2's endpoints answer a request without client credentials with its own 400/401 error: nothing changes.
+OAUTH_REFUSES = "OAuth2 refuses a request without client credentials (400/401); nothing is written"
 
 
 def _api_scene(scene: Scene) -> None:
@@ -1111,8 +1113,8 @@ def _api_entries() -> dict[str, Entry]:
             "api:schema": Entry(get=rule(200), post=rule(405)),
             "api:docs": Entry(get=EVERYONE_200, post=GET_ONLY),
             # OAuth2's token and revocation endpoints: POST only, and without client credentials refused.
-            "api:token": Entry(get=rule(405), post=rule({400, 401})),
-            "api:revoke": Entry(get=rule(405), post=rule({400, 401})),
+            "api:token": Entry(get=rule(405), post=rule({400, 401}), inspector_post_allowed=OAUTH_REFUSES),
+            "api:revoke": Entry(get=rule(405), post=rule({400, 401}), inspector_post_allowed=OAUTH_REFUSES),
             # Anything else under /api/v1/: a 404 problem for everyone.
             "api/^v1/": Entry(get=rule(404), post=rule(404)),
             # The director's pages.
