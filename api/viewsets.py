@@ -34,6 +34,11 @@ class ProcedureResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     permission_classes = [ProcedureScope]
     lookup_value_regex = r"[0-9]+"
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # patients' records: no cache keeps them
+        return response
+
     def required_scope(self, request: Request) -> str:
         return scope_of(self.procedure.code, FILE if request.method == "POST" else READ)
 

@@ -89,7 +89,8 @@ def test_a_post_without_an_idempotency_key_is_refused(system: Any) -> None:
 
 def test_reads_are_the_facilitys_own_outsiders_get_404(world: Any, system: Any, outsider: Any) -> None:
     case_id = post(system, filing()).json()["id"]
-    assert system.http.get(f"/api/v1/termination/requests/{case_id}/").status_code == 200
+    mine = system.http.get(f"/api/v1/termination/requests/{case_id}/")
+    assert mine.status_code == 200 and mine["Cache-Control"] == "no-store"
     listed = system.http.get("/api/v1/termination/requests/").json()
     assert [row["id"] for row in listed["results"]] == [case_id]
     response = outsider.http.get(f"/api/v1/termination/requests/{case_id}/")
