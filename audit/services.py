@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.transaction import TransactionManagementError
 from django.http import HttpRequest
@@ -433,6 +433,21 @@ def signature_content_hash(
     return sha256_hex(SIGNATURE_DOMAIN, canonical_json(manifest), canonical_json(content))
 
 
+# Predicates naming users who are not people and may never sign (a facility's information system):
+# registered from above (the api app), so that audit imports nothing of theirs.
+_NON_SIGNERS: list[Any] = []
+
+
+def register_non_signer(predicate: Any) -> None:
+    """``predicate(user) -> bool``: True for a user that must never sign (signature_sign refuses it)."""
+    if predicate not in _NON_SIGNERS:
+        _NON_SIGNERS.append(predicate)
+
+
+def may_sign(user: Any) -> bool:
+    return not any(predicate(user) for predicate in _NON_SIGNERS)
+
+
 @transaction.atomic
 def signature_sign(
     *,
@@ -446,8 +461,11 @@ def signature_sign(
 ) -> Signature:
     """Record a signature over ``content`` (the canonical content of ``obj`` now) and audit it.
 
-    The caller has already re-checked the password with signature_password_check.
+    The caller has already re-checked the password with signature_password_check. A system (a
+    registered non-signer) never signs: a person does.
     """
+    if not may_sign(signer):
+        raise PermissionDenied(_("A system cannot sign: a person signs."))
     if meaning not in signature_meanings():
         raise ValueError(f"unknown signature meaning {meaning!r}")
     reason = normalise(reason or "").strip()

@@ -175,6 +175,12 @@ INSTALLED_APPS = [
     "workflows.retired_practitioners",
     "workflows.births",
     "workflows.bulletins",  # after births: its demo compiles a bulletin from the births seeded before it
+    # The API for hospital information systems (docs/api.md): above the procedures, beside project.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -392,6 +398,61 @@ TIME_ZONE = env_time_zone("DISPLAY_TIME_ZONE", "Asia/Shanghai")
 # --- Workflow engine ------------------------------------------------------
 
 VIEWFLOW = {"AUTOREGISTER": False}  # the middlewares are listed above, explicitly
+
+# --- The API for hospital information systems (api/, docs/api.md) ---------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ServiceAccountAuthentication",  # systems: OAuth2 client credentials
+        "api.authentication.StaffSessionAuthentication",  # people: their session, for reading
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "client": os.environ.get("API_RATE_PER_CLIENT", "600/minute"),
+        "verify": os.environ.get("API_RATE_VERIFY", "30/minute"),
+    },
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Regflow API",
+    "DESCRIPTION": "The API for hospital information systems: file and read a facility's own records (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+}
+# django-oauth-toolkit's models, named explicitly: its migrations read these settings.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "api.scopes.ProcedureScopes",
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.ServiceAccountValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_TOKEN_SECONDS", 3600),
+    "PKCE_REQUIRED": False,
+}
+# Webhook deliveries (api/webhooks.py): attempts, then the subscription's delivery is given up.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_TIMEOUT_SECONDS = 5.0
 
 # --- E-mail (optional copies of notifications, never personal data) --------
 

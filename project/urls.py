@@ -70,6 +70,7 @@ urlpatterns = [
     # /verify/termination/<number>/<token>/ is printed on certificates already: the kind stays in the path.
     path("verify/<slug:kind>/<str:number>/<str:token>/", certificate_verify, name="certificate_verify"),
     path("audit/", include("audit.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("", site.urls),
 ]

@@ -290,6 +290,16 @@ def push_after_commit(notifications: list[Notification], previous: dict[int, int
     transaction.on_commit(push)
 
 
+# Listeners that hear of every event written to the outbox, in the same transaction (the api app's webhooks):
+# listener(kind=..., obj=...) with the record the event is about. Registered from above.
+_OUTBOX_LISTENERS: list[Any] = []
+
+
+def register_outbox_listener(listener: Any) -> None:
+    if listener not in _OUTBOX_LISTENERS:
+        _OUTBOX_LISTENERS.append(listener)
+
+
 @transaction.atomic
 def notify(
     *,
@@ -310,6 +320,8 @@ def notify(
     object_type, object_id = "", ""
     if obj is not None:
         object_type, object_id = f"{obj._meta.app_label}.{obj._meta.model_name}", str(obj.pk)
+        for listener in _OUTBOX_LISTENERS:  # whoever the recipients are: the record's status changed
+            listener(kind=kind, obj=obj)
     wanted = {int(getattr(user, "pk", user)) for user in recipients}
     if not wanted:
         return []

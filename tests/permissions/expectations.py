@@ -25,6 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 from tests.procedures import PROCEDURES
 
 from .matrix import (
+    ANONYMOUS,
     WORLD_PERSONAS,
     Entry,
     Record,
@@ -363,3 +364,142 @@ ENTRIES.update(
         "favicon.ico": Entry(get=rule(302), post=rule(302), inspector_post_allowed="a redirect to a static file"),
     }
 )
+
+
+# --- The API for hospital information systems (api/, docs/api.md) --------------------------------------
+# Systems call it with OAuth2 bearer tokens (tests/api); the personas here call it with their sessions,
+# which may read what the pages show them and never file (403). No token, no session: 401 problem details.
+
+API_READ = rule(200, anonymous=401)
+API_NO_FILING_BY_PEOPLE = rule(403, anonymous=401)
+API_OUTSIDER = frozenset({401, 403, 404})  # anonymous 401; a person's POST is refused (403) before any lookup
+DIRECTOR_ONLY = rule(404, director=200, anonymous=LOGIN)
+# OAuth2's endpoints answer a request without client credentials with its own 400/401 error: nothing changes.
+OAUTH_REFUSES = "OAuth2 refuses a request without client credentials (400/401); nothing is written"
+
+
+def _api_scene(scene: Scene) -> None:
+    """A service account and a webhook of hospital A, created by its director (api.services)."""
+    from api.services import api_client_create, webhook_create
+
+    world = scene.world
+    account, _secret = api_client_create(
+        actor=world.director, facility=world.hospital_a, name="Matrix HIS", scopes=["termination:read"]
+    )
+    subscription, _hook_secret = webhook_create(
+        actor=world.director, facility=world.hospital_a, url="https://his.hospital-a.example/hooks"
+    )
+    for label, obj, secrets in (
+        ("api_client_a", account, ["Matrix HIS"]),
+        ("api_webhook_a", subscription, ["his.hospital-a.example"]),
+    ):
+        scene.add(Record(label=label, obj=obj, facility="hospital_a", county="county_a", secrets=secrets))
+
+
+SCENE_BUILDERS.append(_api_scene)
+
+
+def _director_status(statuses: dict[str, int]) -> Any:
+    """In the record's scope, only the facility's director manages it; anyone else is answered 404."""
+
+    def status(scene: Scene, target: Target, method: str, persona: str) -> set[int]:
+        if method == "GET":
+            return {405}
+        return {statuses["POST"]} if persona == "director" else {404}
+
+    return status
+
+
+def _api_record_targets(prefix: str) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        return [
+            Target(kwargs={"pk": record.obj.pk}, record=label, label=label)
+            for label, record in scene.records.items()
+            if label.startswith(prefix)
+        ]
+
+    return targets
+
+
+def _api_case_targets(prefix: str, *, device: bool = False) -> Any:
+    def targets(scene: Scene) -> list[Target]:
+        return [
+            Target(kwargs={"pk": record.obj.device_id if device else record.obj.pk}, record=label, label=label)
+            for label, record in scene.records.items()
+            if label.startswith(prefix)
+        ]
+
+    return targets
+
+
+def _api_verify_targets(scene: Scene) -> list[Target]:
+    # Two personas only: the check is throttled per address, and every persona calls from the same one.
+    return [
+        Target(kwargs=target.kwargs, record=None, label=target.label, refused_to_all=target.refused_to_all,
+               personas=(ANONYMOUS, "clerk"))
+        for target in _verify_targets(scene)
+    ]  # fmt: skip
+
+
+def _api_entries() -> dict[str, Entry]:
+    resources = {
+        "termination-requests": _api_case_targets("case_"),
+        "ultrasound-filings": _api_case_targets("us_"),
+        "ultrasound-devices": _api_case_targets("us_", device=True),
+        "retired_practitioners-filings": _api_case_targets("rp_"),
+    }
+    entries: dict[str, Entry] = {}
+    for name, targets in resources.items():
+        entries[f"api:v1:{name}-list"] = Entry(get=API_READ, post=API_NO_FILING_BY_PEOPLE)
+        entries[f"api:v1:{name}-detail"] = Entry(
+            get=API_READ, post=API_NO_FILING_BY_PEOPLE, targets=targets, out_of_scope_statuses=API_OUTSIDER
+        )
+    entries.update(
+        {
+            "api:v1:verify": Entry(
+                get=rule(200),
+                post=rule(405),
+                targets=_api_verify_targets,
+                out_of_scope_is_404=False,
+                public_values=lambda scene, target: {str(target.kwargs["number"]), scene.world.hospital_a.name},
+            ),
+            # The schema is public (it describes, it holds nothing); its browsable docs are for signed-in staff.
+            "api:schema": Entry(get=rule(200), post=rule(405)),
+            "api:docs": Entry(get=EVERYONE_200, post=GET_ONLY),
+            # OAuth2's token and revocation endpoints: POST only, and without client credentials refused.
+            "api:token": Entry(get=rule(405), post=rule({400, 401}), inspector_post_allowed=OAUTH_REFUSES),
+            "api:revoke": Entry(get=rule(405), post=rule({400, 401}), inspector_post_allowed=OAUTH_REFUSES),
+            # Anything else under /api/v1/: a 404 problem for everyone.
+            "api/^v1/": Entry(get=rule(404), post=rule(404)),
+            # The director's pages.
+            "api:clients": Entry(get=DIRECTOR_ONLY, post=GET_ONLY),
+            "api:deliveries": Entry(get=DIRECTOR_ONLY, post=GET_ONLY),
+            "api:client_create": Entry(get=rule(405, anonymous=LOGIN), post=rule(404, director=400, anonymous=LOGIN)),
+            "api:webhook_create": Entry(get=rule(405, anonymous=LOGIN), post=rule(404, director=400, anonymous=LOGIN)),
+            "api:client_rotate": Entry(
+                get=rule(405, anonymous=LOGIN),
+                post=rule(404, director=200, anonymous=LOGIN),
+                targets=_api_record_targets("api_client_"),
+                status_for=_director_status({"POST": 200}),
+                out_of_scope_statuses=frozenset({404, 405}),
+            ),
+            "api:client_revoke": Entry(
+                get=rule(405, anonymous=LOGIN),
+                post=rule(404, director=302, anonymous=LOGIN),
+                targets=_api_record_targets("api_client_"),
+                status_for=_director_status({"POST": 302}),
+                out_of_scope_statuses=frozenset({404, 405}),
+            ),
+            "api:webhook_revoke": Entry(
+                get=rule(405, anonymous=LOGIN),
+                post=rule(404, director=302, anonymous=LOGIN),
+                targets=_api_record_targets("api_webhook_"),
+                status_for=_director_status({"POST": 302}),
+                out_of_scope_statuses=frozenset({404, 405}),
+            ),
+        }
+    )
+    return entries
+
+
+ENTRIES.update(_api_entries())

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("project", "workflows", "audit", "permissions", "documents", "core")
+PACKAGES = ("project", "api", "workflows", "audit", "permissions", "documents", "core")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 pytestmark = pytest.mark.slow

@@ -10,6 +10,8 @@ owned by the layer that uses it, so that no generic layer imports a procedure:
 - the sweeps to ``workflows.sweeps``, the workspace sections to ``workflows.workspace``;
 - the demo seeding to ``permissions.demo.register_demo_seed`` (manage.py seed_demo).
 
+The api app (above every procedure) reads ``api`` from ``procedures()``: the endpoints for systems.
+
 The project's URLs, the admin, ``seed_demo`` and the tests loop over ``procedures()``.
 """
 
@@ -68,6 +70,9 @@ class Procedure:
     # open_case(world) -> a case submitted by world.clerk at world.hospital_a (the engine-wide four-eyes test)
     # and build_scene(scene) -> its records in the authorization matrix's scene; optionally NON_SIGNING_STEPS.
     test_scene: str = ""
+    # What the procedure publishes to hospital information systems (workflows.cases.api.ApiResource, docs/api.md):
+    # the api app gives each resource its endpoints, scopes <code>:read and <code>:file, and its schema.
+    api: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         if self.visibility is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import re
 from typing import Any
 
 from django.db.models import BigIntegerField, Q, QuerySet
@@ -141,3 +143,24 @@ def one_per_step(tasks: Any, limit: int) -> list[Any]:
             seen.add(key)
             rows.append(task)
     return rows[:limit]
+
+
+# "<county code>-<year>-<serial>" as services.number_draw writes it; the token is token_urlsafe.
+# Parsed strictly before the database sees them: ASCII only (a non-ASCII token would make compare_digest
+# raise), no NUL, nothing longer than the columns.
+_CERTIFICATE_NUMBER = re.compile(r"[0-9]{6,12}-[0-9]{4}-[0-9]{6,12}")
+_CERTIFICATE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def verified_certificate(*, kind: str, number: str, token: str) -> Any:
+    """What carries certificate ``number`` of ``kind`` when ``token`` is its token, else None (the public check:
+    the page at /verify/ and the API's verification endpoint)."""
+    from .registry import procedure_for_certificate
+
+    procedure = procedure_for_certificate(kind)
+    if procedure is None or not (_CERTIFICATE_NUMBER.fullmatch(number) and _CERTIFICATE_TOKEN.fullmatch(token)):
+        return None
+    holder = procedure.certificate_holder(number)
+    if holder is None or not holder.certificate_token or not hmac.compare_digest(holder.certificate_token, token):
+        return None
+    return holder

@@ -8,8 +8,6 @@ verification page (``certificate_verify``) answers for every procedure's certifi
 
 from __future__ import annotations
 
-import hmac
-import re
 from typing import Any
 
 import segno
@@ -32,8 +30,8 @@ from permissions.roles import FACILITY_ROLES
 
 from ..viewsets import BUSY_MESSAGE
 from .forms import DecisionForm, WithdrawForm
-from .registry import procedure_for_certificate, procedure_of
-from .selectors import case_page_context, case_read_audit, case_tasks
+from .registry import procedure_of
+from .selectors import case_page_context, case_read_audit, case_tasks, verified_certificate
 from .services import case_withdraw
 
 
@@ -252,22 +250,12 @@ class CertificateView(generic.View):
         return render(request, "cases/certificate.html", context)
 
 
-# "<county code>-<year>-<serial>" as services.number_draw writes it; the token is token_urlsafe.
-_CERTIFICATE_NUMBER = re.compile(r"[0-9]{6,12}-[0-9]{4}-[0-9]{6,12}")
-_CERTIFICATE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
 @login_not_required
 @require_GET
 def certificate_verify(request: HttpRequest, kind: str, number: str, token: str) -> HttpResponse:
     """Public, for every procedure's certificates: number, facility, status and validity. Nothing about the patient."""
-    procedure = procedure_for_certificate(kind)
-    case = None
-    # Parsed strictly before the database sees them: ASCII only (a non-ASCII token would make compare_digest
-    # raise), no NUL, nothing longer than the columns.
-    if procedure is not None and _CERTIFICATE_NUMBER.fullmatch(number) and _CERTIFICATE_TOKEN.fullmatch(token):
-        case = procedure.certificate_holder(number)
-    if case is None or not case.certificate_token or not hmac.compare_digest(case.certificate_token, token):
+    case = verified_certificate(kind=kind, number=number, token=token)
+    if case is None:
         return render(request, "cases/verify.html", {"found": False}, status=404)
     status, valid = case.certificate_status(timezone.now())
     return render(request, "cases/verify.html", {"found": True, "case": case, "status": status, "valid": valid})

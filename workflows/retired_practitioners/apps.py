@@ -12,7 +12,7 @@ class RetiredPractitionersConfig(AppConfig):
         from workflows.cases.persons import person_index_register
         from workflows.cases.registry import Procedure, procedure_register
 
-        from . import demo, roles, selectors, services  # noqa: F401 - roles register on import
+        from . import api, demo, roles, selectors, services  # noqa: F401 - roles register on import
         from .flows import RetiredPractitionerFlow
         from .models import PractitionerCase, PractitionerDocument
         from .views import page_context
@@ -43,6 +43,7 @@ class RetiredPractitionersConfig(AppConfig):
                 page_context=page_context,
                 seed_demo=demo.seed,
                 test_scene="tests.workflows.retired_practitioners.scene",
+                api=api.API,
             )
         )
         person_index_register(

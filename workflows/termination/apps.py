@@ -11,7 +11,7 @@ class TerminationConfig(AppConfig):
         from audit.actions import register_action_labels, register_record_labels
         from workflows.cases.registry import Procedure, procedure_register
 
-        from . import demo, roles, selectors, services  # noqa: F401 - roles register on import
+        from . import api, demo, roles, selectors, services  # noqa: F401 - roles register on import
         from .flows import TerminationFlow
         from .models import (
             CERTIFICATE_KIND,
@@ -45,6 +45,7 @@ class TerminationConfig(AppConfig):
                 certificate_lookup=selectors.cases_by_certificate,
                 seed_demo=demo.seed,
                 test_scene="tests.workflows.termination.scene",
+                api=api.API,
             )
         )
         register_action_labels(selectors.ACTION_LABELS)

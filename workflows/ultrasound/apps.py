@@ -12,7 +12,7 @@ class UltrasoundConfig(AppConfig):
         from workflows.cases.persons import person_index_register
         from workflows.cases.registry import Procedure, procedure_register
 
-        from . import demo, roles, selectors, services, views  # noqa: F401 - roles register on import
+        from . import api, demo, roles, selectors, services, views  # noqa: F401 - roles register on import
         from .flows import UltrasoundRegistrationFlow
         from .models import UltrasoundCase, UltrasoundDocument
         from .viewsets import UltrasoundViewset
@@ -44,6 +44,7 @@ class UltrasoundConfig(AppConfig):
                 certificate_lookup=selectors.cases_by_registration_number,
                 seed_demo=demo.seed,
                 test_scene="tests.workflows.ultrasound.scene",
+                api=api.API,
             )
         )
         person_index_register(procedure="ultrasound", lookup=selectors.operator_person_records)
