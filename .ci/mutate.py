@@ -3,7 +3,7 @@
 
     .ci/mutate.py                 every target, one after the other (long: run it outside CI)
     .ci/mutate.py fields chain    only these targets
-    .ci/mutate.py --quick         CI's subset: the socket's session check (about two minutes here)
+    .ci/mutate.py --quick         CI's subset: the socket's session check (two to three minutes here)
 
 Each target runs in its own scratch copy of the tree (var/mutate/<target>/), with a mutmut
 configuration naming its module and the tests that matter for it; mutmut then runs, for each
@@ -60,9 +60,15 @@ TARGETS: dict[str, Target] = {
     "four_eyes": Target(
         "workflows/nodes.py",
         (
-            "tests/workflows/termination/test_guarantees.py",
             "tests/permissions/test_four_eyes_engine_wide.py",
-            "tests/workflows/termination/test_paths.py",
+            "tests/workflows/termination/test_takeability.py",
+            "tests/workflows/termination/test_guarantees.py::test_whoever_amended_the_case_may_not_review_it",
+            "tests/workflows/termination/test_guarantees.py::test_an_amender_who_became_a_bureau_officer_may_not_decide",
+            "tests/workflows/termination/test_guarantees.py::test_a_submitting_director_may_not_review_their_own_request",
+            "tests/workflows/termination/test_guarantees.py::test_a_submitting_clerk_who_sits_on_the_panel_may_not_give_an_opinion",
+            "tests/workflows/termination/test_guarantees.py::test_a_submitter_who_became_a_bureau_officer_may_not_decide",
+            "tests/workflows/termination/test_guarantees.py::test_the_submitter_may_record_the_procedure",
+            "tests/workflows/termination/test_guarantees.py::test_a_fresh_panel_is_announced_to_new_experts_only",
         ),
         ("workflows.nodes.x_task_candidates*", "workflows.nodes.xǁSigningViewǁfour_eyes_refusal*"),
     ),
@@ -91,9 +97,15 @@ TARGETS: dict[str, Target] = {
     ),
     "consumer": Target(
         "workflows/consumers.py",
+        # The check itself, not the sockets that call it: the socket tests (a few seconds each) killed no
+        # mutant the check's tests did not, and leaving them out keeps this CI's subset short.
         (
-            "tests/workflows/test_consumer_session.py",
-            "tests/workflows/test_consumers.py::test_a_socket_whose_session_expired_closes_instead_of_forwarding",
+            "tests/workflows/test_consumer_session.py::test_a_session_is_valid_until_its_absolute_lifetime_ends",
+            "tests/workflows/test_consumer_session.py::test_a_session_is_still_valid_at_the_last_second_of_its_lifetime_as_on_the_website",
+            "tests/workflows/test_consumer_session.py::test_a_fresh_session_is_valid_for_each_user_who_signed_in",
+            "tests/workflows/test_consumer_session.py::test_a_session_is_invalid_once_the_password_changed",
+            "tests/workflows/test_consumer_session.py::test_a_session_is_invalid_for_another_user_a_missing_key_or_an_inactive_user",
+            "tests/workflows/test_consumer_session.py::test_a_session_from_a_backend_no_longer_configured_is_invalid",
         ),
         ("workflows.consumers.x_session_still_valid*",),
     ),
@@ -131,7 +143,7 @@ TARGETS: dict[str, Target] = {
         ),
     ),
 }
-# CI's subset (.ci/run): the socket's session check, about two minutes on two shared cores.
+# CI's subset (.ci/run): the socket's session check, two to three minutes on two shared cores.
 QUICK = ("consumer",)
 
 

@@ -13,8 +13,10 @@ table's row count with the counts of the freshly flushed database (one query), a
 differ or if the session before it never ended (it marks the database in use while it runs). The first
 session of a run always flushes.
 
-Connections are closed at the end of each session, so that a forked mutant never shares the parent's socket to
-PostgreSQL: it opens its own and closes it when its session ends.
+Connections, and psycopg's connection pool (project.settings), are closed at the end of each session, so that
+a forked mutant never shares the parent's sockets to PostgreSQL and has a pool of its own: a pool inherited
+by the fork has lost its worker threads, and a test that needs a second connection (the race tests) waits
+five seconds and fails ("couldn't get a connection"), a kill that says nothing about the mutant.
 
 A forked mutant also inherits asgiref's single thread executor (the thread `sync_to_async` and
 `database_sync_to_async` run database code on) without its thread: the first async test would wait for it
@@ -126,6 +128,10 @@ def pytest_unconfigure(config: Any) -> None:
     from django.db import connections
 
     connections.close_all()
+    for alias in connections:
+        close_pool = getattr(connections[alias], "close_pool", None)
+        if close_pool is not None:
+            close_pool()
     IN_USE.unlink(missing_ok=True)
 
 
