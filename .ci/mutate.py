@@ -152,11 +152,10 @@ EQUIVALENT: dict[str, str] = {
         )
         for n in (29, 31, 32)
     },
-    # The fields run was measured when the module was workflows/termination/fields.py (now core/fields.py).
-    "workflows.termination.fields.xǁEncryptedTextFieldǁfrom_db_value__mutmut_1": (
+    "core.fields.xǁEncryptedTextFieldǁfrom_db_value__mutmut_1": (
         "`or` made `and`: every encrypted column is NOT NULL, and an empty value decrypts to empty either way"
     ),
-    "workflows.termination.fields.xǁEncryptedTextFieldǁfrom_db_value__mutmut_4": (
+    "core.fields.xǁEncryptedTextFieldǁfrom_db_value__mutmut_4": (
         "an empty value goes to decrypt, fails, and the unreadable-value branch returns empty too"
     ),
     "workflows.cases.services.x_number_draw__mutmut_27": (
