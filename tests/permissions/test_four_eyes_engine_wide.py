@@ -27,7 +27,7 @@ from audit.models import Signature
 from audit.services import object_ref
 from permissions.models import Profile
 from workflows.locks import flow_lock
-from workflows.nodes import RegflowView, SigningView
+from workflows.nodes import RegflowView, SigningView, task_candidates
 
 from ..factories import ProfileFactory, UserFactory
 from ..procedures import PROCEDURES, PROCEDURES_WITHOUT_SCENE
@@ -224,3 +224,16 @@ def test_every_bureau_decision_of_a_flow_is_a_bureau_step() -> None:
         if permission in {ACT_FOR_BUREAU, DIRECT_BUREAU} and not node.bureau:
             wrong.append(node_path(flow_class, node))
     assert not wrong, f"bureau-held signing steps without bureau=True: {wrong}"
+
+
+def test_a_seat_without_a_permission_or_without_a_scope_is_announced_to_nobody(world: Any) -> None:
+    # task_announce never broadcasts: the candidates come from the seat's permission within its scope, and a
+    # seat lacking either has none (rather than failing the step that created it).
+    flow_class, node = SIGNING_NODES[0]
+    task = open_seat(CASE_FACTORIES[flow_path(flow_class)](world), node)
+    assert task_candidates(task) == []
+    task.owner_permission = "permissions.work_at"
+    assert task.owner_permission_obj is None
+    assert task_candidates(task) == []
+    task.owner_permission, task.owner_permission_obj = "", world.hospital_a
+    assert task_candidates(task) == []

@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any
 
 import pytest
+import time_machine
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -26,7 +27,9 @@ from workflows.events import CLOSE_LOGGED_OUT, notify
 
 from .conftest import login_cookie, next_message, until_ready, ws_connect
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_consumer_connections")]
+# The check itself runs in a rolled-back transaction (fast: the mutation runs repeat it per mutant); the
+# sockets need transactional tests, since the consumer reads from other threads.
+pytestmark = pytest.mark.django_db
 
 cookie_for = sync_to_async(login_cookie)
 
@@ -71,6 +74,24 @@ def test_a_session_is_valid_until_its_absolute_lifetime_ends(world: Any, age: fl
     assert session_still_valid(user_id=world.clerk.pk, session_key=cookie) is valid
 
 
+def test_a_session_is_still_valid_at_the_last_second_of_its_lifetime_as_on_the_website(world: Any) -> None:
+    # SessionLifetimeMiddleware ends a session only once more than SESSION_ABSOLUTE_SECONDS have passed.
+    with time_machine.travel(int(time.time()), tick=False):
+        cookie = login_cookie(world.clerk)
+        session_started(cookie, time.time() - settings.SESSION_ABSOLUTE_SECONDS)
+        assert session_still_valid(user_id=world.clerk.pk, session_key=cookie)
+        session_started(cookie, time.time() - settings.SESSION_ABSOLUTE_SECONDS - 1)
+        assert not session_still_valid(user_id=world.clerk.pk, session_key=cookie)
+
+
+def test_a_fresh_session_is_valid_for_each_user_who_signed_in(world: Any) -> None:
+    # Each persona against its own row: a check that read some other active user (the first, say) would
+    # compare the session's password hash with the wrong one and refuse all but one of them.
+    for user in world.users.values():
+        cookie = login_cookie(user)
+        assert session_still_valid(user_id=user.pk, session_key=cookie), user.username
+
+
 def test_a_session_is_invalid_once_the_password_changed(world: Any) -> None:
     cookie = login_cookie(world.clerk)
     assert session_still_valid(user_id=world.clerk.pk, session_key=cookie)
@@ -96,6 +117,8 @@ def test_a_session_from_a_backend_no_longer_configured_is_invalid(world: Any, se
 # --- Through a real socket ----------------------------------------------------------------------
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_consumer_connections")
 @pytest.mark.parametrize("change", ["twelve_hours_passed", "password_changed"])
 async def test_a_socket_closes_instead_of_forwarding_once_its_session_lapses(
     world: Any, memory_layer: Any, monkeypatch: Any, change: str

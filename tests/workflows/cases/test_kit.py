@@ -52,6 +52,9 @@ def test_numbers_of_one_kind_count_per_county_and_year_and_kinds_do_not_share(wo
     other_county = number_draw(kind="termination", county=world.county_b, year=2026)
     assert (first, second) == ("920101-2026-000001", "920101-2026-000002")
     assert other_kind == "920101-2026-000001" and other_county == "920102-2026-000001"
+    # A new year starts its own series beside the old one (the row created for it is the one read back).
+    assert number_draw(kind="termination", county=world.county_a, year=2027) == "920101-2027-000001"
+    assert number_draw(kind="termination", county=world.county_a, year=2026) == "920101-2026-000003"
 
 
 def test_an_unknown_kind_of_certificate_is_not_found_on_the_public_page(client: Any, db: Any) -> None:
