@@ -27,6 +27,7 @@ from permissions.roles import Role
 from workflows.cases.statistics import BirthCount, ReportStatus
 
 from .models import (
+    CHECK_DUE_DAY,
     DELIVERING_KINDS,
     BirthEntry,
     EntryKind,
@@ -34,7 +35,9 @@ from .models import (
     Outcome,
     Sex,
     Stage,
+    month_of,
     next_month,
+    previous_month,
     report_is_late,
 )
 
@@ -288,7 +291,78 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
             empty=_("No monthly birth report is in progress."),
         )
     )
+    if Role.BUREAU_OFFICER in roles:
+        sections.append(missing_reports_section(user=user))
     return sections
+
+
+MISSING_REPORT_MONTHS = 12  # how far back the bureau's list of missing reports looks
+
+
+def missing_report_months(today: dt.date) -> list[dt.date]:
+    """The months whose check deadline (the 10th of the next month) has passed, newest first, within the window."""
+    month = previous_month(month_of(today))
+    if today.day <= CHECK_DUE_DAY:  # last month is still within its deadline
+        month = previous_month(month)
+    months = []
+    for _i in range(MISSING_REPORT_MONTHS):
+        months.append(month)
+        month = previous_month(month)
+    return months
+
+
+def missing_reports(*, county_ids: set[int], today: dt.date) -> list[tuple[Facility, dt.date, str]]:
+    """Each delivering facility-month of the counties past its check deadline with no signed report, newest
+    month first: (facility, month, stage or "missing"). Two queries whatever the rows: the facilities (as in
+    ``report_statuses``) and the window's reports."""
+    months = missing_report_months(today)
+    if not county_ids:
+        return []
+    facilities = list(delivering_facilities().filter(county_id__in=county_ids).order_by("name", "pk"))
+    reports = {
+        (row["facility_id"], row["month"]): row
+        for row in MonthlyBirthReport.objects.filter(
+            county_id__in=county_ids, month__gte=months[-1], month__lte=months[0]
+        ).values("facility_id", "month", "stage", "first_signed_at")
+    }
+    rows = []
+    for month in months:
+        for facility in facilities:
+            report = reports.get((facility.pk, month))
+            if report is not None and report["first_signed_at"] is not None:
+                continue
+            rows.append((facility, month, report["stage"] if report else "missing"))
+    return rows
+
+
+def missing_reports_section(*, user: Any) -> Any:
+    """The bureau officer's work item: each facility-month past the 10th with no signed report (the sweep
+    also notifies once); the row leaves the list when the facility's director signs."""
+    from workflows.workspace import SECTION_LIMIT, Cell, Section
+
+    from .flows import MonthlyBirthReportFlow
+
+    flow = MonthlyBirthReportFlow.instance
+    today = timezone.localdate()
+    rows = missing_reports(county_ids=bureau_county_ids(user, roles={Role.BUREAU_OFFICER}), today=today)
+    register = flow.reverse("register")
+    return Section(
+        key="births-missing",
+        title=_("Missing monthly birth reports"),
+        headers=[_("Facility"), _("Month"), _("Due by"), _("Stage")],
+        rows=[
+            [
+                Cell(facility.name, url=f"{register}?month={month:%Y-%m}"),
+                Cell(month.strftime("%Y-%m")),
+                Cell(next_month(month).replace(day=CHECK_DUE_DAY).isoformat(), strong=True),
+                Cell(_("Not opened") if stage == "missing" else Stage(stage).label),
+            ]
+            for facility, month, stage in rows[:SECTION_LIMIT]
+        ],
+        total=len(rows),
+        see_all_url=register,
+        empty=_("Every facility has signed its monthly birth report."),
+    )
 
 
 def facility_choices(user: Any) -> QuerySet[Facility]:
