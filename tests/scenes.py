@@ -24,3 +24,14 @@ def task_run(case: Any, node: Any, user: Any, perform: Any) -> None:
     task_complete(
         process=case, node=node, user=user, perform=lambda activation: perform(activation, request), request=request
     )
+
+
+def procedure_sweeps_run(code: str) -> int:
+    """Run one procedure's sweeps, as the dispatcher would, and count what they acted on.
+
+    The dispatcher runs every registered sweep (workflows.sweeps.sweeps_run); a test that counts one
+    procedure's reminders runs only that procedure's, since the others' (births' monthly deadline notices,
+    say) act on the same world's facilities."""
+    from workflows.cases.registry import procedure
+
+    return sum(sweep() for sweep in procedure(code).sweeps)

@@ -29,7 +29,7 @@ PAGES_PER_PERSONA = 45
 MAIN_ROUTES = ["/", "/workspace/", "/procedures/termination/", "/notifications/", "/audit/", "/admin/"]
 # Links a person may follow that are not pages, or that change something on GET, or that leave the language.
 NOT_PAGES = re.compile(
-    r"/accounts/logout|/i18n/|/jsi18n|/static/|/media/|export\.(csv|pdf)|/documents/\d+/|/chart/|\.(svg|png|pdf|csv)$"
+    r"/accounts/logout|/i18n/|/jsi18n|/static/|/media/|export\.(csv|pdf)|/export/\w+/|/documents/\d+/|/chart/|\.(svg|png|pdf|csv)$"
 )
 # The superuser's admin pages of viewflow's engine tables (its column names are not translatable) and the forms
 # of users and groups (Django stores permission names in English): database internals, not the application.

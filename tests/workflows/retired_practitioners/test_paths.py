@@ -11,6 +11,7 @@ from django.utils import timezone
 from viewflow.workflow.timers import fire_due_timers
 
 from audit.models import AuditEvent, Signature
+from tests.scenes import procedure_sweeps_run
 from workflows.models import Notification
 from workflows.retired_practitioners.flows import RetiredPractitionerFlow as F
 from workflows.retired_practitioners.models import (
@@ -21,7 +22,6 @@ from workflows.retired_practitioners.models import (
     RetiredPractitioner,
     Stage,
 )
-from workflows.sweeps import sweeps_run
 
 from .conftest import follow_up_data, resident_id, scan
 
@@ -188,10 +188,10 @@ def test_the_yearly_follow_up_opens_is_signed_and_sets_the_next_one(driver: Any,
     entry = driver.on_file()
     due = entry.follow_up_due_on
     with time_machine.travel(due - dt.timedelta(days=40)):
-        assert sweeps_run() == 0
+        assert procedure_sweeps_run("retired_practitioners") == 0
     with time_machine.travel(due - dt.timedelta(days=20)):
-        assert sweeps_run() == 1  # the follow-up task opens for the home county's officer
-        assert sweeps_run() == 0
+        assert procedure_sweeps_run("retired_practitioners") == 1  # the follow-up task opens for the home county's officer
+        assert procedure_sweeps_run("retired_practitioners") == 0
         follow_up = PractitionerCase.objects.get(kind=CaseKind.FOLLOW_UP)
         assert follow_up.stage == Stage.FOLLOW_UP and follow_up.due_on == due
         assert "task.available" in kinds_for(w.officer)
@@ -215,7 +215,7 @@ def test_an_overdue_follow_up_escalates_to_the_bureau_director(driver: Any, rp_w
     entry = driver.on_file()
     due = entry.follow_up_due_on
     with time_machine.travel(due - dt.timedelta(days=10)):
-        assert sweeps_run() == 1
+        assert procedure_sweeps_run("retired_practitioners") == 1
     follow_up = PractitionerCase.objects.get(kind=CaseKind.FOLLOW_UP)
     with time_machine.travel(due + dt.timedelta(days=2)):
         assert fire_due_timers() == 1
@@ -234,7 +234,7 @@ def test_a_death_closes_the_filing(driver: Any, rp_world: Any) -> None:
     w = rp_world
     entry = driver.on_file()
     with time_machine.travel(entry.follow_up_due_on - dt.timedelta(days=5)):
-        assert sweeps_run() == 1
+        assert procedure_sweeps_run("retired_practitioners") == 1
     follow_up = PractitionerCase.objects.get(kind=CaseKind.FOLLOW_UP)
     assert driver.record_event(w.clerk, entry, kind="death").status_code == 403  # facility staff record no events
     assert driver.record_event(w.officer, entry, kind="death", password="wrong").status_code == 200
@@ -254,7 +254,7 @@ def test_a_death_closes_the_filing(driver: Any, rp_world: Any) -> None:
     assert "retired_practitioners.close" in actions(follow_up)
     # Closed: no more follow-ups, no more events.
     with time_machine.travel(timezone.now() + dt.timedelta(days=400)):
-        assert sweeps_run() == 0
+        assert procedure_sweeps_run("retired_practitioners") == 0
     assert driver.record_event(w.officer, entry, kind="reemployment", employer=str(w.hospital_a.pk)).status_code == 200
 
 
@@ -280,7 +280,7 @@ def test_a_move_hands_the_filing_to_the_receiving_county_and_both_see_the_handov
         assert driver.client(officer).get(F.instance.reverse("process_detail", args=[move.pk])).status_code == 200
     # From now on county B follows the practitioner up, and county A's register no longer lists them.
     with time_machine.travel(timezone.now() + dt.timedelta(days=350)):
-        assert sweeps_run() == 1
+        assert procedure_sweeps_run("retired_practitioners") == 1
     assert PractitionerCase.objects.get(kind=CaseKind.FOLLOW_UP).county == w.county_b
     register = driver.client(w.officer).get(F.instance.reverse("register") + f"?county={w.county_a.pk}")
     assert entry.name not in register.content.decode()

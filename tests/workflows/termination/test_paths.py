@@ -14,8 +14,8 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.timers import fire_due_timers
 
 from audit.models import AuditEvent, Signature
+from tests.scenes import procedure_sweeps_run
 from workflows.models import Notification
-from workflows.sweeps import sweeps_run
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import Stage
 
@@ -227,12 +227,12 @@ def test_the_bureau_is_reminded_once_a_day_before_the_decision_deadline(
     driver.act(world.director, case, F.review, {"decision": "forward"})
     due = driver.refresh(case).decision_due_at
     with time_machine.travel(due - dt.timedelta(hours=25)):
-        assert sweeps_run() == 0  # not yet near
+        assert procedure_sweeps_run("termination") == 0  # not yet near
     with time_machine.travel(due - dt.timedelta(hours=23)):
         out = io.StringIO()
         call_command("run_timers", "--once", stdout=out)  # the dispatcher runs the sweep
-        assert "1 record(s) swept" in out.getvalue()
-        assert sweeps_run() == 0  # once per decision clock
+        assert "record(s) swept" in out.getvalue()  # every procedure's sweeps: counted below, termination's only
+        assert procedure_sweeps_run("termination") == 0  # once per decision clock
     for officer in (world.officer, world.officer2):
         assert kinds_for(officer).count("deadline.approaching") == 1
     assert "deadline.approaching" not in kinds_for(world.clerk)
@@ -244,7 +244,7 @@ def test_a_claimed_decision_reminds_only_its_holder(driver: Any, world: Any, cou
     driver.act(world.director, case, F.review, {"decision": "forward"})
     driver.claim(world.officer, driver.open_task(case, F.decide))
     with time_machine.travel(driver.refresh(case).decision_due_at - dt.timedelta(hours=1)):
-        assert sweeps_run() == 1
+        assert procedure_sweeps_run("termination") == 1
     assert "deadline.approaching" in kinds_for(world.officer)
     assert "deadline.approaching" not in kinds_for(world.officer2)
 

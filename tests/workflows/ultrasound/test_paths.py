@@ -13,8 +13,8 @@ from django.utils import timezone
 from viewflow.workflow.timers import fire_due_timers
 
 from audit.models import AuditEvent, Signature
+from tests.scenes import procedure_sweeps_run
 from workflows.models import Notification
-from workflows.sweeps import sweeps_run
 from workflows.ultrasound.flows import UltrasoundRegistrationFlow as F
 from workflows.ultrasound.models import CaseKind, DeviceStatus, OnsiteCheck, Stage, UltrasoundCase, UltrasoundDevice
 
@@ -303,15 +303,15 @@ def test_pledges_are_renewed_every_year_and_overdue_renewals_escalate_once(drive
     device = driver.register().device
     due = UltrasoundDevice.objects.get(pk=device.pk).pledges_due_on
     with time_machine.travel(due - dt.timedelta(days=40)):
-        assert sweeps_run() == 0
+        assert procedure_sweeps_run("ultrasound") == 0
     with time_machine.travel(due - dt.timedelta(days=20)):
-        assert sweeps_run() == 1  # the renewal task opens
-        assert sweeps_run() == 0
+        assert procedure_sweeps_run("ultrasound") == 1  # the renewal task opens
+        assert procedure_sweeps_run("ultrasound") == 0
     renewal = UltrasoundCase.objects.get(kind=CaseKind.PLEDGE_RENEWAL)
     assert renewal.stage == Stage.PLEDGE_RENEWAL and "task.available" in kinds_for(w.director)
     with time_machine.travel(due + dt.timedelta(days=2)):
-        assert sweeps_run() == 1  # overdue: escalated to the bureau director, once
-        assert sweeps_run() == 0
+        assert procedure_sweeps_run("ultrasound") == 1  # overdue: escalated to the bureau director, once
+        assert procedure_sweeps_run("ultrasound") == 0
     assert "escalation.received" in kinds_for(w.chief)
     assert UltrasoundDevice.objects.get(pk=device.pk).flagged_for_inspection
     renewed_on = timezone.localdate()
