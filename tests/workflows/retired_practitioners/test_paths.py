@@ -190,7 +190,7 @@ def test_the_yearly_follow_up_opens_is_signed_and_sets_the_next_one(driver: Any,
     with time_machine.travel(due - dt.timedelta(days=40)):
         assert procedure_sweeps_run("retired_practitioners") == 0
     with time_machine.travel(due - dt.timedelta(days=20)):
-        assert procedure_sweeps_run("retired_practitioners") == 1  # the follow-up task opens for the home county's officer
+        assert procedure_sweeps_run("retired_practitioners") == 1  # the follow-up task opens (home county)
         assert procedure_sweeps_run("retired_practitioners") == 0
         follow_up = PractitionerCase.objects.get(kind=CaseKind.FOLLOW_UP)
         assert follow_up.stage == Stage.FOLLOW_UP and follow_up.due_on == due
