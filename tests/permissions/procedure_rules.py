@@ -12,7 +12,7 @@ from typing import Any
 
 from viewflow.workflow.flow import nodes as flow
 
-from .matrix import WORLD_PERSONAS, Entry, Scene, Target, rule, walk_routes
+from .matrix import ANONYMOUS, WORLD_PERSONAS, Entry, Scene, Target, rule, walk_routes
 
 LOGIN = 302  # LoginRequiredMiddleware sends anonymous users to the login page
 EVERYONE_200 = rule(200, anonymous=LOGIN)
@@ -110,6 +110,66 @@ def node_status(action: str) -> Callable[[Scene, Target, str, str], set[int]]:
         raise AssertionError(f"no rule for task action {action}")
 
     return status
+
+
+def node_targets(
+    cases: Callable[[Scene], list[tuple[str, Any]]],
+    *,
+    host: str,
+    hosts: dict[str, str] | None = None,
+    stranger: str | None = None,
+) -> Callable[[str], Callable[[Scene], list[Target]]]:
+    """``targets(node_name)`` for node_entries: the URLs of a node's task, in scope and refused to everyone.
+
+    ``cases(scene)`` lists the procedure's (label, process) records: the latest task of the node in one case per
+    county fills the URL, in scope for some personas and outside it for the others. Then another step's open task
+    under the node's URL, taken from the ``host`` record (county A), or ``hosts[node_name]`` for a node whose only
+    open task there is the host's own. With a ``stranger`` (a record of county B), also the node's task under the
+    stranger's id. Both mismatches are refused (404) to everyone, whoever may take or see the task.
+    """
+
+    def for_node(node_name: str) -> Callable[[Scene], list[Target]]:
+        def targets(scene: Scene) -> list[Target]:
+            result, counties_done = [], set()
+            for label, case in cases(scene):
+                county = scene.records[label].county
+                task = next((t for t in case.task_set.order_by("-pk") if node_of(t) == node_name), None)
+                if task is not None and county not in counties_done:
+                    counties_done.add(county)
+                    result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
+            # Another step's task under this step's URL (every node has one, whether or not the scene reaches it).
+            case = scene.records[(hosts or {}).get(node_name, host)].obj
+            other = next(
+                t for t in case.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name
+            )
+            insiders = (*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS)
+            result.append(
+                Target(
+                    kwargs={"process_pk": case.pk, "task_pk": other.pk},
+                    record=None,
+                    label=f"{node_of(other)} task under {node_name}",
+                    refused_to_all=True,
+                    personas=insiders,
+                )
+            )
+            # The node's task of a county A case under the stranger's id (a lock would be taken on the wrong case).
+            if stranger is not None and len(result) > 1:
+                alien = scene.records[stranger].obj
+                if result[0].kwargs["process_pk"] != alien.pk:
+                    result.append(
+                        Target(
+                            kwargs={"process_pk": alien.pk, "task_pk": result[0].kwargs["task_pk"]},
+                            record=stranger,
+                            label="another case's task",
+                            refused_to_all=True,
+                            personas=(*insiders, "officer_b"),
+                        )
+                    )
+            return result
+
+        return targets
+
+    return for_node
 
 
 def node_entries(

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from core.validators import resident_id_compose
 from permissions.models import Facility
-from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
-from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
+from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from tests.scenes import fake_request, task_run
 from workflows.births import services
 from workflows.births.flows import MonthlyBirthReportFlow as F
@@ -159,30 +159,7 @@ def _br_report_targets(scene: Scene) -> list[Target]:
     return [Target(kwargs={"process_pk": report.pk}, record=label, label=label) for label, report in _br_reports(scene)]
 
 
-def _br_node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result, counties_done = [], set()
-        for label, report in _br_reports(scene):
-            county = scene.records[label].county
-            task = next((t for t in report.task_set.order_by("-pk") if node_of(t) == node_name), None)
-            if task is not None and county not in counties_done:
-                counties_done.add(county)
-                result.append(Target(kwargs={"process_pk": report.pk, "task_pk": task.pk}, record=label, label=label))
-        # Another step's task under this step's URL: refused to everyone, whoever may take that task.
-        host = scene.records["br_a_check" if node_name == "sign_register" else "br_a_sign"].obj
-        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name)
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other.pk},
-                record=None,
-                label=f"{node_of(other)} task under {node_name}",
-                refused_to_all=True,
-                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
-            )
-        )
-        return result
-
-    return targets
+_br_node_targets = node_targets(_br_reports, host="br_a_sign", hosts={"sign_register": "br_a_check"})
 
 
 def matrix_entries() -> dict[str, Entry]:

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.urls import get_resolver
 
-from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
-from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
+from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from tests.scenes import task_run
 from workflows.bulletins import services
 from workflows.bulletins.flows import BulletinFlow as F
@@ -109,30 +109,7 @@ def _bl_export_targets(scene: Scene) -> list[Target]:
     ]
 
 
-def _bl_node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result, counties_done = [], set()
-        for label, case in _bl_cases(scene):
-            county = scene.records[label].county
-            task = next((t for t in case.task_set.order_by("-pk") if node_of(t) == node_name), None)
-            if task is not None and county not in counties_done:
-                counties_done.add(county)
-                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
-        # Another step's task under this step's URL: refused to everyone, whoever may take that task.
-        host = scene.records["bl_a_sign" if node_name == "review" else "bl_a_review"].obj
-        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name)
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other.pk},
-                record=None,
-                label=f"{node_of(other)} task under {node_name}",
-                refused_to_all=True,
-                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
-            )
-        )
-        return result
-
-    return targets
+_bl_node_targets = node_targets(_bl_cases, host="bl_a_review", hosts={"review": "bl_a_sign"})
 
 
 def matrix_entries() -> dict[str, Entry]:

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from core.validators import resident_id_compose
 from permissions.models import Facility, Jurisdiction
-from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
-from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
+from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from workflows.cases.services import case_step_run
 from workflows.retired_practitioners import services
 from workflows.retired_practitioners.flows import RetiredPractitionerFlow as F
@@ -155,30 +155,7 @@ def _rp_document_targets(scene: Scene) -> list[Target]:
     return targets
 
 
-def _rp_node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result, counties_done = [], set()
-        for label, case in _rp_cases(scene):
-            county = scene.records[label].county
-            task = next((t for t in case.task_set.order_by("-pk") if node_of(t) == node_name), None)
-            if task is not None and county not in counties_done:
-                counties_done.add(county)
-                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
-        # Another step's task under this step's URL: refused to everyone, whoever may take that task.
-        host = scene.records["rp_a_verify" if node_name == "sign_filing" else "rp_a_sign"].obj
-        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name)
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other.pk},
-                record=None,
-                label=f"{node_of(other)} task under {node_name}",
-                refused_to_all=True,
-                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
-            )
-        )
-        return result
-
-    return targets
+_rp_node_targets = node_targets(_rp_cases, host="rp_a_sign", hosts={"sign_filing": "rp_a_verify"})
 
 
 def matrix_entries() -> dict[str, Entry]:

@@ -17,14 +17,12 @@ from django.urls import get_resolver
 from core.validators import resident_id_compose
 from permissions.models import Facility
 from tests.factories import PASSWORD
-from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
+from tests.permissions.matrix import Entry, Scene, Target, rule
 from tests.permissions.procedure_rules import (
-    COUNTY_A_INSIDERS,
     GET_ONLY,
     LOGIN,
     node_entries,
-    node_kinds,
-    node_of,
+    node_targets,
 )
 from tests.scenes import fake_request, task_run
 from workflows.termination import services
@@ -250,58 +248,7 @@ def _document_targets(scene: Scene) -> list[Target]:
     return targets
 
 
-# Personas who can reach the host cases of mismatched task URLs (hospital A, county A).
-
-
-def _node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result = []
-        counties_done: set[str] = set()
-        for label, case in _cases(scene):
-            # One case per county is enough: in scope for some personas, outside it for the others.
-            county = scene.records[label].county
-            tasks = [t for t in case.task_set.order_by("-pk") if node_of(t) == node_name]
-            if tasks and county not in counties_done:
-                counties_done.add(county)
-                result.append(
-                    Target(kwargs={"process_pk": case.pk, "task_pk": tasks[0].pk}, record=label, label=f"{label}")
-                )
-        # The same URL naming an open task of another step of the same case:
-        # the URL's step would lend its form and permission to the wrong task.
-        host = scene.records["case_a_review" if node_name == "decide" else "case_a_decide"].obj
-        other = host.task_set.filter(status="NEW", flow_task_type="HUMAN").exclude(
-            pk__in=[t.pk for t in host.task_set.all() if node_of(t) == node_name]
-        )
-        other_task = other.order_by("pk").first()
-        host_label = "case_a_review" if node_name == "decide" else "case_a_decide"
-        insiders = (*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS)
-        # Refused with 404 to everyone, whoever may take the other task.
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other_task.pk},
-                record=host_label,
-                label=f"{node_of(other_task)} task under {node_name}",
-                refused_to_all=True,
-                personas=insiders,
-            )
-        )
-        if node_kinds(TerminationFlow)[node_name] == "human":
-            # A task of case A under case B's id (the lock would be taken on the
-            # wrong case). One guard serves every node's URLs; the human steps'
-            # URLs, where it matters most, each prove it.
-            stranger = scene.records["case_b_decide"].obj
-            result.append(
-                Target(
-                    kwargs={"process_pk": stranger.pk, "task_pk": other_task.pk},
-                    record="case_b_decide",
-                    label="another case's task",
-                    refused_to_all=True,
-                    personas=(*insiders, "officer_b"),
-                )
-            )
-        return result
-
-    return targets
+_node_targets = node_targets(_cases, host="case_a_decide", hosts={"decide": "case_a_review"}, stranger="case_b_decide")
 
 
 def _case_state(scene: Scene, target: Target | None) -> Any:

@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver
 
 from permissions.models import Facility
-from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
-from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
+from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from tests.scenes import fake_request, task_run
 from workflows.ultrasound import services
 from workflows.ultrasound.flows import UltrasoundRegistrationFlow as F
@@ -218,45 +218,9 @@ def _us_document_targets(scene: Scene) -> list[Target]:
     return targets
 
 
-def _us_node_targets(node_name: str) -> Any:
-    def targets(scene: Scene) -> list[Target]:
-        result, counties_done = [], set()
-        for label, case in _us_cases(scene):
-            county = scene.records[label].county
-            task = next((t for t in case.task_set.order_by("-pk") if node_of(t) == node_name), None)
-            if task is not None and county not in counties_done:
-                counties_done.add(county)
-                result.append(Target(kwargs={"process_pk": case.pk, "task_pk": task.pk}, record=label, label=label))
-        # Another step's task under this step's URL (every node has one, whether or not the scene reaches it):
-        # refused to everyone, whoever may take that task.
-        host = scene.records["us_a_review" if node_name == "sign_undertaking" else "us_a_sign"].obj
-        other = next(t for t in host.task_set.filter(status="NEW", flow_task_type="HUMAN") if node_of(t) != node_name)
-        result.append(
-            Target(
-                kwargs={"process_pk": host.pk, "task_pk": other.pk},
-                record=None,
-                label=f"{node_of(other)} task under {node_name}",
-                refused_to_all=True,
-                personas=(*COUNTY_A_INSIDERS, "clerk_b", ANONYMOUS),
-            )
-        )
-        if len(result) > 1:
-            # The same task under another case's id: refused to everyone, whoever may see either case.
-            stranger = scene.records["us_b_sign"].obj
-            first = result[0]
-            if first.kwargs["process_pk"] != stranger.pk:
-                result.append(
-                    Target(
-                        kwargs={"process_pk": stranger.pk, "task_pk": first.kwargs["task_pk"]},
-                        record="us_b_sign",
-                        label="another case's task",
-                        refused_to_all=True,
-                        personas=(*COUNTY_A_INSIDERS, "clerk_b", "officer_b", ANONYMOUS),
-                    )
-                )
-        return result
-
-    return targets
+_us_node_targets = node_targets(
+    _us_cases, host="us_a_sign", hosts={"sign_undertaking": "us_a_review"}, stranger="us_b_sign"
+)
 
 
 def matrix_entries() -> dict[str, Entry]:
