@@ -16,11 +16,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
 from viewflow.workflow.exceptions import FlowLockFailed
 
 from core.pagination import keyset_page
-from workflows.cases.views import ActivationMixin, CaseDecisionView, CaseTaskView, apply_errors, case_detail_url
+from workflows.cases.views import CaseDecisionView, CaseStartView, CaseTaskView, apply_errors
 from workflows.viewsets import BUSY_MESSAGE, ScopedViewMixin
 
 from . import selectors, services, upload
@@ -45,36 +46,23 @@ def page_context(*, case: MonthlyBirthReport, user: Any) -> dict[str, Any]:
 # --- Start and task pages ----------------------------------------------------------------
 
 
-class PrepareView(ActivationMixin, generic.TemplateView):
+class PrepareView(CaseStartView):
     """Start: a clerk or director of a delivery facility opens the report of a month that is over."""
 
     template_name = "births/prepare.html"
+    success_message = gettext_lazy("Report opened: #%(pk)s.")
 
-    def make_form(self, data: Any = None) -> PrepareForm:
+    def make_form(self, data: Any = None, files: Any = None) -> PrepareForm:
         return PrepareForm(data, facilities=selectors.facility_choices(self.request.user), today=timezone.localdate())
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
-        return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            try:
-                report = services.births_report_prepare(
-                    activation=self.activation,
-                    user=request.user,
-                    facility=form.cleaned_data["facility"],
-                    month=form.cleaned_data["month"],
-                    request=request,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Report opened: #%(pk)s.") % {"pk": report.pk})
-                return HttpResponseRedirect(case_detail_url(report))
-        return self.render_to_response(self.get_context_data(form=form))
+    def start(self, form: Any, extra: dict[str, Any]) -> MonthlyBirthReport:
+        return services.births_report_prepare(
+            activation=self.activation,
+            user=self.request.user,
+            facility=form.cleaned_data["facility"],
+            month=form.cleaned_data["month"],
+            request=self.request,
+        )
 
 
 class DecisionTaskView(CaseDecisionView):

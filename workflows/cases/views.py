@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
 from django.views.decorators.http import require_GET
 from viewflow.workflow.exceptions import FlowLockFailed
@@ -55,6 +56,44 @@ class ActivationMixin:
     def activation(self) -> Any:
         """The task activation viewflow's node wrapper put on the request."""
         return self.request.activation  # type: ignore[attr-defined]
+
+
+class CaseStartView(ActivationMixin, generic.TemplateView):
+    """A start page: the procedure's form, and ``start`` calling one of its services; the new case's page after.
+
+    ``extra_forms`` are the forms sent with the main one (a formset), under the names the template reads;
+    ``success_message`` takes the new case's ``pk``.
+    """
+
+    success_message: Any = gettext_lazy("Done: case #%(pk)s.")
+
+    def make_form(self, data: Any = None, files: Any = None) -> Any:
+        raise NotImplementedError
+
+    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
+        return {}
+
+    def start(self, form: Any, extra: dict[str, Any]) -> Any:
+        """Open the case with the valid forms (one service call); its refusal is a ValidationError."""
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.make_form())
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.make_form(request.POST, request.FILES)
+        extra = self.extra_forms(request)
+        if form.is_valid() and all(f.is_valid() for f in extra.values()):
+            try:
+                case = self.start(form, extra)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, self.success_message % {"pk": case.pk})
+                return HttpResponseRedirect(case_detail_url(case))
+        return self.render_to_response(self.get_context_data(form=form, **extra))
 
 
 class CaseTaskView(ActivationMixin, generic.TemplateView):

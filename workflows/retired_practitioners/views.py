@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
 
 from permissions.access import bureau_county_ids, staff_facility_ids
@@ -20,12 +19,10 @@ from permissions.models import Jurisdiction
 from permissions.selectors import facilities_for_user
 from workflows.cases.exports import EXPORT_KINDS, export_response
 from workflows.cases.views import (
-    ActivationMixin,
     CaseDecisionView,
+    CaseStartView,
     CaseTaskView,
     CaseWithdrawView,
-    apply_errors,
-    case_detail_url,
 )
 from workflows.viewsets import ScopedViewMixin
 
@@ -39,7 +36,7 @@ from .forms import (
     RegisterFilterForm,
     TakeOverForm,
 )
-from .models import Decision, RetiredPractitioner
+from .models import Decision, PractitionerCase, RetiredPractitioner
 from .visibility import VISIBILITY
 
 REGISTER_PAGE_SIZE = 25
@@ -63,47 +60,42 @@ def page_context(*, case: Any, user: Any) -> dict[str, Any]:
 # --- Start pages ------------------------------------------------------------------------
 
 
-class FileView(ActivationMixin, generic.TemplateView):
+class FileView(CaseStartView):
     """Start: a clerk (or director) of the former facility files a retirement."""
 
     template_name = "retired_practitioners/file.html"
+    success_message = gettext_lazy("Retirement filed: case #%(pk)s.")
 
     def facilities(self) -> Any:
         return facilities_for_user(self.request.user).filter(is_active=True).select_related("county").order_by("name")
 
+    def make_form(self, data: Any = None, files: Any = None) -> FileForm:
+        return FileForm(data, files, facilities=self.facilities())
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", FileForm(facilities=self.facilities()))
         context["deadlines"] = [
             (f, services.retirement_filing_deadline_days(county_id=f.county_id)) for f in self.facilities()
         ]
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = FileForm(request.POST, request.FILES, facilities=self.facilities())
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                case = services.practitioner_file(
-                    activation=self.activation,
-                    user=request.user,
-                    facility=data.pop("facility"),
-                    pledge=data.pop("pledge"),
-                    data=data,
-                    request=request,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Retirement filed: case #%(pk)s.") % {"pk": case.pk})
-                return HttpResponseRedirect(case_detail_url(case))
-        return self.render_to_response(self.get_context_data(form=form))
+    def start(self, form: Any, extra: dict[str, Any]) -> PractitionerCase:
+        data = dict(form.cleaned_data)
+        return services.practitioner_file(
+            activation=self.activation,
+            user=self.request.user,
+            facility=data.pop("facility"),
+            pledge=data.pop("pledge"),
+            data=data,
+            request=self.request,
+        )
 
 
-class RecordEventView(ActivationMixin, generic.TemplateView):
+class RecordEventView(CaseStartView):
     """Start: the home county's officer records a re-employment, a move or a death (``?practitioner=<pk>``)."""
 
     template_name = "retired_practitioners/record_event.html"
+    success_message = gettext_lazy("Event recorded: case #%(pk)s.")
 
     def make_form(self, data: Any = None, files: Any = None) -> RecordEventForm:
         initial = {"practitioner": self.request.GET.get("practitioner")} if data is None else None
@@ -116,31 +108,17 @@ class RecordEventView(ActivationMixin, generic.TemplateView):
             practitioners=selectors.event_practitioners(user=self.request.user),
         )
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
-        return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST, request.FILES)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                case = services.practitioner_event_record(
-                    activation=self.activation,
-                    user=request.user,
-                    entry=data.pop("practitioner"),
-                    kind=data.pop("kind"),
-                    document=data.pop("document"),
-                    data=data,
-                    request=request,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Event recorded: case #%(pk)s.") % {"pk": case.pk})
-                return HttpResponseRedirect(case_detail_url(case))
-        return self.render_to_response(self.get_context_data(form=form))
+    def start(self, form: Any, extra: dict[str, Any]) -> PractitionerCase:
+        data = dict(form.cleaned_data)
+        return services.practitioner_event_record(
+            activation=self.activation,
+            user=self.request.user,
+            entry=data.pop("practitioner"),
+            kind=data.pop("kind"),
+            document=data.pop("document"),
+            data=data,
+            request=self.request,
+        )
 
 
 # --- Task pages ------------------------------------------------------------------------

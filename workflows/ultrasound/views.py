@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
 from django.views.decorators.http import require_GET
 
@@ -23,11 +23,10 @@ from permissions.selectors import facilities_for_user
 from workflows.cases.exports import EXPORT_KINDS, export_response
 from workflows.cases.registry import procedure
 from workflows.cases.views import (
-    ActivationMixin,
     CaseDecisionView,
+    CaseStartView,
     CaseTaskView,
     CaseWithdrawView,
-    apply_errors,
     case_detail_url,
     certificate_qr_svg,
 )
@@ -88,54 +87,52 @@ def page_context(*, case: UltrasoundCase, user: Any) -> dict[str, Any]:
 # --- Start pages ------------------------------------------------------------------------
 
 
-class FileView(ActivationMixin, generic.TemplateView):
+class FileView(CaseStartView):
     """Start: a clerk (or director) files a newly bought device."""
 
     template_name = "ultrasound/file.html"
+    success_message = gettext_lazy("Device filed: case #%(pk)s.")
 
     def facilities(self) -> Any:
         return facilities_for_user(self.request.user).filter(is_active=True).select_related("county").order_by("name")
 
+    def make_form(self, data: Any = None, files: Any = None) -> FileForm:
+        return FileForm(data, files, facilities=self.facilities())
+
+    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
+        return {"operator_forms": operator_formset(request.POST)}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", FileForm(facilities=self.facilities()))
         context.setdefault("operator_forms", operator_formset())
         context["deadlines"] = [
             (f, services.device_filing_deadline_days(county_id=f.county_id)) for f in self.facilities()
         ]
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = FileForm(request.POST, request.FILES, facilities=self.facilities())
-        operators = operator_formset(request.POST)
-        if form.is_valid() and operators.is_valid():
-            data = dict(form.cleaned_data)
-            documents: list[tuple[str, Any]] = [(DocumentType.UNDERTAKING, data.pop("undertaking"))]
-            if data.get("pledges"):
-                documents.append((DocumentType.PLEDGE, data["pledges"]))
-            try:
-                case = services.ultrasound_file(
-                    activation=self.activation,
-                    user=request.user,
-                    facility=data.pop("facility"),
-                    data=data,
-                    operators=operators.operators(),
-                    documents=documents,
-                    request=request,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Device filed: case #%(pk)s.") % {"pk": case.pk})
-                return HttpResponseRedirect(case_url(case))
-        return self.render_to_response(self.get_context_data(form=form, operator_forms=operators))
+    def start(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
+        data = dict(form.cleaned_data)
+        documents: list[tuple[str, Any]] = [(DocumentType.UNDERTAKING, data.pop("undertaking"))]
+        if data.get("pledges"):
+            documents.append((DocumentType.PLEDGE, data["pledges"]))
+        return services.ultrasound_file(
+            activation=self.activation,
+            user=self.request.user,
+            facility=data.pop("facility"),
+            data=data,
+            operators=extra["operator_forms"].operators(),
+            documents=documents,
+            request=self.request,
+        )
 
 
-class AmendmentFileView(ActivationMixin, generic.TemplateView):
+class AmendmentFileView(CaseStartView):
     """Start: the facility asks for a change to one of its registered devices (``?device=<pk>``)."""
 
     template_name = "ultrasound/file_amendment.html"
+    success_message = gettext_lazy("Change filed: case #%(pk)s.")
 
+    @cached_property
     def device(self) -> UltrasoundDevice:
         pk = self.request.GET.get("device") or self.request.POST.get("device")
         device = selectors.access_ultrasound_device_for_user(user=self.request.user, pk=pk)
@@ -143,46 +140,40 @@ class AmendmentFileView(ActivationMixin, generic.TemplateView):
             raise Http404
         return device
 
+    def make_form(self, data: Any = None, files: Any = None) -> AmendmentFileForm:
+        return AmendmentFileForm(data, files, device=self.device)
+
+    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
+        return {"operator_forms": operator_formset(request.POST)}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        device = kwargs.get("device") or self.device()
-        context["device"] = device
-        context.setdefault("form", AmendmentFileForm(device=device))
+        context["device"] = self.device
         context.setdefault("operator_forms", operator_formset())
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        device = self.device()
-        form = AmendmentFileForm(request.POST, request.FILES, device=device)
-        operators = operator_formset(request.POST)
-        if form.is_valid() and operators.is_valid():
-            data = dict(form.cleaned_data)
-            attachment = data.pop("attachment")
-            try:
-                case = services.ultrasound_amendment_file(
-                    activation=self.activation,
-                    user=request.user,
-                    device=device,
-                    kind=data.pop("kind"),
-                    data=data,
-                    operators=operators.operators(),
-                    documents=[(DocumentType.OTHER, attachment)] if attachment else [],
-                    request=request,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Change filed: case #%(pk)s.") % {"pk": case.pk})
-                return HttpResponseRedirect(case_url(case))
-        return self.render_to_response(self.get_context_data(form=form, operator_forms=operators, device=device))
+    def start(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
+        data = dict(form.cleaned_data)
+        attachment = data.pop("attachment")
+        return services.ultrasound_amendment_file(
+            activation=self.activation,
+            user=self.request.user,
+            device=self.device,
+            kind=data.pop("kind"),
+            data=data,
+            operators=extra["operator_forms"].operators(),
+            documents=[(DocumentType.OTHER, attachment)] if attachment else [],
+            request=self.request,
+        )
 
 
-class ScheduleCheckView(ActivationMixin, generic.TemplateView):
+class ScheduleCheckView(CaseStartView):
     """Start: a bureau officer sends a supervisor to a registered device of the county, unannounced."""
 
     template_name = "ultrasound/schedule_check.html"
+    success_message = gettext_lazy("Check scheduled: case #%(pk)s.")
 
-    def make_form(self, data: Any = None) -> ScheduleCheckForm:
+    def make_form(self, data: Any = None, files: Any = None) -> ScheduleCheckForm:
         counties = bureau_county_ids(self.request.user)
         devices = UltrasoundDevice.objects.registered().filter(county_id__in=counties).select_related("facility")
         supervisors = get_user_model().objects.filter(
@@ -194,28 +185,14 @@ class ScheduleCheckView(ActivationMixin, generic.TemplateView):
         initial = {"device": self.request.GET.get("device")} if data is None else None
         return ScheduleCheckForm(data, initial=initial, devices=devices, supervisors=supervisors)
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
-        return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            try:
-                case = services.ultrasound_check_schedule(
-                    activation=self.activation,
-                    user=request.user,
-                    device=form.cleaned_data["device"],
-                    supervisor=form.cleaned_data["supervisor"],
-                    request=request,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Check scheduled: case #%(pk)s.") % {"pk": case.pk})
-                return HttpResponseRedirect(case_url(case))
-        return self.render_to_response(self.get_context_data(form=form))
+    def start(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
+        return services.ultrasound_check_schedule(
+            activation=self.activation,
+            user=self.request.user,
+            device=form.cleaned_data["device"],
+            supervisor=form.cleaned_data["supervisor"],
+            request=self.request,
+        )
 
 
 # --- Task pages ------------------------------------------------------------------------
