@@ -372,7 +372,16 @@ ENTRIES.update(
 
 API_READ = rule(200, anonymous=401)
 API_NO_FILING_BY_PEOPLE = rule(403, anonymous=401)
-API_OUTSIDER = frozenset({401, 403, 404})  # anonymous 401; a person's POST is refused (403) before any lookup
+
+
+def _api_outsider(method: str, persona: str) -> set[int]:
+    """A record outside the caller's scope: 401 without a session; a person's read 404, as on the pages, and a
+    person's POST 403, refused before any lookup as it is to those in scope."""
+    if persona == ANONYMOUS:
+        return {401}
+    return {404} if method == "GET" else {403}
+
+
 DIRECTOR_ONLY = rule(404, director=200, anonymous=LOGIN)
 # OAuth2's endpoints answer a request without client credentials with its own 400/401 error: nothing changes.
 OAUTH_REFUSES = "OAuth2 refuses a request without client credentials (400/401); nothing is written"
@@ -432,15 +441,6 @@ def _api_case_targets(prefix: str, *, device: bool = False) -> Any:
     return targets
 
 
-def _api_verify_targets(scene: Scene) -> list[Target]:
-    # Two personas only: the check is throttled per address, and every persona calls from the same one.
-    return [
-        Target(kwargs=target.kwargs, record=None, label=target.label, refused_to_all=target.refused_to_all,
-               personas=(ANONYMOUS, "clerk"))
-        for target in _verify_targets(scene)
-    ]  # fmt: skip
-
-
 def _api_entries() -> dict[str, Entry]:
     resources = {
         "termination-requests": _api_case_targets("case_"),
@@ -452,14 +452,14 @@ def _api_entries() -> dict[str, Entry]:
     for name, targets in resources.items():
         entries[f"api:v1:{name}-list"] = Entry(get=API_READ, post=API_NO_FILING_BY_PEOPLE)
         entries[f"api:v1:{name}-detail"] = Entry(
-            get=API_READ, post=API_NO_FILING_BY_PEOPLE, targets=targets, out_of_scope_statuses=API_OUTSIDER
+            get=API_READ, post=API_NO_FILING_BY_PEOPLE, targets=targets, out_of_scope_for=_api_outsider
         )
     entries.update(
         {
             "api:v1:verify": Entry(
                 get=rule(200),
                 post=rule(405),
-                targets=_api_verify_targets,
+                targets=_verify_targets,
                 out_of_scope_is_404=False,
                 public_values=lambda scene, target: {str(target.kwargs["number"]), scene.world.hospital_a.name},
             ),

@@ -246,6 +246,9 @@ class Entry:
     # Statuses that answer an outsider without telling them anything; 404 always,
     # 405 too for a POST-only view that refuses a GET before looking anything up.
     out_of_scope_statuses: frozenset[int] = frozenset({404})
+    # Where the outsider's answer depends on the method and on who asks (an API: 401 without a session):
+    # (method, persona) -> statuses, in place of out_of_scope_statuses.
+    out_of_scope_for: Callable[[str, str], set[int]] | None = None
     get_only: bool = False  # the view refuses every POST with 405, before looking anything up
     # Values of the target's own record that the route may show to anyone, by
     # design (a public certificate check shows the number it was asked about).
@@ -284,8 +287,9 @@ class PersonaClients:
         self.probed: Any = None  # what the last request's probe read, before the rollback
         self.clients: dict[str, Client] = {}
         self.cookies: dict[str, SimpleCookie] = {}
-        for persona in PERSONAS:
-            client = Client()
+        for number, persona in enumerate(PERSONAS, start=1):
+            # An address of its own (TEST-NET-1): limits by address (the public certificate check) count apart.
+            client = Client(REMOTE_ADDR=f"192.0.2.{number}")
             user = self.user(persona)
             if user is not None:
                 client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")

@@ -98,6 +98,8 @@ def expected_statuses(entry: Any, route: Any, method: str, persona: str, scene: 
         if persona == ANONYMOUS and login:
             return login
         if not may_see(scene, persona, scene.records[target.record]):
+            if entry.out_of_scope_for is not None:
+                return frozenset(entry.out_of_scope_for(method, persona))
             return refusals(entry, method)
     if entry.status_for is not None and target is not None and persona != ANONYMOUS:
         return frozenset(entry.status_for(scene, target, method, persona))
