@@ -77,6 +77,10 @@ class CaseStartView(ActivationMixin, generic.TemplateView):
         """Open the case with the valid forms (one service call); its refusal is a ValidationError."""
         raise NotImplementedError
 
+    def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
+        """What a refused form's page adds (the procedure's documents formset names the scans to attach again)."""
+        return extra
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.setdefault("form", self.make_form())
@@ -93,7 +97,7 @@ class CaseStartView(ActivationMixin, generic.TemplateView):
             else:
                 messages.success(request, self.success_message % {"pk": case.pk})
                 return HttpResponseRedirect(case_detail_url(case))
-        return self.render_to_response(self.get_context_data(form=form, **extra))
+        return self.render_to_response(self.get_context_data(form=form, **self.invalid_context(request, extra)))
 
 
 class CaseTaskView(ActivationMixin, generic.TemplateView):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.views import generic
+from django.utils.translation import gettext_lazy
 
 from permissions.selectors import facilities_for_user
-from workflows.cases.views import ActivationMixin, CaseDecisionView, CaseTaskView, apply_errors, case_detail_url
+from workflows.cases.views import CaseDecisionView, CaseStartView, CaseTaskView
 
 from . import services
 from .forms import (
@@ -26,6 +24,7 @@ from .models import (
     Decision,
     DocumentType,
     Pathway,
+    TerminationCase,
     required_documents,
 )
 from .rules import designated_facilities
@@ -66,49 +65,43 @@ def request_rules(facilities: Any) -> dict[str, Any]:
     }
 
 
-class SubmitView(ActivationMixin, generic.TemplateView):
+class SubmitView(CaseStartView):
     """Start node: a clerk (or director) of a designated facility enters the request."""
 
     template_name = "termination/submit.html"
+    success_message = gettext_lazy("Request #%(pk)s submitted.")
 
     def facilities(self) -> Any:
         staff = facilities_for_user(self.request.user)
         return designated_facilities(staff).order_by("name")
 
+    def make_form(self, data: Any = None, files: Any = None) -> SubmitForm:
+        return SubmitForm(data, facilities=self.facilities())
+
+    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
+        return {"document_forms": DocumentFormSet(request.POST, request.FILES, prefix="documents")}
+
+    def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
+        return {**extra, "attach_again": extra["document_forms"].scans_to_attach_again(request.FILES)}
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        facilities = self.facilities()
-        context.setdefault("form", SubmitForm(facilities=facilities))
         context.setdefault("document_forms", DocumentFormSet(prefix="documents"))
-        rules = request_rules(facilities)
+        rules = request_rules(self.facilities())
         context["request_rules"] = rules
         only = list(rules["facilities"].values())
         context["single_facility_rules"] = only[0] if len(only) == 1 else None
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = SubmitForm(request.POST, facilities=self.facilities())
-        documents: Any = DocumentFormSet(request.POST, request.FILES, prefix="documents")
-        if form.is_valid() and documents.is_valid():
-            data = dict(form.cleaned_data)
-            facility = data.pop("facility")
-            try:
-                case = services.termination_submit(
-                    activation=self.activation,
-                    user=request.user,
-                    facility=facility,
-                    data=data,
-                    documents=documents.documents(),
-                    request=request,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Request #%(pk)s submitted.") % {"pk": case.pk})
-                return HttpResponseRedirect(case_detail_url(case))
-        attach_again = documents.scans_to_attach_again(request.FILES)
-        return self.render_to_response(
-            self.get_context_data(form=form, document_forms=documents, attach_again=attach_again)
+    def start(self, form: Any, extra: dict[str, Any]) -> TerminationCase:
+        data = dict(form.cleaned_data)
+        return services.termination_submit(
+            activation=self.activation,
+            user=self.request.user,
+            facility=data.pop("facility"),
+            data=data,
+            documents=extra["document_forms"].documents(),
+            request=self.request,
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from audit.models import AuditEvent, Signature
@@ -13,6 +14,7 @@ from audit.services import signature_is_valid
 from workflows.births.flows import MonthlyBirthReportFlow as F
 from workflows.births.models import BirthEntry, Stage, month_of, previous_month
 from workflows.cases.statistics import birth_counts, report_statuses
+from workflows.cases.views import case_detail_url
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +149,15 @@ def test_the_township_centre_own_report_goes_straight_to_the_bureau(driver) -> N
     assert report.checking_facility_id is None
     assert driver.act(w.centre_director, report, F.sign_register, {"decision": "forward"}).status_code == 302
     assert driver.refresh(report).stage == Stage.BUREAU_ACCEPT
+
+
+def test_opening_a_report_leads_to_its_page_with_the_procedure_s_own_message(driver) -> None:
+    """The kit's start page (CaseStartView): the new case's page next, announced in the procedure's words."""
+    month = last_month()
+    response = driver.prepare(month)
+    report = driver.report(month)
+    assert response.status_code == 302 and response["Location"] == case_detail_url(report)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"Report opened: #{report.pk}."]
 
 
 def test_a_month_is_opened_once_and_only_when_over(driver) -> None:
