@@ -55,7 +55,7 @@ class PrepareView(CaseStartView):
     def make_form(self, data: Any = None, files: Any = None) -> PrepareForm:
         return PrepareForm(data, facilities=selectors.facility_choices(self.request.user), today=timezone.localdate())
 
-    def start(self, form: Any, extra: dict[str, Any]) -> MonthlyBirthReport:
+    def submit(self, form: Any, extra: dict[str, Any]) -> MonthlyBirthReport:
         return services.births_report_prepare(
             activation=self.activation,
             user=self.request.user,

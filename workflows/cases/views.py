@@ -1,7 +1,8 @@
 """The pages every procedure's cases share. Each validates input and calls one service.
 
-A procedure's task views subclass ``CaseTaskView`` (a form, and ``perform`` calling one of its
-services); its viewset subclasses ``workflows.cases.viewsets.CaseViewset``, which serves the case
+A procedure's start pages subclass ``CaseStartView`` (a form, and ``submit`` calling the service that
+opens the case), its task views ``CaseTaskView`` (a form, and ``perform`` calling one of its services);
+its viewset subclasses ``workflows.cases.viewsets.CaseViewset``, which serves the case
 page, withdrawal, document download and the printable certificate from here. The public
 verification page (``certificate_verify``) answers for every procedure's certificates.
 """
@@ -58,11 +59,11 @@ class ActivationMixin:
         return self.request.activation  # type: ignore[attr-defined]
 
 
-class CaseStartView(ActivationMixin, generic.TemplateView):
-    """A start page: the procedure's form, and ``start`` calling one of its services; the new case's page after.
+class CaseFormView(ActivationMixin, generic.TemplateView):
+    """A page of the procedure's form, handed to one of its services by ``submit``; the case's page after.
 
     ``extra_forms`` are the forms sent with the main one (a formset), under the names the template reads;
-    ``success_message`` takes the new case's ``pk``.
+    ``success_message`` takes the case's ``pk``.
     """
 
     success_message: Any = gettext_lazy("Done: case #%(pk)s.")
@@ -73,8 +74,8 @@ class CaseStartView(ActivationMixin, generic.TemplateView):
     def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
         return {}
 
-    def start(self, form: Any, extra: dict[str, Any]) -> Any:
-        """Open the case with the valid forms (one service call); its refusal is a ValidationError."""
+    def submit(self, form: Any, extra: dict[str, Any]) -> Any:
+        """One service call with the valid forms; returns the case. Its refusal is a ValidationError."""
         raise NotImplementedError
 
     def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +92,7 @@ class CaseStartView(ActivationMixin, generic.TemplateView):
         extra = self.extra_forms(request)
         if form.is_valid() and all(f.is_valid() for f in extra.values()):
             try:
-                case = self.start(form, extra)
+                case = self.submit(form, extra)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -100,7 +101,11 @@ class CaseStartView(ActivationMixin, generic.TemplateView):
         return self.render_to_response(self.get_context_data(form=form, **self.invalid_context(request, extra)))
 
 
-class CaseTaskView(ActivationMixin, generic.TemplateView):
+class CaseStartView(CaseFormView):
+    """A start page: ``submit`` opens the case (the start node's service) and returns it."""
+
+
+class CaseTaskView(CaseFormView):
     """A task page: the step's form on top, the case summary and trail below. Subclasses call one service."""
 
     template_name = "cases/task.html"
@@ -112,18 +117,12 @@ class CaseTaskView(ActivationMixin, generic.TemplateView):
             self._case = model._default_manager.select_related("facility", "county").get(pk=self.activation.process.pk)
         return self._case
 
-    def make_form(self, data: Any = None, files: Any = None) -> Any:
-        raise NotImplementedError
-
     def perform(self, form: Any) -> None:
         raise NotImplementedError
 
-    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
-        return {}
-
-    def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
-        """What a refused form's page adds (the procedure's documents formset names the scans to attach again)."""
-        return extra
+    def submit(self, form: Any, extra: dict[str, Any]) -> Any:
+        self.perform(form)
+        return self.case
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         case_read_audit(case=self.case, request=request)
@@ -131,7 +130,6 @@ class CaseTaskView(ActivationMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
         context.update(
             case_page_context(case=self.case, user=self.request.user),
             task=self.activation.task,
@@ -139,19 +137,6 @@ class CaseTaskView(ActivationMixin, generic.TemplateView):
             release_url=self.activation.flow_task.reverse("unassign", args=[self.case.pk, self.activation.task.pk]),
         )
         return context
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = self.make_form(request.POST, request.FILES)
-        extra = self.extra_forms(request)
-        if form.is_valid() and all(f.is_valid() for f in extra.values()):
-            try:
-                self.perform(form)
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                messages.success(request, _("Done: case #%(pk)s.") % {"pk": self.case.pk})
-                return HttpResponseRedirect(case_detail_url(self.case))
-        return self.render_to_response(self.get_context_data(form=form, **self.invalid_context(request, extra)))
 
 
 class CaseDecisionView(CaseTaskView):

@@ -79,7 +79,7 @@ class FileView(CaseStartView):
         ]
         return context
 
-    def start(self, form: Any, extra: dict[str, Any]) -> PractitionerCase:
+    def submit(self, form: Any, extra: dict[str, Any]) -> PractitionerCase:
         data = dict(form.cleaned_data)
         return services.practitioner_file(
             activation=self.activation,
@@ -108,7 +108,7 @@ class RecordEventView(CaseStartView):
             practitioners=selectors.event_practitioners(user=self.request.user),
         )
 
-    def start(self, form: Any, extra: dict[str, Any]) -> PractitionerCase:
+    def submit(self, form: Any, extra: dict[str, Any]) -> PractitionerCase:
         data = dict(form.cleaned_data)
         return services.practitioner_event_record(
             activation=self.activation,

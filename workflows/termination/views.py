@@ -93,7 +93,7 @@ class SubmitView(CaseStartView):
         context["single_facility_rules"] = only[0] if len(only) == 1 else None
         return context
 
-    def start(self, form: Any, extra: dict[str, Any]) -> TerminationCase:
+    def submit(self, form: Any, extra: dict[str, Any]) -> TerminationCase:
         data = dict(form.cleaned_data)
         return services.termination_submit(
             activation=self.activation,

@@ -110,7 +110,7 @@ class FileView(CaseStartView):
         ]
         return context
 
-    def start(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
+    def submit(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
         data = dict(form.cleaned_data)
         documents: list[tuple[str, Any]] = [(DocumentType.UNDERTAKING, data.pop("undertaking"))]
         if data.get("pledges"):
@@ -152,7 +152,7 @@ class AmendmentFileView(CaseStartView):
         context.setdefault("operator_forms", operator_formset())
         return context
 
-    def start(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
+    def submit(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
         data = dict(form.cleaned_data)
         attachment = data.pop("attachment")
         return services.ultrasound_amendment_file(
@@ -185,7 +185,7 @@ class ScheduleCheckView(CaseStartView):
         initial = {"device": self.request.GET.get("device")} if data is None else None
         return ScheduleCheckForm(data, initial=initial, devices=devices, supervisors=supervisors)
 
-    def start(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
+    def submit(self, form: Any, extra: dict[str, Any]) -> UltrasoundCase:
         return services.ultrasound_check_schedule(
             activation=self.activation,
             user=self.request.user,
