@@ -31,7 +31,11 @@ class BirthsConfig(AppConfig):
                 roles=selectors.report_roles,
                 visibility=VISIBILITY,
                 page_context=views.page_context,
-                sweeps=(services.births_sign_reminders_send, services.births_missing_reports_send),
+                sweeps=(
+                    services.births_sign_reminders_send,
+                    services.births_missing_reports_send,
+                    services.births_overdue_checks_send,
+                ),
                 workspace_sections=selectors.workspace_sections,
                 seed_demo=demo.seed,
                 test_scene="tests.workflows.births.scene",

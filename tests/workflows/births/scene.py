@@ -215,6 +215,12 @@ def matrix_entries() -> dict[str, Entry]:
                 get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
                 post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
             ),
+            # A correction names its accepted report in the query (tests/workflows/births/test_corrections.py):
+            # with none, the facility's staff find no such report; the others may not start one at all.
+            f"{BR}:correct:execute": Entry(
+                get=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
+                post=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
+            ),
             f"{BR}:process_detail": Entry(get=rule(200), post=rule(405), targets=_br_report_targets),
             f"{BR}:process_chart": Entry(get=rule(200), post=rule(405), targets=_br_report_targets),
             # A report is never withdrawn: the facility's staff get the form's refusal, the others 403.
