@@ -245,6 +245,9 @@ class MonthlyBirthReport(Case):
 
     @property
     def is_late(self) -> bool:
+        """Signed after the 5th. A correction has no deadline of its own: the month was on time, or late, once."""
+        if self.corrects_id is not None:
+            return False
         return report_is_late(month=self.month, first_signed_at=self.first_signed_at)
 
     @property

@@ -156,11 +156,14 @@ def township_centre_of(facility: Facility) -> Facility | None:
 
 
 def overdue_checks(*, today: dt.date) -> QuerySet[MonthlyBirthReport]:
-    """Reports still waiting for their township check after its due day (the 10th of the next month)."""
+    """Reports still waiting for their township check after its due day (the 10th of the next month).
+    A correction has no due day: the month's own report was checked, or not, in time."""
     last_due_month = previous_month(month_of(today))
     if today.day <= CHECK_DUE_DAY:
         last_due_month = previous_month(last_due_month)
-    return MonthlyBirthReport.objects.filter(stage=Stage.TOWNSHIP_CHECK, month__lte=last_due_month)
+    return MonthlyBirthReport.objects.filter(
+        stage=Stage.TOWNSHIP_CHECK, month__lte=last_due_month, corrects__isnull=True
+    )
 
 
 # --- Counts ---------------------------------------------------------------------------

@@ -498,7 +498,6 @@ def births_correct(
         correction.revision = report.revision + 1
         correction.stage = Stage.SIGNING
         correction.checking_facility = selectors.township_centre_of(report.facility)
-        correction.first_signed_at = report.first_signed_at  # the month's report was on time, or late, once
         try:
             with transaction.atomic():
                 correction.save()

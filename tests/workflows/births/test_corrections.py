@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent, Signature
 from audit.services import signature_is_valid
@@ -154,3 +155,22 @@ def test_a_bad_report_number_is_a_404_never_a_500(driver) -> None:
     client = driver.client(driver.world.clerk)
     for value in ("", "abc", "999999", "-1", "1e9"):
         assert client.get(f"{F.correct.reverse('execute')}?report={value}").status_code == 404, value
+
+
+def test_a_correction_has_no_deadline_of_its_own(driver) -> None:
+    from workflows.births.selectors import overdue_checks
+
+    month = last_month()
+    births(driver, month, "mf")
+    report = through(driver, month)
+    assert open_correction(driver, report, reason="a birth was missed").status_code == 302
+    correction = correction_of(report)
+    assert correction.first_signed_at is None and not correction.is_late
+    driver.act(driver.world.director, correction, F.sign_register, {"decision": "forward"})
+    correction = driver.refresh(correction)
+    assert correction.stage == Stage.TOWNSHIP_CHECK and not correction.is_late
+    # Months later, waiting for its check: not an overdue check (the month's own report was checked).
+    far = timezone.localdate() + dt.timedelta(days=70)
+    assert not overdue_checks(today=far).filter(pk=correction.pk).exists()
+    page = driver.client(driver.world.clerk).get(driver_detail(correction)).content.decode()
+    assert "signed late" not in page and "Signature due by" not in page
