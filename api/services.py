@@ -60,6 +60,7 @@ def api_client_create(
         user=user,
         facility=facility,
         printed_name=(_("API client %(name)s (%(client)s)") % {"name": name, "client": application.client_id})[:100],
+        is_service_account=True,
     )
     account = ServiceAccount.objects.create(
         facility=facility, name=name, user=user, application=application, scopes=granted, created_by=actor
