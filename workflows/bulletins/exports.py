@@ -33,7 +33,8 @@ def _safe_cell(value: Any) -> Any:
 def _note() -> str:
     return _(
         'Counts under 5 are shown as "<5"; a total or ratio that would give one away is withheld (—), and so is '
-        "a second count wherever a total less the counts shown would give a small one away."
+        "a second count wherever a total less the counts shown would give a small one away. So is a flag that "
+        "would narrow a withheld count down: the bureau's analysis names every unit it flags."
     )
 
 
@@ -43,7 +44,7 @@ def _headers() -> list[str]:
 
 def _row(row: Row, name: str | None = None) -> list[str]:
     shown = row.shown
-    flag = str(selectors.FLAG_LABELS.get(shown.flag, "")) if shown.flag else ""
+    flag = str(selectors.FLAG_LABELS.get(shown.flag, shown.flag)) if shown.flag else ""
     return [name or row.name, shown.boys, shown.girls, shown.births, shown.ratio, shown.interval, flag]
 
 

@@ -428,7 +428,10 @@ def bulletin_view(bulletin: Bulletin) -> BulletinView:
         history=history,
         counts=counts,
     )
-    flagged = [row for row in [*county_rows, *townships, *facilities] if row.cell.flag]
+    # A row whose flag is withheld is not listed: its presence here would say what its flag column hides.
+    flagged = [
+        row for row in [*county_rows, *townships, *facilities] if row.cell.flag and row.shown.flag != srb.WITHHELD
+    ]
     reports = [
         {
             "facility": facility_names.get(int(r["facility_id"]), str(r["facility_id"])),

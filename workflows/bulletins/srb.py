@@ -204,6 +204,20 @@ def fmt_ratio(value: float | None) -> str:
     return f"{value:.1f}"
 
 
+def _window(value: int) -> range:
+    """The values a hidden count must not be narrowed below: "<5" hides 0-4; a larger one, its neighbours."""
+    return range(SMALL_CELL) if value < SMALL_CELL else range(value - (SMALL_CELL - 1), value + SMALL_CELL)
+
+
+def flag_discloses_nothing(cell: Cell, withheld: frozenset[str] = frozenset()) -> bool:
+    """Whether a row's flag may be published beside its hidden counts: only when every value in each hidden
+    count's window (0-4 for "<5", the count ± 4 for a withheld one) gives the same flag. Else flagged or not
+    would pin a hidden count (5 boys and "<5" girls flagged: 0 girls), so the flag is withheld too."""
+    boys = _window(cell.boys) if cell.boys < SMALL_CELL or BOYS in withheld else (cell.boys,)
+    girls = _window(cell.girls) if cell.girls < SMALL_CELL or GIRLS in withheld else (cell.girls,)
+    return len({flag(b, g) for b in boys for g in girls}) == 1
+
+
 def published(cell: Cell, withheld: frozenset[str] = frozenset()) -> PublishedCell:
     """The cell as published; ``withheld`` names the counts ("boys", "girls") that complementary suppression
     withholds besides the small ones."""
@@ -215,7 +229,7 @@ def published(cell: Cell, withheld: frozenset[str] = frozenset()) -> PublishedCe
             births=births,
             ratio=WITHHELD,
             interval=WITHHELD,
-            flag=cell.flag,
+            flag=cell.flag if flag_discloses_nothing(cell, withheld) else WITHHELD,
         )
     low, high = cell.interval95 or (math.nan, math.nan)
     return PublishedCell(

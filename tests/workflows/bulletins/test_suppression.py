@@ -269,3 +269,38 @@ def test_the_sections_that_both_exports_write_withhold_it() -> None:
         ["F2", "7", "<5", "—", "—"],
         ["F3", "40", "38", "78", "105.3"],
     ]
+
+
+# --- The flag beside hidden counts ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("boys", "girls", "withheld", "shown"),
+    [
+        (5, 0, frozenset(), False),  # flagged at 0 girls only: "<5" girls and a warning would say 0
+        (12, 4, frozenset(), False),  # not flagged at 4 girls, flagged below: the blank would say 4
+        (30, 3, frozenset(), True),  # an alarm whatever the "<5" hides: shown, it gives nothing away
+        (3, 2, frozenset(), False),  # two small counts: 0 boys and 4 girls would be a warning, so none is shown
+        (560, 440, frozenset({"girls"}), True),  # a large withheld count: the same warning 436 to 444 girls
+    ],
+)
+def test_a_flag_is_published_beside_hidden_counts_only_when_it_narrows_none(boys, girls, withheld, shown) -> None:
+    cell = srb.Cell(unit="u", period=dt.date(2026, 1, 1), boys=boys, girls=girls)
+    published = srb.published(cell, withheld)
+    assert published.flag == (cell.flag if shown else srb.WITHHELD)
+
+
+@settings(max_examples=300, deadline=None)
+@given(boys=st.integers(0, 60), girls=st.integers(0, 60), hide_girls=st.booleans())
+def test_no_published_flag_pins_a_hidden_count_to_fewer_than_five_values(boys, girls, hide_girls) -> None:
+    """Whatever is published of a row, at least five values of each hidden count agree with it, flag included."""
+    withheld = frozenset({"girls"}) if hide_girls and girls >= srb.SMALL_CELL else frozenset()
+    cell = srb.Cell(unit="u", period=dt.date(2026, 1, 1), boys=boys, girls=girls)
+    published = srb.published(cell, withheld)
+    if published.flag == srb.WITHHELD or not (cell.small or withheld):
+        return
+    hidden_girls = girls < srb.SMALL_CELL or bool(withheld)
+    candidates = range(srb.SMALL_CELL) if girls < srb.SMALL_CELL else range(girls - 4, girls + 5)
+    if hidden_girls and boys >= srb.SMALL_CELL:
+        agreeing = [g for g in candidates if srb.flag(boys, g) == published.flag]
+        assert len(agreeing) >= srb.SMALL_CELL, (boys, girls, published.flag, agreeing)
