@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from core.validators import resident_id_compose
 from permissions.models import Facility
+from permissions.roles import Role
 from tests.permissions.matrix import ANONYMOUS, Entry, Scene, Target, rule
+from tests.permissions.oracle import FACILITY_STAFF_ROLES, StepRule
 from tests.permissions.procedure_rules import COUNTY_A_INSIDERS, GET_ONLY, LOGIN, node_entries, node_of
 from tests.scenes import fake_request, task_run
 from workflows.births import services
@@ -131,6 +133,23 @@ def build_scene(scene: Any) -> None:
                 secrets=[e.late_reason for e in entries],
             )
         )
+
+
+# Who may take each human step, restated from the rules (tests/permissions/oracle.py).
+CLAIM_RULES = {
+    # The director signs the facility's own register (no approval rule: it is the facility's statement).
+    "sign_register": StepRule(
+        "facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_register", repeatable=True, approval=False
+    ),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    # The director of the township health centre that checks the reporting facility's reports.
+    "township_check": StepRule(
+        "checking_centre", frozenset({Role.FACILITY_DIRECTOR}), "township_check", repeatable=True
+    ),
+    "accept": StepRule(
+        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept", repeatable=True, bureau=True
+    ),
+}
 
 
 # Human steps that sign nothing (tests/permissions/test_four_eyes_engine_wide.py).
