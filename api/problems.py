@@ -61,11 +61,13 @@ def problem_response(status_code: int, **kwargs: Any) -> Response:
 
 
 def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested error detail, flattened: ``documents[0].number`` -> messages."""
+    """DRF's nested error detail, flattened: ``documents[0].number`` -> messages (items of a list by index)."""
     flat: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int) and prefix:  # a list's items by index, as DRF reports them: ``entries[3]``
+                name = f"{prefix}[{key}]"
             flat.update(_field_errors(value, name))
     elif isinstance(detail, list) and detail and all(isinstance(item, (dict, list)) for item in detail):
         for index, item in enumerate(detail):
