@@ -468,6 +468,10 @@ OAUTH2_PROVIDER = {
 # Webhook deliveries (api/webhooks.py): attempts, then the subscription's delivery is given up.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+# A webhook goes to a public address only: a URL whose host resolves to a loopback, private, link-local, multicast,
+# reserved or otherwise non-public address is refused when subscribed and again at each delivery. True only for a
+# receiver on the same machine or network (tests; a closed intranet deployment that knows what it does).
+API_WEBHOOK_ALLOW_PRIVATE = env_bool("API_WEBHOOK_ALLOW_PRIVATE", False)
 
 # --- E-mail (optional copies of notifications, never personal data) --------
 
