@@ -23,7 +23,10 @@ class ApiConfig(AppConfig):
         from workflows.events import register_outbox_listener
         from workflows.sweeps import register_sweep
 
+        from .idempotency import idempotency_records_expire
         from .webhooks import webhook_deliveries_send, webhook_events_record
 
         register_outbox_listener(webhook_events_record)
         register_sweep(webhook_deliveries_send)
+        # Idempotency-Key records past API_IDEMPOTENCY_HOURS: deleted by the same dispatcher.
+        register_sweep(idempotency_records_expire)

@@ -465,6 +465,9 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
 }
+# Idempotency-Key records (api/idempotency.py) are kept this long: a retry within it replays the first response,
+# a request after it is a new one; the dispatcher's sweep deletes older records.
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=1)
 # Webhook deliveries (api/webhooks.py): attempts, then the subscription's delivery is given up.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = 5.0
