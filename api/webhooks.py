@@ -28,6 +28,7 @@ import ipaddress
 import json
 import logging
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,11 +76,87 @@ def payload_of(*, kind: str, obj: Any, event_id: str) -> dict[str, Any]:
     }
 
 
+# --- Which facilities have subscriptions: no query for an event of a facility without any ----------------------
+#
+# Most events are of facilities that subscribed nothing. The set of facilities with a live subscription is kept in
+# a cache every process shares (API_WEBHOOK_FLAGS_CACHE: Redis), under a version that any change of a subscription
+# replaces (at once, and again once the change commits): a process then reads the set afresh, once. A set too
+# large only costs the usual query; one too small would lose events, hence the version and a short lifetime.
+# Without a shared cache, or while it does not answer, the database is asked at every event, as before.
+
+FLAGS_VERSION_KEY = "api:webhooks:version"
+FLAGS_TTL = 600  # seconds: a bound on a change whose new version could not be written (the cache was down)
+FLAGS_RETRY = 30.0  # seconds without the cache after it failed
+_flags_state = {"down_until": 0.0, "stale": False}
+
+
+def _flags_cache() -> Any:
+    alias = settings.API_WEBHOOK_FLAGS_CACHE
+    if not alias or time.monotonic() < _flags_state["down_until"]:
+        return None
+    return caches[alias]
+
+
+def _flags_failed(error: Exception) -> None:
+    if not _flags_state["stale"]:
+        log.warning("webhook flags cache unavailable (%s): asking the database", type(error).__name__)
+    _flags_state.update(down_until=time.monotonic() + FLAGS_RETRY, stale=True)
+
+
+def subscriptions_changed() -> None:
+    """A subscription was created, changed or removed: every process reads the set afresh, now and on commit."""
+    _flags_version_replace()
+    transaction.on_commit(_flags_version_replace)
+
+
+def _flags_version_replace() -> None:
+    cache = caches[settings.API_WEBHOOK_FLAGS_CACHE] if settings.API_WEBHOOK_FLAGS_CACHE else None
+    if cache is None:
+        return
+    try:
+        cache.set(FLAGS_VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception as error:  # the cache is down: this process stops trusting it, and replaces it when back
+        _flags_failed(error)
+
+
+def subscribed_facility_ids() -> set[int] | None:
+    """The facilities with a live subscription, from the shared cache; None when the database must be asked."""
+    cache = _flags_cache()
+    if cache is None:
+        return None
+    try:
+        if _flags_state["stale"]:  # back after an outage: a change may have gone unannounced meanwhile
+            cache.set(FLAGS_VERSION_KEY, uuid.uuid4().hex, None)
+            _flags_state["stale"] = False
+        cache.add(FLAGS_VERSION_KEY, uuid.uuid4().hex, None)
+        key = f"api:webhooks:facilities:{cache.get(FLAGS_VERSION_KEY)}"
+        cached = cache.get(key)
+    except Exception as error:
+        _flags_failed(error)
+        return None
+    if cached is not None:
+        return set(cached)
+    ids = sorted(
+        WebhookSubscription.objects.filter(revoked_at__isnull=True)
+        .order_by()
+        .values_list("facility_id", flat=True)
+        .distinct()
+    )
+    try:
+        cache.set(key, ids, FLAGS_TTL)
+    except Exception as error:
+        _flags_failed(error)
+    return set(ids)
+
+
 def webhook_events_record(*, kind: str, obj: Any) -> int:
     """Queue the event for every live subscription of the record's facility (inside the caller's transaction)."""
     facility_id = getattr(obj, "facility_id", None)
     if facility_id is None:
         return 0
+    subscribed = subscribed_facility_ids()
+    if subscribed is not None and facility_id not in subscribed:
+        return 0  # no query: the facility subscribed nothing
     subscriptions = list(WebhookSubscription.objects.filter(facility_id=facility_id, revoked_at__isnull=True))
     if not subscriptions:
         return 0
