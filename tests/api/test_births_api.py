@@ -237,3 +237,20 @@ def test_scopes_decide(world: Any, login: Any) -> None:
     clerk = login(world.clerk)
     assert clerk.post(BATCH, "{}", content_type="application/json").status_code == 403
     assert BirthEntry.objects.count() == 0
+
+
+def test_a_locked_month_is_a_busy_problem_and_the_key_stays_free(world: Any, system: Any, monkeypatch: Any) -> None:
+    from viewflow.workflow.exceptions import FlowLockFailed
+
+    from workflows.births import services
+
+    def locked(**kwargs: Any) -> Any:
+        raise FlowLockFailed("Lock failed")
+
+    body = entry(world, 70)
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "births_entry_create", locked)
+        response = post(system, ENTRIES, body, key="retry-me")
+    assert response.status_code == 409 and response.json()["type"] == "/api/problems/busy"
+    assert BirthEntry.objects.count() == 0
+    assert post(system, ENTRIES, body, key="retry-me").status_code == 201
