@@ -12,7 +12,7 @@ class BirthsConfig(AppConfig):
         from workflows.cases.registry import Procedure, procedure_register
         from workflows.cases.statistics import register_birth_counts, register_report_status
 
-        from . import demo, roles, selectors, services, views  # noqa: F401 - roles register on import
+        from . import api, demo, roles, selectors, services, views  # noqa: F401 - roles register on import
         from .flows import MonthlyBirthReportFlow
         from .models import MonthlyBirthReport
         from .viewsets import BirthReportViewset
@@ -39,6 +39,7 @@ class BirthsConfig(AppConfig):
                 workspace_sections=selectors.workspace_sections,
                 seed_demo=demo.seed,
                 test_scene="tests.workflows.births.scene",
+                api=api.API,
             )
         )
         register_birth_counts(selectors.accepted_birth_counts)
