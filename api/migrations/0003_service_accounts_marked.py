@@ -11,7 +11,7 @@ def mark(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("api", "0001_service_accounts_idempotency_webhooks"),
+        ("api", "0002_idempotency_expiry"),
         ("permissions", "0005_profile_service_account"),
     ]
 
