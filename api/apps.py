@@ -23,7 +23,23 @@ class ApiConfig(AppConfig):
         from workflows.events import register_outbox_listener
         from workflows.sweeps import register_sweep
 
+        from .idempotency import idempotency_records_expire
         from .webhooks import webhook_deliveries_send, webhook_events_record
 
         register_outbox_listener(webhook_events_record)
+        # Any change of a subscription: every process reads afresh which facilities have one.
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import WebhookSubscription
+        from .webhooks import subscriptions_changed
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                lambda **kwargs: subscriptions_changed(),
+                sender=WebhookSubscription,
+                weak=False,
+                dispatch_uid=f"api.webhooks.flags.{signal is post_save}",
+            )
         register_sweep(webhook_deliveries_send)
+        # Idempotency-Key records past API_IDEMPOTENCY_HOURS: deleted by the same dispatcher.
+        register_sweep(idempotency_records_expire)

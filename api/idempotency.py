@@ -4,6 +4,9 @@ The record and the filing commit together. The (client, key) unique constraint d
 that race: PostgreSQL makes the second insert wait for the first transaction, then fail, and the second
 request reads the committed record and replays it. A filing refused (4xx) rolls back with its record, so
 the key stays free and a corrected retry is accepted. The same key with a different body is a 422.
+
+A record is kept ``API_IDEMPOTENCY_HOURS`` (24 by default): a request under an older key is a new request (its
+record is replaced), and the dispatcher's sweep ``idempotency_records_expire`` deletes what has expired.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -65,14 +71,27 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
+def expiry_cutoff(now: datetime | None = None) -> datetime:
+    """Records created before this have expired."""
+    return (now or timezone.now()) - timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
+
+
+def idempotency_records_expire() -> int:
+    """A sweep: delete the records past their time. Safe from two dispatchers at once (a delete is a delete)."""
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=expiry_cutoff()).delete()
+    return deleted
+
+
 def idempotent(*, client: ServiceAccount, request: Any, perform: Callable[[], Response]) -> Response:
-    """Run ``perform`` once per (client, key); replay its response to every retry."""
+    """Run ``perform`` once per (client, key) within the records' lifetime; replay its response to every retry."""
     key = idempotency_key(request)
     fingerprint = request_fingerprint(request)
     existing = IdempotencyRecord.objects.filter(client=client, key=key).first()
-    if existing is not None:
+    if existing is not None and existing.created_at >= expiry_cutoff():
         return _replay(existing, fingerprint)
     with transaction.atomic():
+        if existing is not None:  # expired, and not yet swept: the key is free again
+            IdempotencyRecord.objects.filter(pk=existing.pk, created_at__lt=expiry_cutoff()).delete()
         try:
             with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
                 record = IdempotencyRecord.objects.create(client=client, key=key, fingerprint=fingerprint)

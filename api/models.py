@@ -82,6 +82,7 @@ class IdempotencyRecord(models.Model):
         verbose_name = _("idempotency record")
         verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="api_idempotency_client_key_unique")]
+        indexes = [models.Index(fields=["created_at"], name="api_idempotency_created")]  # the expiry sweep
 
     def __str__(self) -> str:
         return f"{self.client_id}:{self.key}"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+from viewflow.workflow.exceptions import FlowLockFailed
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -35,6 +36,11 @@ PROBLEMS: dict[int, tuple[str, Any]] = {
     422: ("idempotency-key-reused", gettext_lazy("Idempotency-Key reused with a different request")),
     429: ("throttled", gettext_lazy("Too many requests")),
 }
+
+
+class Busy(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("Another request is changing this record: nothing was saved, try again.")
 
 
 def problem_type(slug: str) -> str:
@@ -61,11 +67,13 @@ def problem_response(status_code: int, **kwargs: Any) -> Response:
 
 
 def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested error detail, flattened: ``documents[0].number`` -> messages."""
+    """DRF's nested error detail, flattened: ``documents[0].number`` -> messages (items of a list by index)."""
     flat: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int) and prefix:  # a list's items by index, as DRF reports them: ``entries[3]``
+                name = f"{prefix}[{key}]"
             flat.update(_field_errors(value, name))
     elif isinstance(detail, list) and detail and all(isinstance(item, (dict, list)) for item in detail):
         for index, item in enumerate(detail):
@@ -81,6 +89,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """DRF's exception handler, answering in problem details."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(getattr(exc, "message_dict", None) or {"non_field_errors": exc.messages})
+    if isinstance(exc, FlowLockFailed):  # another request holds the record: nothing was written, retry
+        exc = Busy()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

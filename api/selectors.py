@@ -43,7 +43,7 @@ def all_scopes() -> dict[str, str]:
         if not procedure.api:
             continue
         for action in ACTIONS:
-            if action == FILE and not any(resource.file is not None for resource in procedure.api):
+            if action == FILE and not any(resource.takes_filings for resource in procedure.api):
                 continue
             scopes[scope_of(procedure.code, action)] = f"{procedure.label}: {ACTION_WORDS[action]}"
     return scopes

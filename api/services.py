@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
@@ -20,6 +21,19 @@ from permissions.services import role_grant, role_revoke
 
 from .models import ServiceAccount, WebhookSubscription
 from .selectors import all_scopes
+from .webhooks import webhook_url_refusal
+
+# Why a webhook's address is refused (api.webhooks.address_kind), in the director's words.
+ADDRESS_KINDS = {
+    "unspecified": gettext_lazy("an unspecified address"),
+    "loopback": gettext_lazy("this machine's own address"),
+    "link-local": gettext_lazy("a link-local address"),
+    "multicast": gettext_lazy("a multicast address"),
+    "private": gettext_lazy("a private network's address"),
+    "reserved": gettext_lazy("a reserved address"),
+    "not public": gettext_lazy("not a public address"),
+    "invalid": gettext_lazy("not a valid address"),
+}
 
 
 def _scopes_check(scopes: list[str]) -> str:
@@ -60,6 +74,7 @@ def api_client_create(
         user=user,
         facility=facility,
         printed_name=(_("API client %(name)s (%(client)s)") % {"name": name, "client": application.client_id})[:100],
+        is_service_account=True,
     )
     account = ServiceAccount.objects.create(
         facility=facility, name=name, user=user, application=application, scopes=granted, created_by=actor
@@ -130,6 +145,19 @@ def webhook_create(*, actor: Any, facility: Facility, url: str, request: Any = N
     """Subscribe ``url`` to status changes of the facility's records. Returns the signing secret (shown once)."""
     if not url.startswith("https://") and not url.startswith("http://"):
         raise ValidationError({"url": [_("Enter an http or https address.")]})
+    refusal = webhook_url_refusal(url)
+    if refusal is not None:
+        raise ValidationError(
+            {
+                "url": [
+                    _(
+                        "This address leads into a private network (%(host)s is %(address)s, %(kind)s): "
+                        "a webhook goes to a public address only."
+                    )
+                    % {"host": refusal.host, "address": refusal.address or "-", "kind": ADDRESS_KINDS[refusal.kind]}
+                ]
+            }
+        )
     secret = secrets.token_urlsafe(32)
     subscription = WebhookSubscription.objects.create(facility=facility, url=url, secret=secret, created_by=actor)
     audit_record(

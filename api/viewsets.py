@@ -13,13 +13,14 @@ from typing import Any
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from permissions.access import deny
-from workflows.cases.api import FILE, READ, ApiResource, scope_of
+from workflows.cases.api import FILE, READ, ApiAction, ApiResource, scope_of
 from workflows.cases.registry import Procedure, procedures
 from workflows.cases.selectors import case_read_audit
 
@@ -94,13 +95,49 @@ class FilingMixin:
         return response
 
 
+def action_endpoint(api_action: ApiAction) -> Any:
+    """A resource's extra endpoint (``ApiAction``) as a viewset method: validated, scoped, idempotent when it files."""
+
+    def perform(self: ProcedureResourceViewSet, request: Request) -> Response:
+        if api_action.allowed is not None:
+            api_action.allowed(request.user)
+        serializer = api_action.request_serializer
+        data: dict[str, Any] = {}
+        if serializer is not None:
+            body = serializer(data=request.data if api_action.method == "post" else request.query_params)
+            body.is_valid(raise_exception=True)
+            data = dict(body.validated_data)
+        if api_action.method == "post":
+            with transaction.atomic():
+                result = api_action.perform(user=request.user, data=data, request=request._request)
+            return Response(api_action.response_serializer(result).data, status=status.HTTP_201_CREATED)
+        result = api_action.perform(user=request.user, data=data, request=request._request)
+        return Response(api_action.response_serializer(result).data)
+
+    def endpoint(self: ProcedureResourceViewSet, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if api_action.method == "post":
+            client = client_of(request)
+            if client is None:
+                raise PermissionDenied
+            return idempotent(client=client, request=request, perform=lambda: perform(self, request))
+        return perform(self, request)
+
+    endpoint.__name__ = api_action.name
+    return action(detail=False, methods=[api_action.method], url_path=api_action.name, url_name=api_action.name)(
+        endpoint
+    )
+
+
 def resource_viewset(procedure: Procedure, resource: ApiResource) -> type[ProcedureResourceViewSet]:
     """The viewset of one resource: list and read always, filing when the procedure takes filings."""
     bases: tuple[type, ...] = (ProcedureResourceViewSet,)
     attrs: dict[str, Any] = {"procedure": procedure, "resource": resource, "queryset": None}
     if resource.file is not None:
         bases = (FilingMixin, ProcedureResourceViewSet)
+    if resource.takes_filings:
         attrs["parser_classes"] = [MultiPartParser] if resource.multipart else [JSONParser]
+    for api_action in resource.actions:
+        attrs[api_action.name] = action_endpoint(api_action)
     tag = f"{procedure.code}"
     name = f"{procedure.code.title().replace('_', '')}{resource.name.title().replace('_', '')}ViewSet"
     viewset = type(name, bases, attrs)
@@ -116,6 +153,16 @@ def resource_viewset(procedure: Procedure, resource: ApiResource) -> type[Proced
             summary=f"File one of {resource.name}",
             request={("multipart/form-data" if resource.multipart else "application/json"): resource.file_serializer},
             responses={201: resource.detail_serializer},
+        )
+    for api_action in resource.actions:
+        schemas[api_action.name] = extend_schema(
+            tags=[tag],
+            summary=api_action.summary or f"{api_action.name} of {resource.name}",
+            request=api_action.request_serializer if api_action.method == "post" else None,
+            parameters=[api_action.request_serializer]
+            if api_action.method == "get" and api_action.request_serializer
+            else None,
+            responses={201 if api_action.method == "post" else 200: api_action.response_serializer},
         )
     return extend_schema_view(**schemas)(viewset)
 

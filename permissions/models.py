@@ -220,6 +220,9 @@ class Profile(models.Model):
     )
     rank = models.CharField(_("professional rank"), max_length=20, choices=Rank.choices, default=Rank.NONE)
     licence_number = models.CharField(_("licence number"), max_length=50, blank=True)
+    # A system's account (an API client): it holds a role for its scope, but it is no person, so it is never
+    # a candidate for a task nor the recipient of a notification (its system hears through webhooks).
+    is_service_account = models.BooleanField(_("service account"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("profile")

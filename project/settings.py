@@ -251,6 +251,17 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The default cache is each process's own memory (throttles). "shared" is one every process reads alike (the web
+# and the timer dispatcher): with Redis only, and never waited on long (api.webhooks asks the database instead).
+CACHES: dict[str, Any] = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "regflow",
+        "OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
+    }
+
 # Uploaded documents live in the database (documents.Blob), so that pg_dump backs up everything. This
 # directory is read only by migration termination/0003, which moves scans stored there by older versions.
 UPLOADS_DIR = Path(os.environ.get("UPLOADS_DIR") or BASE_DIR / "var" / "uploads")
@@ -465,9 +476,19 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
 }
+# Idempotency-Key records (api/idempotency.py) are kept this long: a retry within it replays the first response,
+# a request after it is a new one; the dispatcher's sweep deletes older records.
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=1)
 # Webhook deliveries (api/webhooks.py): attempts, then the subscription's delivery is given up.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+# A webhook goes to a public address only: a URL whose host resolves to a loopback, private, link-local, multicast,
+# reserved or otherwise non-public address is refused when subscribed and again at each delivery. True only for a
+# receiver on the same machine or network (tests; a closed intranet deployment that knows what it does).
+API_WEBHOOK_ALLOW_PRIVATE = env_bool("API_WEBHOOK_ALLOW_PRIVATE", False)
+# Which facilities have live webhook subscriptions, remembered in this cache (an alias of CACHES, shared by every
+# process) so that an event of a facility without any costs no query; "" asks the database at each event.
+API_WEBHOOK_FLAGS_CACHE = "shared" if REDIS_URL else ""
 
 # --- E-mail (optional copies of notifications, never personal data) --------
 

@@ -2,14 +2,18 @@
 
 Each registered procedure names its test-scene module (``Procedure.test_scene``), which provides
 ``open_case(world)`` (a case submitted by world.clerk at world.hospital_a), ``build_scene(scene)`` (its
-records in the authorization matrix's scene) and ``matrix_entries()`` (what every persona should get from each of
-its routes: tests/permissions/procedure_rules.py has the helpers), and may list ``NON_SIGNING_STEPS`` (human steps
-that record data but sign nothing, each with its reason), ``ADMIN_MODELS`` (its models in the Django admin) and
-``certificate_verify_targets(scene)`` (its certificates for the public check). The engine-wide four-eyes test and
-the matrix loop over PROCEDURES: a procedure added to the registry is covered by both without editing them. One
-without a test scene fails test_every_registered_procedure_has_a_test_scene (tests/permissions/
-test_four_eyes_engine_wide.py), one whose scene has no matrix entries test_every_registered_procedure_has_matrix_entries
-(tests/permissions/test_authorization_matrix.py).
+records in the authorization matrix's scene), ``matrix_entries()`` (what every persona should get from each
+of its routes: tests/permissions/procedure_rules.py has the helpers) and ``CLAIM_RULES`` (who may take each
+human step, restated from the rules for tests/permissions/oracle.py), and may list ``NON_SIGNING_STEPS``
+(human steps that record data but sign nothing, each with its reason), ``ENTERING_ACTIONS`` (audit actions
+that make someone an author of the record), ``ADMIN_MODELS`` (its models in the Django admin) and
+``certificate_verify_targets(scene)`` (its certificates for the public check). The engine-wide four-eyes
+test, the queue's oracle and the matrix loop over PROCEDURES: a procedure added to the registry is covered
+by them without editing them. One without a test scene fails
+test_every_registered_procedure_has_a_test_scene (tests/permissions/test_four_eyes_engine_wide.py), one
+whose scene has no matrix entries test_every_registered_procedure_has_matrix_entries
+(tests/permissions/test_authorization_matrix.py), a human step without a claim rule
+test_every_human_step_has_a_claim_rule (tests/permissions/test_queue_property.py).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class ProcedureUnderTest:
     non_signing_steps: dict[str, str] = field(default_factory=dict)
     admin_models: tuple[str, ...] = ()  # "app_label.model_name" of its models in the Django admin
     certificate_verify_targets: Callable[[Any], list[Any]] = lambda scene: []
+    claim_rules: dict[str, Any] = field(default_factory=dict)  # step -> tests.permissions.oracle.StepRule
+    entering_actions: tuple[str, ...] = ()
 
 
 def _under_test(procedure: Any) -> ProcedureUnderTest | None:
@@ -48,6 +54,8 @@ def _under_test(procedure: Any) -> ProcedureUnderTest | None:
         non_signing_steps=dict(getattr(scene, "NON_SIGNING_STEPS", {})),
         admin_models=tuple(sorted(getattr(scene, "ADMIN_MODELS", ()))),
         certificate_verify_targets=getattr(scene, "certificate_verify_targets", lambda scene: []),
+        claim_rules=dict(getattr(scene, "CLAIM_RULES", {})),
+        entering_actions=tuple(getattr(scene, "ENTERING_ACTIONS", ())),
     )
 
 

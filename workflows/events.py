@@ -325,7 +325,8 @@ def notify(
     wanted = {int(getattr(user, "pk", user)) for user in recipients}
     if not wanted:
         return []
-    user_ids = sorted(get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
+    people = get_user_model().objects.filter(pk__in=wanted, is_active=True).exclude(profile__is_service_account=True)
+    user_ids = sorted(people.values_list("pk", flat=True))
     if not user_ids:
         return []
     audit_chain_lock()  # see the module docstring: commit order, and no lock-order inversion with audit_record

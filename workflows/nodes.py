@@ -76,7 +76,13 @@ def task_candidates(task: Any) -> list[Any]:
     roles = [role for role, spec in ROLE_SPECS.items() if permission in spec.object_permissions]
     field = "facility" if scope._meta.model_name == "facility" else "jurisdiction"
     user_ids = RoleAssignment.objects.active().filter(role__in=roles, **{f"{field}_id": scope.pk}).values("user_id")
-    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).select_related("profile").order_by("pk")
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=user_ids, is_active=True)
+        .exclude(profile__is_service_account=True)  # a system's account takes no task
+        .select_related("profile")
+        .order_by("pk")
+    )
     return assignable_users(task, list(users))
 
 

@@ -24,6 +24,8 @@ ALL_SCOPES = [
     "ultrasound:file",
     "retired_practitioners:read",
     "retired_practitioners:file",
+    "births:read",
+    "births:file",
 ]
 
 

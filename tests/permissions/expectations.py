@@ -26,6 +26,7 @@ from tests.procedures import PROCEDURES
 
 from .matrix import (
     ANONYMOUS,
+    FACILITY_STAFF,
     WORLD_PERSONAS,
     Entry,
     Record,
@@ -441,12 +442,28 @@ def _api_case_targets(prefix: str, *, device: bool = False) -> Any:
     return targets
 
 
+def _api_birth_entry_targets(scene: Scene) -> list[Target]:
+    """An entry of each monthly birth report of the scene: its facility's staff read it, nobody else."""
+    return [
+        Target(kwargs={"pk": record.obj.entries().order_by("pk").first().pk}, record=label, label=f"entry of {label}")
+        for label, record in scene.records.items()
+        if label.startswith("br_")
+    ]
+
+
+def _api_birth_entry_status(scene: Scene, target: Target, method: str, persona: str) -> set[int]:
+    if method == "POST":
+        return {403}
+    return {200} if FACILITY_STAFF.get(persona) == scene.records[target.record or ""].facility else {404}
+
+
 def _api_entries() -> dict[str, Entry]:
     resources = {
         "termination-requests": _api_case_targets("case_"),
         "ultrasound-filings": _api_case_targets("us_"),
         "ultrasound-devices": _api_case_targets("us_", device=True),
         "retired_practitioners-filings": _api_case_targets("rp_"),
+        "births-reports": _api_case_targets("br_"),
     }
     entries: dict[str, Entry] = {}
     for name, targets in resources.items():
@@ -454,6 +471,21 @@ def _api_entries() -> dict[str, Entry]:
         entries[f"api:v1:{name}-detail"] = Entry(
             get=API_READ, post=API_NO_FILING_BY_PEOPLE, targets=targets, out_of_scope_for=_api_outsider
         )
+    # Birth register entries: the facility's own staff only, whoever else may see the month's report.
+    entries["api:v1:births-entries-list"] = Entry(get=API_READ, post=API_NO_FILING_BY_PEOPLE)
+    entries["api:v1:births-entries-detail"] = Entry(
+        get=API_READ,
+        post=API_NO_FILING_BY_PEOPLE,
+        targets=_api_birth_entry_targets,
+        status_for=_api_birth_entry_status,
+        out_of_scope_for=_api_outsider,
+    )
+    # A batch is filed (POST) by systems only; a GET is no method of it.
+    entries["api:v1:births-entries-batch"] = Entry(get=rule(405, anonymous=401), post=API_NO_FILING_BY_PEOPLE)
+    # A month's status: of the caller's one delivering facility (its staff); anyone else has no register (403).
+    entries["api:v1:births-reports-status"] = Entry(
+        get=rule(403, anonymous=401, **dict.fromkeys(FACILITY_STAFF, 400)), post=API_NO_FILING_BY_PEOPLE
+    )
     entries.update(
         {
             "api:v1:verify": Entry(

@@ -1,5 +1,10 @@
 """Who may take a task, restated from the rules (domain.md and the issue), independently of the code.
 
+Each procedure's test scene restates its steps as CLAIM_RULES (step name -> StepRule) and may name
+ENTERING_ACTIONS (audit actions that make someone an author of the record beyond submit, file and amend);
+a procedure added to the registry brings its rules with it, and test_every_human_step_has_a_claim_rule
+names a step that has none.
+
 Used by the queue property test and by the authorization matrix. It reads
 only data (role assignments, signatures, tasks, the case), never the node
 classes' or permissions/access.py's decisions.
@@ -38,91 +43,13 @@ class StepRule:
 
 FACILITY_STAFF_ROLES = frozenset({Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR})
 
-TERMINATION_STEPS = {
-    "review": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "review", repeatable=True),
-    "give_opinion": StepRule("county", frozenset({Role.EXPERT}), "give_opinion"),
-    "decide": StepRule(
-        "county",
-        frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}),
-        "bureau_decision",
-        repeatable=True,
-        bureau=True,
-    ),
-    "escalate": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "bureau_decision", repeatable=True, bureau=True),
-    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
-    "record_procedure": StepRule("facility", FACILITY_STAFF_ROLES, "record_procedure", approval=False),
-}
 
+def _rules() -> dict[str, tuple[dict[str, StepRule], tuple[str, ...]]]:
+    """Each flow's claim rules and entering actions, by the flow class's name (node names repeat across
+    procedures with other meanings), from the procedures' test scenes (CLAIM_RULES, ENTERING_ACTIONS)."""
+    from tests.procedures import PROCEDURES
 
-ULTRASOUND_STEPS = {
-    "sign_undertaking": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_undertaking", repeatable=True),
-    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
-    "review": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), None, approval=False),
-    "onsite_check": StepRule("county", frozenset({Role.SUPERVISOR}), "onsite_check", repeatable=True),
-    "decide": StepRule(
-        "county",
-        frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}),
-        "bureau_decision",
-        repeatable=True,
-        bureau=True,
-    ),
-    "escalate": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "bureau_decision", repeatable=True, bureau=True),
-    "accept_transfer": StepRule(
-        "receiving_county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept_transfer", bureau=True
-    ),
-    "renew_pledges": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "renew_pledges", approval=False),
-}
-
-RETIRED_PRACTITIONER_STEPS = {
-    "sign_filing": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_filing", repeatable=True),
-    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
-    # The bureau of the practitioner's home county (the case's county), never staff of the filing facility.
-    "verify": StepRule(
-        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "verify", repeatable=True, bureau=True
-    ),
-    "follow_up": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "follow_up", bureau=True),
-    "escalate_follow_up": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "follow_up", bureau=True),
-    "take_over": StepRule(
-        "receiving_county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "take_over", bureau=True
-    ),
-    "review_cross_check": StepRule(
-        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "review_cross_check", bureau=True
-    ),
-}
-
-BIRTH_REPORT_STEPS = {
-    # The director signs the facility's own register (no approval rule: it is the facility's statement).
-    "sign_register": StepRule(
-        "facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_register", repeatable=True, approval=False
-    ),
-    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
-    # The director of the township health centre that checks the reporting facility's reports.
-    "township_check": StepRule(
-        "checking_centre", frozenset({Role.FACILITY_DIRECTOR}), "township_check", repeatable=True
-    ),
-    "accept": StepRule(
-        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept", repeatable=True, bureau=True
-    ),
-}
-
-# The county's bulletin: an officer (or the director) reviews, the director signs; whoever reviewed or
-# compiled it again never signs it (four-eyes).
-BULLETIN_STEPS = {
-    "review": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), None, approval=False),
-    "sign": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "sign", repeatable=True, bureau=True),
-}
-
-# Each flow's steps, by the flow class's name (node names repeat across procedures with other meanings).
-STEPS_BY_FLOW = {
-    "TerminationFlow": TERMINATION_STEPS,
-    "UltrasoundRegistrationFlow": ULTRASOUND_STEPS,
-    "RetiredPractitionerFlow": RETIRED_PRACTITIONER_STEPS,
-    "MonthlyBirthReportFlow": BIRTH_REPORT_STEPS,
-    "BulletinFlow": BULLETIN_STEPS,
-}
-
-# Actions that make someone an author of the record, beyond submitting, filing and amending it.
-ENTERING_ACTIONS = {"bulletins": ["bulletins.review"]}
+    return {p.flow_path.rsplit(".", 1)[1]: (p.claim_rules, p.entering_actions) for p in PROCEDURES}
 
 
 def entered_by(case: Any) -> set[int]:
@@ -132,10 +59,11 @@ def entered_by(case: Any) -> set[int]:
 
     object_type, object_id = object_ref(case)
     app = object_type.split(".")[0]
+    _steps, entering = _rules()[case.flow_class.__name__]
     actors = AuditEvent.objects.filter(
         object_type=object_type,
         object_id=object_id,
-        action__in=[f"{app}.submit", f"{app}.file", f"{app}.amend", *ENTERING_ACTIONS.get(app, [])],
+        action__in=[f"{app}.submit", f"{app}.file", f"{app}.amend", *entering],
     ).values_list("actor_id", flat=True)
     return {a for a in actors if a is not None} | ({case.submitted_by_id} if case.submitted_by_id else set())
 
@@ -144,7 +72,7 @@ def may_claim(user: Any, task: Any) -> bool:
     """May ``user`` take ``task`` now, by the rules alone?"""
     if not user.is_active or task.status != STATUS.NEW or task.flow_task_type != "HUMAN":
         return False
-    step = STEPS_BY_FLOW[task.flow_task.flow_class.__name__].get(task.flow_task.name)
+    step = _rules()[task.flow_task.flow_class.__name__][0].get(task.flow_task.name)
     if step is None:
         raise AssertionError(f"the oracle has no rule for step {task.flow_task.name}: add one")
     case = task.process.coerced

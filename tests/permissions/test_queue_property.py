@@ -192,3 +192,20 @@ def test_the_oracle_is_not_trivially_empty(world: Any) -> None:
     case_start(user=world.clerk, facility=world.hospital_a, pathway="divorced", name="Patient Probe", serial=600)
     assert oracle_queue(world.director) == queue_page_rows(world.director) != set()
     assert oracle_queue(world.clerk) == set()
+
+
+def test_every_human_step_has_a_claim_rule() -> None:
+    """The oracle knows every procedure's human steps (each scene's CLAIM_RULES), and nothing stale."""
+    from importlib import import_module
+
+    from tests.procedures import PROCEDURES
+
+    from .oracle import StepRule
+
+    for procedure in PROCEDURES:
+        module, name = procedure.flow_path.rsplit(".", 1)
+        flow_class = getattr(import_module(module), name)
+        human = {node.name for node in flow_class.instance.nodes() if getattr(node, "task_type", "") == "HUMAN"}
+        assert human, procedure.code
+        assert set(procedure.claim_rules) == human, (procedure.code, sorted(human ^ set(procedure.claim_rules)))
+        assert all(isinstance(rule, StepRule) for rule in procedure.claim_rules.values())

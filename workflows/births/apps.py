@@ -12,7 +12,7 @@ class BirthsConfig(AppConfig):
         from workflows.cases.registry import Procedure, procedure_register
         from workflows.cases.statistics import register_birth_counts, register_report_status
 
-        from . import demo, roles, selectors, services, views  # noqa: F401 - roles register on import
+        from . import api, demo, roles, selectors, services, views  # noqa: F401 - roles register on import
         from .flows import MonthlyBirthReportFlow
         from .models import MonthlyBirthReport
         from .viewsets import BirthReportViewset
@@ -31,10 +31,15 @@ class BirthsConfig(AppConfig):
                 roles=selectors.report_roles,
                 visibility=VISIBILITY,
                 page_context=views.page_context,
-                sweeps=(services.births_sign_reminders_send, services.births_missing_reports_send),
+                sweeps=(
+                    services.births_sign_reminders_send,
+                    services.births_missing_reports_send,
+                    services.births_overdue_checks_send,
+                ),
                 workspace_sections=selectors.workspace_sections,
                 seed_demo=demo.seed,
                 test_scene="tests.workflows.births.scene",
+                api=api.API,
             )
         )
         register_birth_counts(selectors.accepted_birth_counts)

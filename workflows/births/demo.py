@@ -92,7 +92,9 @@ def _month_entries(*, key: str, facility: Any, month: dt.date, index: int, clerk
     return entries
 
 
-def _accepted_report(*, facility: Any, month: dt.date, clerk: Any, counts: dict[str, int]) -> MonthlyBirthReport:
+def _accepted_report(
+    *, facility: Any, month: dt.date, clerk: Any, counts: dict[str, int], entry_ids: list[int] | None = None
+) -> MonthlyBirthReport:
     due = next_month(month)
     signed = timezone.make_aware(dt.datetime.combine(due.replace(day=3), dt.time(10)))
     accepted = signed + dt.timedelta(days=4)
@@ -107,6 +109,7 @@ def _accepted_report(*, facility: Any, month: dt.date, clerk: Any, counts: dict[
         stage=Stage.ACCEPTED,
         checking_facility=selectors.township_centre_of(facility),
         counts=counts,
+        signed_entries=entry_ids,
         signed_at=signed,
         first_signed_at=signed,
         accepted_at=accepted,
@@ -138,8 +141,9 @@ def seed(*, world: Any, log: Any = None) -> int:
             entries = BirthEntry.objects.bulk_create(
                 _month_entries(key=key, facility=facility, month=month, index=index, clerk=clerk, serial=serial)
             )
-            counts = selectors.entry_counts(BirthEntry.objects.filter(pk__in=[e.pk for e in entries]))
-            _accepted_report(facility=facility, month=month, clerk=clerk, counts=counts)
+            entry_ids = sorted(e.pk for e in entries)
+            counts = selectors.entry_counts(BirthEntry.objects.filter(pk__in=entry_ids))
+            _accepted_report(facility=facility, month=month, clerk=clerk, counts=counts, entry_ids=entry_ids)
             created += len(entries) + 1
     say(f"births: {created} entries and reports")
     return created

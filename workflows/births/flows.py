@@ -5,7 +5,9 @@ facility director signs the month's register (the signature binds every entry an
 by the 5th; the township health centre's director checks it by the 10th (skipped when the
 facility is itself the township's centre, or its township has none); the county bureau accepts
 it. A return at any step sends it back to the facility, which amends the register (a new entry
-replaces a signed one, with a reason) and the director signs the new revision. Whoever signed
+replaces a signed one, with a reason) and the director signs the new revision. An accepted report
+is corrected by a report of its own (the ``correct`` start, from the accepted report's page) that
+takes the same steps and, once accepted, supersedes it. Whoever signed
 never checks or accepts (SigningView's four-eyes rule); the bureau's staff are never the
 facility's own.
 """
@@ -65,6 +67,13 @@ class MonthlyBirthReportFlow(flow.Flow):
     prepare = (
         flow.Start(views.PrepareView.as_view())
         .Annotation(title=_("Open a month's report"))
+        .Permission(PREPARE_REPORTS)
+        .Next(this.sign_register)
+    )
+
+    correct = (
+        flow.Start(views.CorrectView.as_view())
+        .Annotation(title=_("Correct an accepted report"))
         .Permission(PREPARE_REPORTS)
         .Next(this.sign_register)
     )

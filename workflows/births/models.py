@@ -7,7 +7,10 @@ for de-duplication. Entries are grouped by facility and month; the month's
 ``MonthlyBirthReport`` (a kit Case) is signed by the facility director, checked
 by the township health centre and accepted by the county bureau. A signed
 entry is never edited: an amendment replaces it with a new row (``replaces``)
-and the report goes back to the director for a new signature.
+and the report goes back to the director for a new signature. An accepted
+report is corrected by a new report of the same month (``corrects``) that goes
+through the same steps; once accepted it supersedes the earlier one, whose
+signed register and figures stay as they were signed (``signed_entries``).
 """
 
 from __future__ import annotations
@@ -199,13 +202,34 @@ class MonthlyBirthReport(Case):
     signed_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("last signed at"), null=True, blank=True)
     first_signed_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("first signed at"), null=True, blank=True)
     accepted_at: models.DateTimeField[Any, Any] = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    # The entries the last signature bound (their ids): what this report says, whatever a later correction does.
+    signed_entries: models.JSONField[Any, Any] = models.JSONField(
+        _("entries at the last signature"), null=True, blank=True, editable=False
+    )
+    # A correction after acceptance: the accepted report it corrects; and when a later one superseded this one.
+    corrects: models.OneToOneField[Any, Any] = models.OneToOneField(
+        "self",
+        verbose_name=_("corrects report"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="correction",
+    )
+    superseded_at: models.DateTimeField[Any, Any] = models.DateTimeField(
+        _("superseded by a correction at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("monthly birth report")
         verbose_name_plural = _("monthly birth reports")
         indexes = [models.Index(fields=["county", "month", "stage"], name="births_report_county_month")]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "month"], name="births_report_one_per_facility_month"),
+            # One report per facility and month; a correction is a report of its own, one per corrected report.
+            models.UniqueConstraint(
+                fields=["facility", "month"],
+                condition=models.Q(corrects__isnull=True),
+                name="births_report_one_per_facility_month",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -221,19 +245,35 @@ class MonthlyBirthReport(Case):
 
     @property
     def is_late(self) -> bool:
+        """Signed after the 5th. A correction has no deadline of its own: the month was on time, or late, once."""
+        if self.corrects_id is not None:
+            return False
         return report_is_late(month=self.month, first_signed_at=self.first_signed_at)
 
+    @property
+    def is_current(self) -> bool:
+        """Accepted and not superseded: the report whose figures count for its facility and month."""
+        return self.stage == Stage.ACCEPTED and self.superseded_at is None
+
     def entries(self) -> EntryQuerySet:
+        """The month's register as it stands now (what the next signature will bind)."""
         return BirthEntry.objects.current().filter(facility_id=self.facility_id, month=self.month)
 
+    def register(self) -> EntryQuerySet:
+        """The register this report speaks for: the entries its last signature bound once it is signed on
+        (a later correction changes the month's entries, not what this report said); else the current ones."""
+        if self.signed_entries is not None and self.stage not in EDITABLE_STAGES:
+            return BirthEntry.objects.filter(pk__in=self.signed_entries)
+        return self.entries()
+
     def signature_content(self) -> dict[str, Any]:
-        """The register as signed: every current entry's id and counted fields, and the counts."""
+        """The register as signed: every bound entry's id and counted fields, and the counts."""
         return {
             "report": self.pk,
             "facility": self.facility_id,
             "month": self.month.isoformat(),
             "revision": self.revision,
-            "entries": [entry.signed_fields() for entry in self.entries().order_by("pk")],
+            "entries": [entry.signed_fields() for entry in self.register().order_by("pk")],
             "counts": self.counts,
         }
 
@@ -254,17 +294,24 @@ class ReportNotice(models.Model):
     class Kind(models.TextChoices):
         SIGN_REMINDER = "sign_reminder", _("Reminder to sign the month's register")
         MISSING_REPORT = "missing_report", _("Missing report reported to the bureau")
+        CHECK_OVERDUE = "check_overdue", _("Overdue township check reported to the bureau")
 
     facility = models.ForeignKey(Facility, verbose_name=_("facility"), on_delete=models.PROTECT, related_name="+")
     month = models.DateField(_("month"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The report a notice is about, for the kinds that follow one report (an overdue check).
+    report = models.OneToOneField(
+        MonthlyBirthReport, verbose_name=_("report"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("birth report notice")
         verbose_name_plural = _("birth report notices")
         constraints = [
-            models.UniqueConstraint(fields=["facility", "month", "kind"], name="births_notice_once"),
+            models.UniqueConstraint(
+                fields=["facility", "month", "kind"], condition=models.Q(report__isnull=True), name="births_notice_once"
+            ),
         ]
 
     def __str__(self) -> str:

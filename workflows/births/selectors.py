@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from permissions.access import bureau_county_ids, case_roles_by_scope, inspected_county_ids, staff_facility_ids
-from permissions.models import Facility
+from permissions.models import Facility, RoleAssignment
 from permissions.roles import Role
 from workflows.cases.statistics import BirthCount, ReportStatus
 
@@ -51,8 +51,11 @@ ACTION_LABELS = {
     "births.township_check": gettext_lazy("Report checked by the township health centre"),
     "births.accept": gettext_lazy("Report accepted or returned by the bureau"),
     "births.amend": gettext_lazy("Register amended"),
+    "births.correct": gettext_lazy("Correction of an accepted report opened"),
+    "births.supersede": gettext_lazy("Report superseded by its accepted correction"),
     "births.sign_reminder": gettext_lazy("Reminder to sign the monthly register sent"),
     "births.missing_report": gettext_lazy("Missing monthly birth report reported to the bureau"),
+    "births.check_overdue": gettext_lazy("Overdue township check reported to the bureau"),
 }
 
 STEP_LABELS = {
@@ -77,6 +80,9 @@ def change_labels() -> dict[str, Any]:
         "late": gettext_lazy("late"),
         "signature_id": gettext_lazy("signature"),
         "seeded": gettext_lazy("demonstration data"),
+        "corrects": gettext_lazy("corrects report"),
+        "due_day": gettext_lazy("due day"),
+        "superseded_by": gettext_lazy("superseded by report"),
     }
     values = {"decision": dict(Decision.choices), "stage": dict(Stage.choices)}
     return {"fields": fields, "values": values}
@@ -128,15 +134,35 @@ def delivering_facilities() -> QuerySet[Facility]:
     return Facility.objects.filter(kind__in=DELIVERING_KINDS, is_active=True)
 
 
+def latest_report(*, facility: Any, month: dt.date) -> MonthlyBirthReport | None:
+    """The month's last report: the original, or the latest correction of it (the one that takes entries)."""
+    return MonthlyBirthReport.objects.filter(facility=facility, month=month).only("pk", "stage").order_by("-pk").first()
+
+
 def township_centre_of(facility: Facility) -> Facility | None:
-    """The township health centre that checks ``facility``'s reports; None for the centre itself or no centre."""
+    """The township health centre that checks ``facility``'s reports: None for the centre itself, for a
+    township without a centre, and for a centre without a director to sign the check (the bureau then
+    accepts directly rather than wait for a task nobody can take)."""
     if facility.township_id is None or facility.kind == Facility.Kind.TOWNSHIP_CENTRE:
         return None
+    directed = RoleAssignment.objects.active().filter(role=Role.FACILITY_DIRECTOR).values("facility_id")
     return (
         Facility.objects.filter(kind=Facility.Kind.TOWNSHIP_CENTRE, township_id=facility.township_id, is_active=True)
+        .filter(pk__in=directed)
         .exclude(pk=facility.pk)
         .order_by("pk")
         .first()
+    )
+
+
+def overdue_checks(*, today: dt.date) -> QuerySet[MonthlyBirthReport]:
+    """Reports still waiting for their township check after its due day (the 10th of the next month).
+    A correction has no due day: the month's own report was checked, or not, in time."""
+    last_due_month = previous_month(month_of(today))
+    if today.day <= CHECK_DUE_DAY:
+        last_due_month = previous_month(last_due_month)
+    return MonthlyBirthReport.objects.filter(
+        stage=Stage.TOWNSHIP_CHECK, month__lte=last_due_month, corrects__isnull=True
     )
 
 
@@ -189,7 +215,7 @@ def accepted_birth_counts(*, county: Any, start: dt.date, end: dt.date) -> list[
     """Live births per facility-month, from accepted reports only: one query."""
     county_id = getattr(county, "pk", county)
     reports = MonthlyBirthReport.objects.filter(
-        county_id=county_id, stage=Stage.ACCEPTED, month__gte=start, month__lt=end
+        county_id=county_id, stage=Stage.ACCEPTED, superseded_at__isnull=True, month__gte=start, month__lt=end
     ).values("facility_id", "facility__township_id", "month", "counts")
     return [
         BirthCount(
@@ -210,7 +236,7 @@ def report_statuses(*, county: Any, month: dt.date) -> list[ReportStatus]:
     today = timezone.localdate()
     reports = {
         report.facility_id: report
-        for report in MonthlyBirthReport.objects.filter(county_id=county_id, month=month).only(
+        for report in MonthlyBirthReport.objects.filter(county_id=county_id, month=month, corrects__isnull=True).only(
             "facility_id", "stage", "first_signed_at", "month"
         )
     }
@@ -322,7 +348,7 @@ def missing_reports(*, county_ids: set[int], today: dt.date) -> list[tuple[Facil
     reports = {
         (row["facility_id"], row["month"]): row
         for row in MonthlyBirthReport.objects.filter(
-            county_id__in=county_ids, month__gte=months[-1], month__lte=months[0]
+            county_id__in=county_ids, month__gte=months[-1], month__lte=months[0], corrects__isnull=True
         ).values("facility_id", "month", "stage", "first_signed_at")
     }
     rows = []

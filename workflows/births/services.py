@@ -195,9 +195,18 @@ def _is_duplicate(entry: BirthEntry) -> bool:
 
 def _month_open_check(*, facility: Facility, month: dt.date) -> Any:
     """Refuse an entry into a month whose register a signature holds; lock the month's report if it has one."""
-    report = MonthlyBirthReport.objects.filter(facility=facility, month=month).only("pk", "stage").first()
+    report = selectors.latest_report(facility=facility, month=month)
     if report is None:
         return nullcontext()
+    if report.stage == Stage.ACCEPTED:
+        raise ValidationError(
+            {
+                "occurred_at": [
+                    _("The report of %(month)s is accepted: open a correction of it from its page, then add the entry.")
+                    % {"month": month.strftime("%Y-%m")}
+                ]
+            }
+        )
     if report.stage not in EDITABLE_STAGES:
         raise ValidationError(
             {
@@ -255,11 +264,8 @@ def upload_rows_check(
             continue
         entry = _entry_build(user=None, facility=facility, data=data, late=late, now=now)  # type: ignore[misc]
         if entry.month not in closed:
-            closed[entry.month] = (
-                MonthlyBirthReport.objects.filter(facility=facility, month=entry.month)
-                .exclude(stage__in=EDITABLE_STAGES)
-                .exists()
-            )
+            latest = selectors.latest_report(facility=facility, month=entry.month)
+            closed[entry.month] = latest is not None and latest.stage not in EDITABLE_STAGES
         if closed[entry.month]:
             errors.append((number, "occurred_at", _("The register of this month is signed: it cannot take entries.")))
         key = (entry.mother_digest, entry.event_date, entry.birth_order)
@@ -363,11 +369,14 @@ def births_sign(
     """The director signs the month's register (its entries and counts) and sends it on, or returns it."""
     report = report_of(activation)
     if decision == Decision.FORWARD:
+        # Who checks is settled now: a centre that has lost its director since the report opened checks nothing.
+        report.checking_facility = selectors.township_centre_of(report.facility)
         report.counts = selectors.entry_counts(report.entries())
+        report.signed_entries = list(report.entries().order_by("pk").values_list("pk", flat=True))
         now = timezone.now()
         report.signed_at = now
         report.first_signed_at = report.first_signed_at or now
-        report.save(update_fields=["counts", "signed_at", "first_signed_at"])
+        report.save(update_fields=["checking_facility", "counts", "signed_entries", "signed_at", "first_signed_at"])
     next_stage = Stage.TOWNSHIP_CHECK if report.checking_facility_id else Stage.BUREAU_ACCEPT
     case_decide(
         activation=activation,
@@ -415,6 +424,15 @@ def births_accept(*, activation: Any, user: Any, decision: str, reason: str, req
     if decision == Decision.APPROVE:
         now = timezone.now()
         MonthlyBirthReport.objects.filter(pk=report.pk).update(accepted_at=now, ended_at=now)
+        if report.corrects_id is not None:  # a correction: its figures now count, the corrected report's no more
+            MonthlyBirthReport.objects.filter(pk=report.corrects_id).update(superseded_at=now)
+            audit_record(
+                actor=user,
+                action="births.supersede",
+                obj=report.corrects,
+                changes={"superseded_by": report.pk},
+                request=request,
+            )
     return report
 
 
@@ -431,47 +449,115 @@ def births_amend(
     """Correct the returned register: a new entry replaces the signed one (never an edit), a new revision
     goes to the director for a new signature. Without an entry, the reason covers entries added meanwhile."""
     report = report_of(activation)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": [_("Give the reason for the amendment.")]})
+    reason = _amendment_reason(reason)
     changes: dict[str, Any] = {"revision": [report.revision, report.revision + 1]}
     if entry is not None:
-        if entry.facility_id != report.facility_id or entry.month != report.month or entry.replaced_at is not None:
-            raise ValidationError({"entry": [_("Choose an entry of this report.")]})
-        replacement = BirthEntry.objects.get(pk=entry.pk)
-        replacement.pk = None
-        replacement.id = None
-        replacement._state.adding = True
-        for field in AMENDABLE_FIELDS:
-            if field in data and data[field] not in (None, ""):
-                setattr(replacement, field, data[field])
-        values = {field: getattr(replacement, field) for field in AMENDABLE_FIELDS}
-        rules = {
-            "kind": replacement.kind,
-            "occurred_at": replacement.occurred_at,
-            "mother_township": replacement.mother_township,
-            "gestation_weeks": replacement.gestation_weeks,
-            "cause": replacement.cause,
-            **values,
-        }
-        _amendment_rules_check(rules)
-        now = timezone.now()
-        BirthEntry.objects.filter(pk=entry.pk).update(replaced_at=now)
-        replacement.replaces = entry
-        replacement.entered_by = user
-        replacement.entered_at = now
-        replacement.amendment_reason = reason.strip()
-        try:
-            with transaction.atomic():
-                replacement.save()
-        except IntegrityError:
-            raise _duplicate_error() from None
-        changes["entries"] = {"replaced": entry.pk, "by": replacement.pk}
+        changes["entries"] = _entry_replace(report=report, entry=entry, data=data, user=user, reason=reason)
     report.revision += 1
     report.stage = Stage.SIGNING
     report.save(update_fields=["revision", "stage"])
     audit_record(actor=user, action=report.amend_action, obj=report, changes=changes, reason=reason, request=request)
     activation.execute()
     return report
+
+
+def correctable_report(*, report: MonthlyBirthReport) -> None:
+    """Refuse a correction of anything but the month's current accepted report, or of one being corrected."""
+    if not report.is_current:
+        raise ValidationError(_("Only the accepted report that counts for its month can be corrected."))
+    if MonthlyBirthReport.objects.filter(corrects=report).exists():
+        raise ValidationError(_("A correction of this report is already in progress."))
+
+
+@transaction.atomic
+def births_correct(
+    *,
+    activation: Any,
+    user: Any,
+    report: MonthlyBirthReport,
+    entry: BirthEntry | None,
+    data: dict[str, Any],
+    reason: str,
+    request: HttpRequest | None = None,
+) -> MonthlyBirthReport:
+    """Open a correction of an accepted report: a report of its own for the same month, one revision on,
+    that the director signs, the township centre checks and the bureau accepts again. Until then the
+    accepted report's figures stand; once accepted, the correction supersedes it (births_accept)."""
+    from .flows import MonthlyBirthReportFlow
+
+    reason = _amendment_reason(reason)
+    with flow_lock(MonthlyBirthReportFlow, report.pk):  # two corrections of one report: one wins, one is told
+        report = MonthlyBirthReport.objects.get(pk=report.pk)
+        correctable_report(report=report)
+        correction = MonthlyBirthReport.of(activation)
+        correction.facility = report.facility
+        correction.county_id = report.county_id
+        correction.submitted_by = user
+        correction.month = report.month
+        correction.corrects = report
+        correction.revision = report.revision + 1
+        correction.stage = Stage.SIGNING
+        correction.checking_facility = selectors.township_centre_of(report.facility)
+        try:
+            with transaction.atomic():
+                correction.save()
+        except IntegrityError:
+            raise ValidationError(_("A correction of this report is already in progress.")) from None
+        changes: dict[str, Any] = {
+            "corrects": report.pk,
+            "month": report.month.isoformat(),
+            "stage": [None, Stage.SIGNING],
+        }
+        if entry is not None:
+            changes["entries"] = _entry_replace(report=report, entry=entry, data=data, user=user, reason=reason)
+        audit_record(
+            actor=user, action="births.correct", obj=correction, changes=changes, reason=reason, request=request
+        )
+    activation.execute()
+    return correction
+
+
+def _amendment_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Give the reason for the amendment.")]})
+    return reason.strip()
+
+
+def _entry_replace(
+    *, report: MonthlyBirthReport, entry: BirthEntry, data: dict[str, Any], user: Any, reason: str
+) -> dict[str, int]:
+    """Replace one entry of the report's month by a corrected copy (the original is kept, marked replaced)."""
+    if entry.facility_id != report.facility_id or entry.month != report.month or entry.replaced_at is not None:
+        raise ValidationError({"entry": [_("Choose an entry of this report.")]})
+    replacement = BirthEntry.objects.get(pk=entry.pk)
+    replacement.pk = None
+    replacement.id = None
+    replacement._state.adding = True
+    for field in AMENDABLE_FIELDS:
+        if field in data and data[field] not in (None, ""):
+            setattr(replacement, field, data[field])
+    _amendment_rules_check(
+        {
+            "kind": replacement.kind,
+            "occurred_at": replacement.occurred_at,
+            "mother_township": replacement.mother_township,
+            "gestation_weeks": replacement.gestation_weeks,
+            "cause": replacement.cause,
+            **{field: getattr(replacement, field) for field in AMENDABLE_FIELDS},
+        }
+    )
+    now = timezone.now()
+    BirthEntry.objects.filter(pk=entry.pk).update(replaced_at=now)
+    replacement.replaces = entry
+    replacement.entered_by = user
+    replacement.entered_at = now
+    replacement.amendment_reason = reason
+    try:
+        with transaction.atomic():
+            replacement.save()
+    except IntegrityError:
+        raise _duplicate_error() from None
+    return {"replaced": entry.pk, "by": replacement.pk}
 
 
 def _amendment_rules_check(data: dict[str, Any]) -> None:
@@ -576,5 +662,37 @@ def births_missing_reports_send() -> int:
     )
 
 
+def births_overdue_checks_send() -> int:
+    """A sweep: after the 10th, the county's bureau officers hear of each report still waiting for its township
+    check, once, with the report to chase; the centre's directors are reminded with them."""
+    sent = 0
+    today = timezone.localdate()
+    kind = ReportNotice.Kind.CHECK_OVERDUE
+    reports = selectors.overdue_checks(today=today).exclude(
+        pk__in=ReportNotice.objects.filter(kind=kind, report__isnull=False).values("report_id")
+    )
+    for report in reports.select_related("facility").order_by("pk"):
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    ReportNotice.objects.create(
+                        facility_id=report.facility_id, month=report.month, kind=kind, report=report
+                    )
+            except IntegrityError:  # another dispatcher sent it
+                continue
+            audit_record(
+                actor=None,
+                action="births.check_overdue",
+                obj=report,
+                changes={"month": report.month.isoformat(), "due_day": CHECK_DUE_DAY},
+            )
+            from workflows.cases.views import case_detail_url
+
+            recipients = _officers_of(report.county_id) + _directors_of(report.checking_facility_id)
+            notify(recipients=recipients, kind="deadline.passed", url=case_detail_url(report), obj=report)
+            sent += 1
+    return sent
+
+
 def entries_of(report: MonthlyBirthReport) -> Iterable[BirthEntry]:
-    return report.entries().select_related("mother_township").order_by("occurred_at", "pk")
+    return report.register().select_related("mother_township").order_by("occurred_at", "pk")

@@ -13,15 +13,24 @@ from typing import Any
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
 from viewflow.workflow.exceptions import FlowLockFailed
 
 from core.pagination import keyset_page
-from workflows.cases.views import CaseDecisionView, CaseStartView, CaseTaskView, apply_errors
+from workflows.cases.views import (
+    ActivationMixin,
+    CaseDecisionView,
+    CaseStartView,
+    CaseTaskView,
+    apply_errors,
+    case_detail_url,
+)
 from workflows.viewsets import BUSY_MESSAGE, ScopedViewMixin
 
 from . import selectors, services, upload
@@ -34,12 +43,23 @@ def page_context(*, case: MonthlyBirthReport, user: Any) -> dict[str, Any]:
     """What the report's templates add to the kit's case page: the counts, and the entries for the facility only."""
     see = VISIBILITY.visible(selectors.report_roles(user=user, case=case))
     counts = case.counts if case.signed_at else selectors.entry_counts(case.entries())
+    correction = MonthlyBirthReport.objects.filter(corrects=case).only("pk", "stage").first()
+    may_correct = (
+        case.is_current and correction is None and selectors.facility_choices(user).filter(pk=case.facility_id).exists()
+    )
     return {
         "count_table": selectors.count_table(counts),
         "count_extras": selectors.count_extras(counts),
         "sexes": Sex.choices,
         "counts_signed": bool(case.signed_at) and case.stage != Stage.SIGNING,
         "entries": list(services.entries_of(case)) if see["entries"] else [],
+        "correction": correction,
+        "check_overdue": case.stage == Stage.TOWNSHIP_CHECK and timezone.localdate() > case.check_due_on,
+        "correction_url": case_detail_url(correction) if correction else "",
+        "corrects_url": case.flow_class.instance.reverse("process_detail", args=[case.corrects_id])
+        if case.corrects_id
+        else "",
+        "correct_url": f"{case.flow_class.correct.reverse('execute')}?report={case.pk}" if may_correct else "",
     }
 
 
@@ -63,6 +83,57 @@ class PrepareView(CaseStartView):
             month=form.cleaned_data["month"],
             request=self.request,
         )
+
+
+class CorrectView(ActivationMixin, generic.TemplateView):
+    """Start: the facility's staff correct an accepted report (from its page): one entry replaced, or entries
+    added afterwards, always with a reason. The correction goes through the month's steps again."""
+
+    template_name = "births/correct.html"
+
+    @cached_property
+    def report(self) -> MonthlyBirthReport:
+        """The accepted report named in the address: one of the user's facilities', or no such page."""
+        try:
+            pk = int(self.request.GET.get("report") or self.request.POST.get("report") or "")
+        except ValueError:
+            raise Http404 from None
+        facilities = selectors.facility_choices(self.request.user)
+        return get_object_or_404(MonthlyBirthReport.objects.select_related("facility"), pk=pk, facility__in=facilities)
+
+    def make_form(self, data: Any = None) -> AmendForm:
+        return AmendForm(data, entries=self.report.entries().order_by("occurred_at", "pk"))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.make_form())
+        try:
+            services.correctable_report(report=self.report)
+        except ValidationError as refusal:
+            context["refusal"] = refusal.messages[0]
+        return {**context, "report": self.report, "report_url": case_detail_url(self.report)}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            try:
+                correction = services.births_correct(
+                    activation=self.activation,
+                    user=request.user,
+                    report=self.report,
+                    entry=form.cleaned_data["entry"],
+                    data=form.corrections(),
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            except FlowLockFailed:
+                form.add_error(None, BUSY_MESSAGE)
+            else:
+                messages.success(request, _("Correction opened: #%(pk)s.") % {"pk": correction.pk})
+                return HttpResponseRedirect(case_detail_url(correction))
+        return self.render_to_response(self.get_context_data(form=form), status=200)
 
 
 class DecisionTaskView(CaseDecisionView):

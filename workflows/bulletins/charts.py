@@ -135,7 +135,7 @@ def series_figure(points: Sequence[SeriesPoint], texts: Texts) -> Any:
     xs = list(range(len(points)))
     top = 200.0
     axes.axhspan(srb.NATURAL_LOW, srb.NATURAL_HIGH, color=NATURAL_COLOUR, alpha=0.15, label=texts.natural)
-    # A period without a ratio (no births, no girls, or a small count in a published chart) is a gap (NaN).
+    # A period without a ratio (no births, no girls, or a withheld count in a published chart) is a gap (NaN).
     nan = float("nan")
     ratios = [nan if p.ratio is None else _cap(p.ratio, top) for p in points]
     lows = [nan if p.ratio is None or p.low is None else _cap(p.low, top) for p in points]

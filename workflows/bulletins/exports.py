@@ -2,7 +2,8 @@
 
 Both show exactly what the bulletin's page shows: every count as published
 (srb.published: under 5 it reads "<5", and a small count's total and ratio are
-withheld), and the charts without the units that have a small count.
+withheld; a count that a total would give away is withheld too, Row.withheld),
+and the charts without the units whose ratio is withheld.
 """
 
 from __future__ import annotations
@@ -29,13 +30,21 @@ def _safe_cell(value: Any) -> Any:
     return value
 
 
+def _note() -> str:
+    return _(
+        'Counts under 5 are shown as "<5"; a total or ratio that would give one away is withheld (—), and so is '
+        "a second count wherever a total less the counts shown would give a small one away. So is a flag that "
+        "would narrow a withheld count down: the bureau's analysis names every unit it flags."
+    )
+
+
 def _headers() -> list[str]:
     return [_("Unit"), _("Boys"), _("Girls"), _("Births"), _("Boys per 100 girls"), _("95% interval"), _("Flag")]
 
 
 def _row(row: Row, name: str | None = None) -> list[str]:
     shown = row.shown
-    flag = str(selectors.FLAG_LABELS.get(shown.flag, "")) if shown.flag else ""
+    flag = str(selectors.FLAG_LABELS.get(shown.flag, shown.flag)) if shown.flag else ""
     return [name or row.name, shown.boys, shown.girls, shown.births, shown.ratio, shown.interval, flag]
 
 
@@ -92,7 +101,7 @@ def bulletin_xlsx(view: BulletinView) -> bytes:
             sheet.append([_safe_cell(value) for value in row])
     notes = workbook.create_sheet(title=_("Notes")[:31])
     notes.append([_title(view)])
-    notes.append([_('Counts under 5 are shown as "<5"; a total or ratio that would give one away is withheld (—).')])
+    notes.append([_note()])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -152,9 +161,7 @@ def bulletin_pdf(view: BulletinView) -> bytes:
         else _("Draft: not yet signed and published")
     )
     story.append(para(status))
-    story.append(
-        para(_('Counts under 5 are shown as "<5"; a total or ratio that would give one away is withheld (—).'))
-    )
+    story.append(para(_note()))
     story.append(Spacer(1, 4 * mm))
     for title, rows in sections(view):
         story.append(para(title, heading))

@@ -135,16 +135,26 @@ def analysis_scope(user: Any) -> AnalysisScope:
 
 @dataclass
 class Row:
-    """One unit and period of a table: its name, its cell (exact), its published form."""
+    """One unit and period of a table: its name, its cell (exact), its published form.
+
+    ``withheld``: the counts that complementary suppression withholds from the published form besides the
+    small ones (``suppress_complementary``); the exact cell stays as it is, for the bureau's analysis.
+    """
 
     name: str
     cell: srb.Cell
     unit_kind: str = ""
     period_label: str = ""
+    withheld: frozenset[str] = frozenset()
 
     @property
     def shown(self) -> srb.PublishedCell:
-        return srb.published(self.cell)
+        return srb.published(self.cell, self.withheld)
+
+    @property
+    def hidden(self) -> bool:
+        """Published, the row shows no ratio: a count is under 5 or withheld."""
+        return self.cell.small or bool(self.withheld)
 
     @property
     def interval95(self) -> str:
@@ -223,11 +233,12 @@ def funnel_texts(title: str) -> charts.Texts:
 
 def funnel_points(rows: Iterable[Row], *, published: bool) -> tuple[list[charts.FunnelPoint], int]:
     """The points to plot, and how many were left out: units without girls, and in published charts the
-    units with a count under 5 (a point at 3 births and 200 would give the counts away)."""
+    units whose ratio the tables withhold (a point at 3 births and 200 would give the counts away; so would
+    a point at 1,000 births and 127.3 for a unit whose girls complementary suppression withholds)."""
     points, left_out = [], 0
     for row in rows:
         ratio = row.cell.ratio
-        if ratio is None or (published and row.cell.small):
+        if ratio is None or (published and row.hidden):
             left_out += 1
             continue
         points.append(charts.FunnelPoint(row.name, row.cell.births, ratio, row.cell.flag, row.unit_kind))
@@ -237,7 +248,7 @@ def funnel_points(rows: Iterable[Row], *, published: bool) -> tuple[list[charts.
 def series_points(rows: Iterable[Row], *, published: bool) -> list[charts.SeriesPoint]:
     points = []
     for row in rows:
-        hidden = row.cell.ratio is None or (published and row.cell.small)
+        hidden = row.cell.ratio is None or (published and row.hidden)
         bounds = row.cell.interval95
         points.append(
             charts.SeriesPoint(
@@ -316,6 +327,84 @@ def bulletin_counts(content: dict[str, Any]) -> list[_Count]:
     ]
 
 
+def _components(counts: Iterable[_Count]) -> list[tuple[set[int | None], set[int]]]:
+    """Townships and facilities that add up to each other: usually a township and its facilities; a
+    facility counted under two townships in the period ties them into one group."""
+    townships_of: dict[int, set[int | None]] = {}
+    for count in counts:
+        townships_of.setdefault(count.facility_id, set()).add(count.township_id)
+    components: list[tuple[set[int | None], set[int]]] = []
+    for facility, townships in townships_of.items():
+        touching = [c for c in components if c[0] & townships]
+        merged: tuple[set[int | None], set[int]] = (set(townships), {facility})
+        for component in touching:
+            merged[0].update(component[0])
+            merged[1].update(component[1])
+            components.remove(component)
+        components.append(merged)
+    return components
+
+
+def complementary_groups(
+    *,
+    county: Row | None,
+    months: list[Row],
+    townships: list[Row],
+    facilities: list[Row],
+    counts: Iterable[_Count],
+) -> tuple[dict[Any, Row], list[srb.Group]]:
+    """The published rows by key, and the groups of them that add up (docs/bulletins.md, "Small cells").
+
+    Every count of the period falls in one township row (facilities without a township in the row "Township
+    not recorded"), so the townships add up to the county, and each township's facilities to the township.
+    The months are the county month by month within the period: they add up to the county too (a monthly
+    bulletin's one month is the county row itself). The year's series (``history``) reaches before the
+    period and has no total beside it: it is no group.
+    """
+    rows: dict[Any, Row] = {}
+    groups: list[srb.Group] = []
+    if county is None:
+        return rows, groups
+    rows[("county",)] = county
+    rows.update({("month", row.cell.period): row for row in months})
+    rows.update({("township", row.cell.unit): row for row in townships})
+    rows.update({("facility", row.cell.unit): row for row in facilities})
+    groups.append(srb.Group((("county",),), tuple(("township", row.cell.unit) for row in townships)))
+    groups.append(srb.Group((("county",),), tuple(("month", row.cell.period) for row in months)))
+    for township_ids, facility_ids in _components(counts):
+        groups.append(
+            srb.Group(
+                tuple(("township", t) for t in sorted(township_ids, key=str)),
+                tuple(("facility", f) for f in sorted(facility_ids)),
+            )
+        )
+    return rows, groups
+
+
+def suppress_complementary(
+    *,
+    county: Row | None,
+    months: list[Row],
+    townships: list[Row],
+    facilities: list[Row],
+    history: list[Row],
+    counts: Iterable[_Count],
+) -> None:
+    """Withhold, in the published rows, the counts that a total would otherwise give away
+    (srb.complementary_suppression); the year's series hides the months the months table withholds."""
+    rows, groups = complementary_groups(
+        county=county, months=months, townships=townships, facilities=facilities, counts=counts
+    )
+    withheld = srb.complementary_suppression(
+        {key: row.cell for key, row in rows.items()}, groups, {key: row.name for key, row in rows.items()}
+    )
+    for key, measures in withheld.items():
+        rows[key].withheld = measures
+    by_period = {row.cell.period: row.withheld for row in months}
+    for row in history:
+        row.withheld = by_period.get(row.cell.period, row.withheld)
+
+
 def bulletin_view(bulletin: Bulletin) -> BulletinView:
     content = bulletin.content or {}
     counts = bulletin_counts(content)
@@ -331,7 +420,18 @@ def bulletin_view(bulletin: Bulletin) -> BulletinView:
         _Count(0, None, datetime.date.fromisoformat(m), int(b), int(g)) for m, b, g in content.get("history", [])
     ]
     history = rows_of(history_counts, unit="county", period=srb.MONTH, names={}, county_name=county_name)
-    flagged = [row for row in [*county_rows, *townships, *facilities] if row.cell.flag]
+    suppress_complementary(
+        county=county_rows[0] if county_rows else None,
+        months=months,
+        townships=townships,
+        facilities=facilities,
+        history=history,
+        counts=counts,
+    )
+    # A row whose flag is withheld is not listed: its presence here would say what its flag column hides.
+    flagged = [
+        row for row in [*county_rows, *townships, *facilities] if row.cell.flag and row.shown.flag != srb.WITHHELD
+    ]
     reports = [
         {
             "facility": facility_names.get(int(r["facility_id"]), str(r["facility_id"])),

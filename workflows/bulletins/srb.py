@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -36,6 +36,9 @@ ALARM = "alarm"
 # Published cells with fewer births than this show "<5" (docs/bulletins.md, "Small cells").
 SMALL_CELL = 5
 SMALL_CELL_TEXT = "<5"
+# The counts a published row shows and complementary suppression may withhold (docs/bulletins.md).
+BOYS, GIRLS = "boys", "girls"
+MEASURES = (BOYS, GIRLS)
 
 MONTH, QUARTER, YEAR, HALF_YEAR = "month", "quarter", "year", "half_year"
 PERIODS = (MONTH, QUARTER, YEAR)
@@ -180,7 +183,8 @@ class PublishedCell:
     """What a published bulletin shows of a cell: strings, with small counts as "<5".
 
     When boys or girls is under 5, the total, the ratio and its interval are withheld too ("—"): with the
-    total and the other count beside it, the small count could be worked out by subtraction.
+    total and the other count beside it, the small count could be worked out by subtraction. A count withheld
+    by complementary suppression (see ``complementary_suppression``) reads "—", and takes the same with it.
     """
 
     boys: str
@@ -200,16 +204,32 @@ def fmt_ratio(value: float | None) -> str:
     return f"{value:.1f}"
 
 
-def published(cell: Cell) -> PublishedCell:
-    if cell.small:
+def _window(value: int) -> range:
+    """The values a hidden count must not be narrowed below: "<5" hides 0-4; a larger one, its neighbours."""
+    return range(SMALL_CELL) if value < SMALL_CELL else range(value - (SMALL_CELL - 1), value + SMALL_CELL)
+
+
+def flag_discloses_nothing(cell: Cell, withheld: frozenset[str] = frozenset()) -> bool:
+    """Whether a row's flag may be published beside its hidden counts: only when every value in each hidden
+    count's window (0-4 for "<5", the count ± 4 for a withheld one) gives the same flag. Else flagged or not
+    would pin a hidden count (5 boys and "<5" girls flagged: 0 girls), so the flag is withheld too."""
+    boys = _window(cell.boys) if cell.boys < SMALL_CELL or BOYS in withheld else (cell.boys,)
+    girls = _window(cell.girls) if cell.girls < SMALL_CELL or GIRLS in withheld else (cell.girls,)
+    return len({flag(b, g) for b in boys for g in girls}) == 1
+
+
+def published(cell: Cell, withheld: frozenset[str] = frozenset()) -> PublishedCell:
+    """The cell as published; ``withheld`` names the counts ("boys", "girls") that complementary suppression
+    withholds besides the small ones."""
+    if cell.small or withheld:
         births = SMALL_CELL_TEXT if cell.births < SMALL_CELL else WITHHELD
         return PublishedCell(
-            boys=suppressed_count(cell.boys),
-            girls=suppressed_count(cell.girls),
+            boys=WITHHELD if BOYS in withheld else suppressed_count(cell.boys),
+            girls=WITHHELD if GIRLS in withheld else suppressed_count(cell.girls),
             births=births,
             ratio=WITHHELD,
             interval=WITHHELD,
-            flag=cell.flag,
+            flag=cell.flag if flag_discloses_nothing(cell, withheld) else WITHHELD,
         )
     low, high = cell.interval95 or (math.nan, math.nan)
     return PublishedCell(
@@ -220,3 +240,57 @@ def published(cell: Cell) -> PublishedCell:
         interval=f"{fmt_ratio(low)}–{fmt_ratio(high)}",
         flag=cell.flag,
     )
+
+
+# --- Complementary suppression: no small count worked out from a total -----------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    """Published rows whose counts add up, measure by measure: ``sum(totals) == sum(parts)``.
+
+    Usually one total and its parts (a township and its facilities, the county and its townships or its
+    months); several totals when parts straddle them (a facility counted under two townships in one period).
+    """
+
+    totals: tuple[Hashable, ...]
+    parts: tuple[Hashable, ...]
+
+    @property
+    def members(self) -> tuple[Hashable, ...]:
+        return (*self.totals, *self.parts)
+
+
+def complementary_suppression(
+    cells: Mapping[Hashable, Cell], groups: Iterable[Group], names: Mapping[Hashable, str]
+) -> dict[Hashable, frozenset[str]]:
+    """The counts to withhold besides the small ones, so that no withheld count follows from a sum.
+
+    A count of a group's member is hidden when it is under SMALL_CELL or already withheld. When exactly one
+    member of a group has a measure hidden, the others give it away (a township's boys less its other
+    facilities' boys are the small facility's boys; a township withheld here is the sum of its facilities).
+    So the same measure of a second member is withheld: the part that shows the smallest count (ties: by
+    name), or a total when no part shows it. A new withholding can leave a lone hidden count in another group
+    (the township withheld among the county's townships), so the groups are gone through again until nothing
+    changes. Returns the withheld measures by key, for the keys that have any.
+    """
+    groups = [group for group in groups if len(group.members) > 1]
+    withheld: dict[Hashable, set[str]] = defaultdict(set)
+
+    def hidden(key: Hashable, measure: str) -> bool:
+        return getattr(cells[key], measure) < SMALL_CELL or measure in withheld[key]
+
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            for measure in MEASURES:
+                if sum(hidden(key, measure) for key in group.members) != 1:
+                    continue
+                shown = [key for key in group.parts if not hidden(key, measure)] or [
+                    key for key in group.totals if not hidden(key, measure)
+                ]
+                second = min(shown, key=lambda key: (getattr(cells[key], measure), names.get(key, ""), str(key)))
+                withheld[second].add(measure)
+                changed = True
+    return {key: frozenset(measures) for key, measures in withheld.items() if measures}

@@ -29,6 +29,25 @@ ACTIONS = (READ, FILE)
 
 
 @dataclass(frozen=True)
+class ApiAction:
+    """One more endpoint of a resource, on the collection: ``/api/v1/<code>/<resource>/<name>/``.
+
+    A ``post`` action files (scope ``<code>:file``, once per Idempotency-Key, inside one transaction); a ``get``
+    action reads (scope ``<code>:read``). ``perform(*, user, data, request)`` gets the validated body (post) or
+    query (get) and returns what ``response_serializer`` reads; it raises ValidationError to refuse.
+    """
+
+    name: str  # URL segment: "batch", "status"
+    method: str  # "get" or "post"
+    perform: Callable[..., Any]
+    response_serializer: type[serializers.Serializer[Any]]
+    request_serializer: type[serializers.Serializer[Any]] | None = None
+    summary: str = ""
+    # allowed(user): raises PermissionDenied for a caller who may not use it at all, before the body is read.
+    allowed: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
 class ApiResource:
     """One collection a procedure publishes under ``/api/v1/<code>/<name>/``."""
 
@@ -47,6 +66,11 @@ class ApiResource:
     file_serializer: type[serializers.Serializer[Any]] | None = None
     file: Callable[..., Any] | None = None
     multipart: bool = False  # the filing carries scans: multipart/form-data, else JSON
+    actions: tuple[ApiAction, ...] = ()  # more endpoints on the collection (a batch, a status)
+
+    @property
+    def takes_filings(self) -> bool:
+        return self.file is not None or any(action.method == "post" for action in self.actions)
 
 
 def scope_of(code: str, action: str) -> str:

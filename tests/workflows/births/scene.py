@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from core.validators import resident_id_compose
 from permissions.models import Facility
+from permissions.roles import Role
 from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.oracle import FACILITY_STAFF_ROLES, StepRule
 from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from tests.scenes import fake_request, task_run
 from workflows.births import services
@@ -133,6 +135,23 @@ def build_scene(scene: Any) -> None:
         )
 
 
+# Who may take each human step, restated from the rules (tests/permissions/oracle.py).
+CLAIM_RULES = {
+    # The director signs the facility's own register (no approval rule: it is the facility's statement).
+    "sign_register": StepRule(
+        "facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_register", repeatable=True, approval=False
+    ),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    # The director of the township health centre that checks the reporting facility's reports.
+    "township_check": StepRule(
+        "checking_centre", frozenset({Role.FACILITY_DIRECTOR}), "township_check", repeatable=True
+    ),
+    "accept": StepRule(
+        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept", repeatable=True, bureau=True
+    ),
+}
+
+
 # Human steps that sign nothing (tests/permissions/test_four_eyes_engine_wide.py).
 NON_SIGNING_STEPS = {
     "amend": "the facility corrects the returned register; the director's signature signs the new revision",
@@ -191,6 +210,12 @@ def matrix_entries() -> dict[str, Entry]:
             f"{BR}:prepare:execute": Entry(
                 get=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
                 post=rule(403, superuser=200, anonymous=LOGIN, **facility_staff),
+            ),
+            # A correction names its accepted report in the query (tests/workflows/births/test_corrections.py):
+            # with none, the facility's staff find no such report; the others may not start one at all.
+            f"{BR}:correct:execute": Entry(
+                get=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
+                post=rule(403, superuser=404, anonymous=LOGIN, **dict.fromkeys(facility_staff, 404)),
             ),
             f"{BR}:process_detail": Entry(get=rule(200), post=rule(405), targets=_br_report_targets),
             f"{BR}:process_chart": Entry(get=rule(200), post=rule(405), targets=_br_report_targets),

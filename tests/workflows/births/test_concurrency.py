@@ -79,3 +79,21 @@ def test_an_entry_while_the_report_is_being_signed_is_busy_and_saves_nothing(dri
     assert response.status_code == 200
     assert "try again" in response.content.decode()
     assert not BirthEntry.objects.exists()
+
+
+def test_two_corrections_of_one_report_at_once_open_one(driver: Any) -> None:
+    from .test_paths import births, through
+
+    month = last_month()
+    births(driver, month, "mf")
+    report = through(driver, month)
+    w = driver.world
+    clients = [driver.client(w.clerk), driver.client(w.director)]
+    url = f"{F.correct.reverse('execute')}?report={report.pk}"
+    responses = race(
+        [lambda c=c: c.post(url, {"report": str(report.pk), "reason": "a birth was missed"}) for c in clients]
+    )
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    refused = next(r for r in responses if r.status_code == 200).content.decode()
+    assert "already in progress" in refused or "try again" in refused
+    assert MonthlyBirthReport.objects.filter(corrects=report).count() == 1

@@ -14,7 +14,9 @@ from typing import Any
 
 from django.urls import get_resolver
 
+from permissions.roles import Role
 from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.oracle import StepRule
 from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from tests.scenes import task_run
 from workflows.bulletins import services
@@ -67,6 +69,17 @@ def build_scene(scene: Any) -> None:
                 secrets=bulletin_secrets(bulletin),
             )
         )
+
+
+# The county's bulletin: an officer (or the director) reviews, the director signs; whoever reviewed or
+# compiled it again never signs it (four-eyes).
+CLAIM_RULES = {
+    "review": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), None, approval=False),
+    "sign": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "sign", repeatable=True, bureau=True),
+}
+
+# Reviewing the compiled bulletin makes the officer one of its authors: they never sign it.
+ENTERING_ACTIONS = ("bulletins.review",)
 
 
 # Human steps that sign nothing (tests/permissions/test_four_eyes_engine_wide.py).

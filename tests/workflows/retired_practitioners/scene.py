@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from core.validators import resident_id_compose
 from permissions.models import Facility, Jurisdiction
+from permissions.roles import Role
 from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.oracle import FACILITY_STAFF_ROLES, StepRule
 from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from workflows.cases.services import case_step_run
 from workflows.retired_practitioners import services
@@ -106,6 +108,25 @@ def build_scene(scene: Any) -> None:
                 secrets=case_secrets(case),
             )
         )
+
+
+# Who may take each human step, restated from the rules (tests/permissions/oracle.py).
+CLAIM_RULES = {
+    "sign_filing": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_filing", repeatable=True),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    # The bureau of the practitioner's home county (the case's county), never staff of the filing facility.
+    "verify": StepRule(
+        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "verify", repeatable=True, bureau=True
+    ),
+    "follow_up": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "follow_up", bureau=True),
+    "escalate_follow_up": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "follow_up", bureau=True),
+    "take_over": StepRule(
+        "receiving_county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "take_over", bureau=True
+    ),
+    "review_cross_check": StepRule(
+        "county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "review_cross_check", bureau=True
+    ),
+}
 
 
 # What the generic tests ask of this procedure's test scene (Procedure.test_scene, tests/procedures.py).

@@ -16,8 +16,10 @@ from django.urls import get_resolver
 
 from core.validators import resident_id_compose
 from permissions.models import Facility
+from permissions.roles import Role
 from tests.factories import PASSWORD
 from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.oracle import FACILITY_STAFF_ROLES, StepRule
 from tests.permissions.procedure_rules import (
     GET_ONLY,
     LOGIN,
@@ -195,6 +197,23 @@ def build_termination_scene(scene: Any) -> None:
 
 # Its models in the Django admin (the matrix's admin routes): the county rules and the facilities' designation.
 ADMIN_MODELS = {"termination.terminationcountyrules", "termination.terminationdesignation"}
+
+# Who may take each human step, restated from the rules (tests/permissions/oracle.py).
+CLAIM_RULES = {
+    "review": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "review", repeatable=True),
+    "give_opinion": StepRule("county", frozenset({Role.EXPERT}), "give_opinion"),
+    "decide": StepRule(
+        "county",
+        frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}),
+        "bureau_decision",
+        repeatable=True,
+        bureau=True,
+    ),
+    "escalate": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "bureau_decision", repeatable=True, bureau=True),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    "record_procedure": StepRule("facility", FACILITY_STAFF_ROLES, "record_procedure", approval=False),
+}
+
 
 NON_SIGNING_STEPS = {"amend": "the clerk re-enters the request; the director's review signs it"}
 

@@ -15,7 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver
 
 from permissions.models import Facility
+from permissions.roles import Role
 from tests.permissions.matrix import Entry, Scene, Target, rule
+from tests.permissions.oracle import FACILITY_STAFF_ROLES, StepRule
 from tests.permissions.procedure_rules import GET_ONLY, LOGIN, node_entries, node_targets
 from tests.scenes import fake_request, task_run
 from workflows.ultrasound import services
@@ -161,6 +163,27 @@ def build_scene(scene: Any) -> None:
                 secrets=case_secrets(case),
             )
         )
+
+
+# Who may take each human step, restated from the rules (tests/permissions/oracle.py).
+CLAIM_RULES = {
+    "sign_undertaking": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "sign_undertaking", repeatable=True),
+    "amend": StepRule("facility", FACILITY_STAFF_ROLES, None, approval=False),
+    "review": StepRule("county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), None, approval=False),
+    "onsite_check": StepRule("county", frozenset({Role.SUPERVISOR}), "onsite_check", repeatable=True),
+    "decide": StepRule(
+        "county",
+        frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}),
+        "bureau_decision",
+        repeatable=True,
+        bureau=True,
+    ),
+    "escalate": StepRule("county", frozenset({Role.BUREAU_DIRECTOR}), "bureau_decision", repeatable=True, bureau=True),
+    "accept_transfer": StepRule(
+        "receiving_county", frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR}), "accept_transfer", bureau=True
+    ),
+    "renew_pledges": StepRule("facility", frozenset({Role.FACILITY_DIRECTOR}), "renew_pledges", approval=False),
+}
 
 
 # Human steps that sign nothing (tests/permissions/test_four_eyes_engine_wide.py).
