@@ -142,15 +142,15 @@ def resource_viewset(procedure: Procedure, resource: ApiResource) -> type[Proced
     name = f"{procedure.code.title().replace('_', '')}{resource.name.title().replace('_', '')}ViewSet"
     viewset = type(name, bases, attrs)
     schemas = {
-        "list": extend_schema(tags=[tag], summary=f"List {resource.name}", responses=resource.list_serializer),
+        "list": extend_schema(tags=[tag], summary=f"{resource.label}: the list", responses=resource.list_serializer),
         "retrieve": extend_schema(
-            tags=[tag], summary=f"Read one of {resource.name}", responses=resource.detail_serializer
+            tags=[tag], summary=f"{resource.label}: read one", responses=resource.detail_serializer
         ),
     }
     if resource.file is not None:
         schemas["create"] = extend_schema(
             tags=[tag],
-            summary=f"File one of {resource.name}",
+            summary=f"{resource.label}: file one",
             request={("multipart/form-data" if resource.multipart else "application/json"): resource.file_serializer},
             responses={201: resource.detail_serializer},
         )

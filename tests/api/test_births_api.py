@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from permissions.models import Facility
-from tests.workflows.births.scene import decide, entry_add, months_back, report_open
+from tests.workflows.births.scene import centre_director, decide, entry_add, months_back, report_open
 from workflows.births.flows import MonthlyBirthReportFlow as F
 from workflows.births.models import BirthEntry, Decision, next_month
 from workflows.births.services import mother_digest_of
@@ -105,6 +105,8 @@ def test_a_duplicate_birth_is_refused(world: Any, system: Any) -> None:
 
 
 def _signed_month(world: Any) -> dt.date:
+    """Last month signed by Hospital A's director: waiting for Centre A's director's check."""
+    centre_director(world)
     month = months_back(1)
     entry_add(user=world.clerk, facility=world.hospital_a, month=month)
     report = report_open(user=world.clerk, facility=world.hospital_a, month=month)
