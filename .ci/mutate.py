@@ -83,7 +83,7 @@ TARGETS: dict[str, Target] = {
     ),
     "chain": Target(
         "audit/chain.py",
-        ("tests/audit/test_chain.py", "tests/audit/test_chain_columns.py"),
+        ("tests/audit/test_chain.py", "tests/audit/test_chain_columns.py", "tests/audit/test_chain_report.py"),
     ),
     "signatures": Target(
         "audit/services.py",
@@ -161,6 +161,40 @@ EQUIVALENT: dict[str, str] = {
     "workflows.cases.services.x_number_draw__mutmut_27": (
         "update_fields=None saves every column of the locked row: the same values"
     ),
+    "audit.chain.x__checkpoint_problems__mutmut_2": (
+        "the last good checkpoint starts as '' instead of None: both false, and it is only tested for truth"
+    ),
+    **{
+        f"audit.chain.x_checkpoint_append__mutmut_{n}": (
+            "the encoding of the line changed or left to the locale: json.dumps writes pure ASCII"
+        )
+        for n in (3, 6, 10)
+    },
+    **{
+        f"audit.chain.x_checkpoints_read__mutmut_{n}": (
+            "the encoding left to the locale or spelt UTF-8: UTF-8 wherever this runs, and the file is ASCII"
+        )
+        for n in (3, 5, 7)
+    },
+    "audit.chain.x_event_rows__mutmut_5": "chunk_size=None: Django fetches 2000 rows at a time, same rows, same order",
+    "audit.chain.x_verify_chain__mutmut_18": (
+        "chunk_size=None to event_rows: Django fetches 2000 rows at a time, same rows, same order"
+    ),
+    **{
+        f"audit.chain.x_row_hash__mutmut_{n}": (
+            "zip's strict= dropped: the slice is exactly as long as PAYLOAD_FIELDS for every row of ROW_FIELDS"
+        )
+        for n in (5, 8, 9)
+    },
+    "audit.chain.x_row_hash__mutmut_31": "ensure_ascii=None is false, as False is",
+    "audit.chain.x_verify_chain__mutmut_9": "the total without progress made 1: it is only read to show progress",
+    "audit.chain.x_verify_chain__mutmut_15": "sealing_began starts as None: false, as False is, until it is set True",
+    **{
+        f"audit.chain.xǁCheckpointǁas_json__mutmut_{n}": (
+            "the keys of a checkpoint line unsorted: every reader parses the JSON by key"
+        )
+        for n in (2, 4, 11)
+    },
 }
 # CI's subset (.ci/run): the socket's session check, about a minute and a half on two shared cores.
 QUICK = ("consumer",)
