@@ -34,7 +34,8 @@ pytestmark = pytest.mark.django_db
 
 def delete(*sequences: int) -> None:
     with as_superuser_without_triggers() as cursor:
-        cursor.execute("DELETE FROM audit_auditevent WHERE sequence = ANY(%s)", [list(sequences)])
+        for sequence in sequences:
+            cursor.execute("DELETE FROM audit_auditevent WHERE sequence = %s", [sequence])
 
 
 # --- Each problem's report ------------------------------------------------------------------------
