@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,13 @@ from django.test import RequestFactory
 from audit.display import local_datetime, signature_manifestation
 from audit.models import AuditEvent, Signature
 from audit.selectors import signatures_for_object
-from audit.services import audit_record, signature_is_valid, signature_password_check, signature_sign
+from audit.services import (
+    audit_record,
+    signature_content_hash,
+    signature_is_valid,
+    signature_password_check,
+    signature_sign,
+)
 from tests.conftest import World
 from workflows.models import Notification
 
@@ -42,6 +49,7 @@ def test_signing_accepts_the_signers_own_password(world: World, password: str) -
 
 def test_a_wrong_password_is_refused_audited_and_counted_toward_login_throttling(world: World, signable: Any) -> None:
     request = signing_request(world.officer)
+    request.request_id = "req-wrong-password"
     assert not signature_password_check(request=request, user=world.officer, password="wrong", obj=world.hospital_a)
     refusal = AuditEvent.objects.get(action="signature.password_refused")
     assert (refusal.actor_id, refusal.object_id, refusal.county_id) == (
@@ -49,6 +57,7 @@ def test_a_wrong_password_is_refused_audited_and_counted_toward_login_throttling
         str(world.hospital_a.pk),
         world.county_a.pk,
     )
+    assert (refusal.client_address, refusal.request_id) == ("198.51.100.4", "req-wrong-password")
     attempt = AccessAttempt.objects.get(username=world.officer.get_username())
     assert attempt.failures_since_start == 1
 
@@ -127,6 +136,54 @@ def test_editing_a_signature_row_invalidates_it(world: World, signable: Any, fie
     assert not signature_is_valid(
         signature=signature, obj=world.hospital_a, content=world.hospital_a.signature_content()
     )
+
+
+def test_the_stored_hash_binds_every_column_of_the_signature_row(world: World, signable: Any) -> None:
+    signature = sign(world, step="approve", reason="checked twice")
+    stored = Signature.objects.get(pk=signature.pk)
+    assert stored.content_hash == signature_content_hash(
+        object_type="permissions.facility",
+        object_id=str(world.hospital_a.pk),
+        signer_id=world.officer.pk,
+        printed_name="Officer Printed",
+        signed_at=stored.signed_at,
+        meaning="approved",
+        step="approve",
+        reason="checked twice",
+        content=world.hospital_a.signature_content(),
+    )
+    for field, value in [
+        ("signer_id", world.officer2.pk),
+        ("signed_at", stored.signed_at + timedelta(seconds=1)),
+        ("reason", "checked once"),
+    ]:
+        edited = Signature.objects.get(pk=signature.pk)
+        setattr(edited, field, value)
+        assert not signature_is_valid(
+            signature=edited, obj=world.hospital_a, content=world.hospital_a.signature_content()
+        ), field
+
+
+def test_the_signature_hash_of_a_given_manifest_never_changes() -> None:
+    """Signatures are stored with their hash: a change to how the manifest is hashed (a key renamed, a field
+    dropped) would turn every signature already made invalid. The value is the hash as first released."""
+    signed_at = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    manifest: dict[str, Any] = {
+        "object_type": "termination.terminationcase",
+        "object_id": "42",
+        "signer_id": 7,
+        "printed_name": "王芳",
+        "signed_at": signed_at,
+        "meaning": "approved",
+        "step": "approve",
+        "reason": "checked twice",
+    }
+    content = {"patient": "x", "weeks": 12}
+    frozen = "02b56072648f979ca657d26e362dc034a8a613cc520f409514d38f1b14119f29"
+    assert signature_content_hash(**manifest, content=content) == frozen
+    for key in manifest:
+        other = {**manifest, key: None}
+        assert signature_content_hash(**other, content=content) != frozen, key
 
 
 def test_the_signature_list_says_invalid_plainly_and_valid_ones_are_marked_valid(world: World, signable: Any) -> None:

@@ -98,3 +98,18 @@ def test_revoking_closes_the_users_websockets_after_commit(world: Any, django_ca
         callback()
     message = async_to_sync(layer.receive)(channel)
     assert message["type"] == "sockets.close"
+
+
+def test_a_deactivated_anonymous_or_missing_user_holds_no_role(world: Any) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import AnonymousUser
+
+    from permissions.access import user_roles
+
+    officer = get_user_model().objects.get(pk=world.officer.pk)
+    assert user_roles(officer) == {Role.BUREAU_OFFICER}
+    officer.is_active = False
+    officer.save(update_fields=["is_active"])
+    assert user_roles(get_user_model().objects.get(pk=officer.pk)) == set()
+    assert user_roles(AnonymousUser()) == set()
+    assert user_roles(None) == set()

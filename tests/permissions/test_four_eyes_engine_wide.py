@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from viewflow.workflow import flow
@@ -237,3 +238,48 @@ def test_a_seat_without_a_permission_or_without_a_scope_is_announced_to_nobody(w
     assert task_candidates(task) == []
     task.owner_permission, task.owner_permission_obj = "", world.hospital_a
     assert task_candidates(task) == []
+
+
+def test_nobody_signed_in_may_take_or_sign_a_step(world: Any) -> None:
+    flow_class, node = SIGNING_NODES[0]
+    task = open_seat(CASE_FACTORIES[flow_path(flow_class)](world), node)
+    assert node.four_eyes_refusal(None, task) == "anonymous"
+    assert node.four_eyes_refusal(AnonymousUser(), task) == "anonymous"
+    assert not refused(node, newcomer_user(), task), "baseline: someone signed in may"
+
+
+def test_a_signature_on_another_kind_of_record_with_the_same_id_does_not_refuse(world: Any) -> None:
+    """Signatures are kept by object type and id: a facility or a case of another procedure may share the id."""
+    flow_class, node = SIGNING_NODES[0]
+    case = CASE_FACTORIES[flow_path(flow_class)](world)
+    task = open_seat(case, node)
+    newcomer = newcomer_user()
+    object_type, object_id = object_ref(case.coerced if hasattr(case, "coerced") else case)
+    Signature.objects.create(
+        signer=newcomer,
+        printed_name=newcomer.profile.printed_name,
+        signed_at=timezone.now(),
+        meaning=Signature.Meaning.REVIEWED,
+        object_type="permissions.facility" if object_type != "permissions.facility" else "permissions.jurisdiction",
+        object_id=object_id,
+        step=f"not_{node.signing_step}",
+        content_hash="0" * 64,
+    )
+    assert not refused(node, newcomer, task)
+    sign(newcomer, case, step=f"not_{node.signing_step}")
+    assert refused(node, newcomer, task)
+
+
+def test_a_seat_held_at_another_step_does_not_refuse_but_one_held_at_this_step_does(world: Any) -> None:
+    """holds_another_seat is about the seats of one step (a panel's): holding, unsigned, a task of another step
+    of the case is no reason (signing it will be)."""
+    flow_class = SIGNING_NODES[0][0]
+    first, second = [node for cls, node in SIGNING_NODES if cls is flow_class][:2]
+    case = CASE_FACTORIES[flow_path(flow_class)](world)
+    newcomer = newcomer_user()
+    task = open_seat(case, second)
+    for node in (first, second):
+        held = open_seat(case, node)
+        held.owner, held.status = newcomer, STATUS.ASSIGNED
+        held.save()
+        assert refused(second, newcomer, task) is (node is second), node.name

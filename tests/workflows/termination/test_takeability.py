@@ -16,11 +16,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from viewflow.workflow.models import Task
 
-from permissions.models import Profile
+from permissions.models import Profile, RoleAssignment
 from permissions.roles import Role
-from permissions.services import role_grant
+from permissions.services import role_grant, role_revoke
 from tests.conftest import make_person
 from tests.factories import PASSWORD, UserFactory
+from workflows.nodes import task_candidates
 from workflows.takeability import assignable_users, takeable_tasks
 from workflows.termination.flows import TerminationFlow as F
 
@@ -113,4 +114,54 @@ def test_candidates_of_a_task_cost_the_same_for_one_user_and_for_many(driver: An
             chosen = assignable_users(seat, users)
         assert world.expert3.pk in {user.pk for user in chosen}
         counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+
+
+def test_the_candidates_told_of_a_task_are_exactly_those_who_may_take_it_in_user_order(driver: Any, world: Any) -> None:
+    """task_candidates (who is told of a new task, and of its being taken): every role holder in the task's
+    scope whom can_assign lets take it, none other; not a superuser (who holds no role), not a revoked holder."""
+    build_scene(driver, world)
+    revoked = make_person("revoked", Role.EXPERT, jurisdiction=world.county_a, rank=Profile.Rank.CHIEF)
+    role_revoke(actor=None, assignment=RoleAssignment.objects.get(user=revoked), reason="moved away")
+    users = list(get_user_model().objects.order_by("pk"))
+    tasks = list(Task.objects.filter(process__flow_class=F, flow_task_type="HUMAN", status="NEW").order_by("pk"))
+    told: set[str] = set()
+    for task in tasks:
+        expected = [user.pk for user in users if not user.is_superuser and per_task(user, task)]
+        candidates = [user.pk for user in task_candidates(task)]
+        assert candidates == expected, (task.flow_task.name, task.pk)
+        told |= {user.username for user in users if user.pk in candidates}
+    # Facility seats and county seats, several people each: the comparison is about real lists.
+    assert {"clerk", "director", "officer", "fresh"} <= told, told
+    assert not told & {"root", "revoked", "gone"}
+
+
+def test_a_superuser_is_told_only_of_the_steps_of_the_roles_they_hold_where_they_hold_them(
+    driver: Any, world: Any
+) -> None:
+    """can_assign lets a superuser take anything; being told of a task still needs the step's role in its scope."""
+    root = make_person("root", Role.EXPERT, jurisdiction=world.county_a, rank=Profile.Rank.CHIEF)
+    root.is_superuser = True
+    root.save()
+    role_grant(actor=None, user=root, role=Role.BUREAU_OFFICER, jurisdiction=world.county_b)
+    case = driver.submit(pathway="divorced")
+    driver.act(world.director, case, F.review, {"decision": "forward"})
+    decide = driver.open_task(case, F.decide)
+    told = [user.pk for user in task_candidates(decide)]
+    assert world.officer.pk in told and root.pk not in told
+    role_grant(actor=None, user=root, role=Role.BUREAU_OFFICER, jurisdiction=world.county_a)
+    assert root.pk in [user.pk for user in task_candidates(decide)]
+
+
+def test_the_candidates_of_a_task_cost_the_same_however_many_hold_its_role(driver: Any, world: Any) -> None:
+    medical = driver.submit(pathway="fetal_defect")
+    seat = driver.open_task(medical, F.give_opinion)
+    counts, told = [], []
+    for n in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            told.append(len(task_candidates(Task.objects.get(pk=seat.pk))))
+        counts.append(len(captured))
+        for i in range(3):
+            make_person(f"expert_{n}_{i}", Role.EXPERT, jurisdiction=world.county_a, rank=Profile.Rank.CHIEF)
+    assert told[1] == told[0] + 3
     assert counts[0] == counts[1], counts
