@@ -35,11 +35,14 @@ def pytest_configure(config: Any) -> None:
 
 
 def separate_xdist_workers_in_redis(settings: Any) -> None:
-    """Under pytest-xdist (`-n 2`), each worker's channel layer keys get a prefix of their own.
+    """Under pytest-xdist (`-n 2`), each worker's channel layer keys, and its shared cache's, get a prefix
+    of their own.
 
     pytest-django gives each worker its own test database, so the workers' users have the same
     primary keys: without a prefix, one worker's push to user 3's group would reach the other's
-    sockets. The daphne processes the tests start read it too (tests/workflows/live_settings.py).
+    sockets, and the set of facilities with webhook subscriptions one worker reads from its database
+    would be the other's to trust (api.webhooks). The daphne processes the tests start read it too
+    (tests/workflows/live_settings.py).
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
@@ -49,6 +52,9 @@ def separate_xdist_workers_in_redis(settings: Any) -> None:
     for layer in settings.CHANNEL_LAYERS.values():
         if layer["BACKEND"].startswith("channels_redis."):
             layer.setdefault("CONFIG", {})["prefix"] = prefix
+    for cache in settings.CACHES.values():
+        if cache["BACKEND"].endswith("RedisCache"):
+            cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}-{worker}"
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
