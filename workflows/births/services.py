@@ -597,11 +597,14 @@ def _officers_of(county_id: int) -> list[int]:
     )
 
 
-def _notice_once(*, facility_id: int, month: dt.date, kind: str) -> bool:
-    """Record that ``kind`` went out for this facility-month; False when it already had (another dispatcher)."""
+def _notice_once(*, facility_id: int, month: dt.date, kind: str, report: MonthlyBirthReport | None = None) -> bool:
+    """Record that ``kind`` went out for this facility-month (or, given, this report); False when it already had
+    (another dispatcher)."""
     try:
         with transaction.atomic():
-            _notice, created = ReportNotice.objects.get_or_create(facility_id=facility_id, month=month, kind=kind)
+            _notice, created = ReportNotice.objects.get_or_create(
+                facility_id=facility_id, month=month, kind=kind, report=report
+            )
     except IntegrityError:
         return False
     return created
@@ -671,14 +674,9 @@ def births_overdue_checks_send() -> int:
     reports = selectors.overdue_checks(today=today).exclude(
         pk__in=ReportNotice.objects.filter(kind=kind, report__isnull=False).values("report_id")
     )
-    for report in reports.select_related("facility").order_by("pk"):
+    for report in reports.order_by("pk"):
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    ReportNotice.objects.create(
-                        facility_id=report.facility_id, month=report.month, kind=kind, report=report
-                    )
-            except IntegrityError:  # another dispatcher sent it
+            if not _notice_once(facility_id=report.facility_id, month=report.month, kind=kind, report=report):
                 continue
             audit_record(
                 actor=None,
