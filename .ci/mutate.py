@@ -84,11 +84,12 @@ TARGETS: dict[str, Target] = {
         ("workflows.nodes.x_task_candidates*",),
     ),
     # Not the page crawls (test_field_visibility's, 227 s, and the inspector's every-route test, 47 s): mutmut runs
-    # every selected test against each survivor, five minutes a survivor here. The denied-request log and the
-    # admin site's gate are tested directly instead.
+    # every selected test against each survivor, five minutes a survivor here. The denied-request log, the admin
+    # site's gate and every access function are tested directly instead (test_access_rules.py, ten seconds).
     "access": Target(
         "permissions/access.py",
         (
+            "tests/permissions/test_access_rules.py",
             "tests/permissions/test_access_changes.py",
             "tests/permissions/test_denied_logging.py",
             "tests/permissions/test_admin_access.py",
