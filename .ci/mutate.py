@@ -180,6 +180,27 @@ EQUIVALENT: dict[str, str] = {
     "workflows.nodes.x_task_candidates__mutmut_30": (
         "is_active=True dropped: assignable_users (_with_permission) keeps active users only, as can_assign does"
     ),
+    **{
+        f"permissions.access.x_{function}__mutmut_{n}": (
+            "the per-request cache key renamed: still unlike every other key, and nothing else reads the cache"
+        )
+        for function, numbers in (("user_assignments", (16, 17)), ("inspected_county_ids", (13, 14)))
+        for n in numbers
+    },
+    "permissions.access.x_inspected_county_ids__mutmut_18": (
+        "values_list(flat=True) without a field: the first column, Jurisdiction's id, the same pk"
+    ),
+    "permissions.access.x_access_notification_for_user__mutmut_1": (
+        "write defaults to True: a notification is its recipient's alone either way, write is not read"
+    ),
+    "permissions.access.x_log_denied__mutmut_23": "is_authenticated's default None instead of False: both false",
+    **{
+        f"permissions.access.x_log_denied__mutmut_{n}": (
+            "the user id read without the is_authenticated guard: an AnonymousUser's pk is None, a User is always "
+            "authenticated"
+        )
+        for n in (13, 18, 29)
+    },
     "audit.chain.x__checkpoint_problems__mutmut_2": (
         "the last good checkpoint starts as '' instead of None: both false, and it is only tested for truth"
     ),

@@ -162,6 +162,11 @@ def test_outside_a_request_the_scope_is_read_afresh_each_time(world: Any, django
         assert [a.role for a in user_assignments(officer)] == [Role.BUREAU_OFFICER]
     with django_assert_num_queries(1):
         user_assignments(officer)
+    # The page header names where each role is held: the facility and the jurisdiction come with the rows.
+    with django_assert_num_queries(1):
+        assert [(a.facility, a.jurisdiction) for a in user_assignments(officer)] == [(None, world.county_a)]
+    with django_assert_num_queries(1):
+        assert [(a.facility, a.jurisdiction) for a in user_assignments(world.clerk)] == [(world.hospital_a, None)]
 
 
 def test_within_a_request_the_assignments_and_inspected_counties_are_read_once(
@@ -514,7 +519,9 @@ def test_a_records_trail_is_read_only_where_the_user_oversees_one_of_its_events(
     def read(user: Any, object_type: str, object_id: str, *, write: bool = False) -> set[int]:
         return access_audit_trail_for_user(user=user, object_type=object_type, object_id=object_id, write=write)
 
-    assert read(world.officer, CASE_TYPE, "900001") == {world.county_a.pk}
+    assert access_audit_trail_for_user(user=world.officer, object_type=CASE_TYPE, object_id="900001") == {
+        world.county_a.pk
+    }
     assert read(world.inspector, CASE_TYPE, "900001") == {world.county_a.pk}
     assert read(world.officer_b, CASE_TYPE, "900002") == {world.county_b.pk}
     assert denials() == []
