@@ -135,11 +135,13 @@ TARGETS: dict[str, Target] = {
         ("workflows.cases.services.x_number_draw*",),
     ),
     # The kit's services every procedure runs through: the decision, the decision clock and its reminders and
-    # escalation, withdrawal. Configured, not yet measured (docs/mutation.md).
+    # escalation, withdrawal (docs/mutation.md). test_kit_services.py calls them directly; the flow tests through
+    # the pages.
     "kit": Target(
         "workflows/cases/services.py",
         (
             "tests/workflows/cases/test_kit.py",
+            "tests/workflows/cases/test_kit_services.py",
             "tests/workflows/termination/test_paths.py",
             "tests/workflows/termination/test_time_left_and_notifications.py",
             "tests/workflows/termination/test_guarantees.py::test_an_amendment_restarts_the_decision_clock_and_rearms_its_reminder",
