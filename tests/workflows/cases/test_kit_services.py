@@ -251,10 +251,11 @@ def sweep(notify: Told, **kwargs: Any) -> int:
 def test_the_reminder_goes_out_once_for_each_clock_due_within_the_lead_and_no_other(world: Any) -> None:
     lead = DEADLINE_REMINDER_LEAD
     assert lead == dt.timedelta(hours=24)
+    # The cases not to remind come first (lower ids): a re-read that lost its case's id would take one of them.
     cases = {
         name: at_bureau(world, serial)
         for serial, name in enumerate(
-            ["at_lead", "inside", "beyond", "due_now", "overdue", "escalated", "reminded", "elsewhere"], start=1
+            ["beyond", "due_now", "overdue", "escalated", "reminded", "elsewhere", "at_lead", "inside"], start=1
         )
     }
     clock(cases["at_lead"], decision_due_at=NOW + lead)
@@ -283,6 +284,19 @@ def test_the_reminder_goes_out_once_for_each_clock_due_within_the_lead_and_no_ot
             assert event.changes == {"decision_due_at": case.decision_due_at.isoformat(timespec="microseconds")}
         else:
             assert not reminders, name
+
+
+def test_a_case_already_reminded_is_neither_read_again_nor_locked_by_later_sweeps(
+    world: Any, django_assert_num_queries: Any
+) -> None:
+    """The sweep runs every minute: a case reminded once stays out of its list, so that it is not locked (and a
+    decision on it kept waiting) every minute until its deadline."""
+    case = at_bureau(world)
+    clock(case, decision_due_at=NOW + dt.timedelta(hours=2), decision_reminded_at=NOW - dt.timedelta(hours=1))
+    told = Told()
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(1):
+        assert sweep(told) == 0
+    assert told.cases == []
 
 
 def test_a_longer_lead_reaches_further_and_counts_every_case_it_reminds(world: Any) -> None:
@@ -406,10 +420,14 @@ def test_cancelling_marks_a_task_without_a_cancel_of_its_own_cancelled_too(world
     # SCHEDULED) is closed by hand with its time.
     task = Task.objects.get(process_id=case.pk, flow_task=F.decide, status="NEW")
     Task.objects.filter(pk=task.pk).update(status="STARTED")
+    # A task viewflow revived (replaced by a new one) is already closed, as a done one is: left as it is.
+    revived = Task.objects.get(process_id=case.pk, flow_task=F.review, status="DONE")
+    Task.objects.filter(pk=revived.pk).update(status="REVIVED")
     with time_machine.travel(NOW, tick=False):
         case_cancel(case=case, stage=Stage.WITHDRAWN)
     task.refresh_from_db()
     assert (task.status, task.finished) == ("CANCELED", NOW)
+    assert Task.objects.values_list("status", "finished").get(pk=revived.pk) == ("REVIVED", revived.finished)
     case = TerminationCase.objects.get(pk=case.pk)
     assert (case.stage, case.status, case.ended_at, case.finished) == (Stage.WITHDRAWN, "CANCELED", NOW, NOW)
 
