@@ -324,7 +324,7 @@ def test_a_case_reminded_between_the_sweeps_read_and_its_lock_is_skipped_not_rem
     def listed_then_first_reminded_elsewhere(self: QuerySet, *fields: Any, **kwargs: Any) -> Any:
         rows = values_list(self, *fields, **kwargs)
         if self.model is TerminationCase and not listed:
-            listed.extend(rows)
+            listed.extend(row[0] if isinstance(row, tuple) else row for row in rows)  # ids, however listed
             clock(TerminationCase(pk=listed[0]), decision_reminded_at=NOW - dt.timedelta(minutes=1))
         return rows
 
