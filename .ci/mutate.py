@@ -136,11 +136,13 @@ TARGETS: dict[str, Target] = {
         ("workflows.cases.services.x_number_draw*",),
     ),
     # The kit's services every procedure runs through: the decision, the decision clock and its reminders and
-    # escalation, withdrawal. Configured, not yet measured (docs/mutation.md).
+    # escalation, withdrawal (docs/mutation.md). test_kit_services.py calls them directly; the flow tests through
+    # the pages.
     "kit": Target(
         "workflows/cases/services.py",
         (
             "tests/workflows/cases/test_kit.py",
+            "tests/workflows/cases/test_kit_services.py",
             "tests/workflows/termination/test_paths.py",
             "tests/workflows/termination/test_time_left_and_notifications.py",
             "tests/workflows/termination/test_guarantees.py::test_an_amendment_restarts_the_decision_clock_and_rearms_its_reminder",
@@ -176,6 +178,19 @@ EQUIVALENT: dict[str, str] = {
     ),
     "workflows.cases.services.x_number_draw__mutmut_27": (
         "update_fields=None saves every column of the locked row: the same values"
+    ),
+    **{
+        f"workflows.cases.services.x_case_deadline_reminders_send__mutmut_{n}": (
+            "the sweep's list of ids as 1-tuples or without naming pk: filter(pk=(5,)) is pk = 5, and the first "
+            "column is the case's pk"
+        )
+        for n in (19, 20, 21, 24)
+    },
+    "workflows.cases.services.x_case_deadline_reminders_send__mutmut_34": (
+        "update_fields=None saves every column of the row just read under its lock: the same values"
+    ),
+    "workflows.cases.services.x_case_decide__mutmut_38": (
+        "update_fields=None: the case was read under the activation's flow lock; every other column as read"
     ),
     "workflows.nodes.x_task_candidates__mutmut_30": (
         "is_active=True dropped: assignable_users (_with_permission) keeps active users only, as can_assign does"
