@@ -205,12 +205,12 @@ class ScopedTaskListView(KeysetListMixin, ScopedViewMixin, generic.ListView):
         return context
 
 
-def queue_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
+def queue_tasks(viewset: ScopedFlowAppViewset, request: HttpRequest) -> QuerySet[Any]:
     """The queue's rows: tasks the user may claim (workflows.takeability, the whole four-eyes rule), on visible
     processes, earliest deadline first (``queue_due``: no deadline sorts last), then oldest first."""
     deadline = viewset.task_deadline_expression()
     return (
-        takeable_tasks(viewset._flow_class, user, visible=viewset.visible_processes(user))
+        viewset.request_takeable_tasks(request)
         .annotate(queue_deadline=deadline, queue_due=Coalesce(deadline, Value(FAR_FUTURE)))
         .select_related("process", *viewset.process_related())
         .order_by("queue_due", "created", "pk")
@@ -293,7 +293,7 @@ class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
 
     def page(self) -> tuple[list[Any], str]:
         """The page's tasks and the ``after`` cursor of the next page ("" on the last page)."""
-        tasks = queue_tasks(self.viewset, self.request.user)
+        tasks = queue_tasks(self.viewset, self.request)
         after = _parse_queue_cursor(self.request.GET.get("after", ""))
         if after is not None:
             due, created, pk = after
@@ -474,9 +474,20 @@ class ScopedFlowAppViewset(FlowAppViewset):
     def get_context_data(self, request: HttpRequest) -> dict[str, Any]:
         counts = MenuCounts(
             inbox=inbox_tasks(self, request.user),
-            queue=takeable_tasks(self._flow_class, request.user, visible=self.visible_processes(request.user)),
+            queue=self.request_takeable_tasks(request),
         )
         return {"user_inbox": counts["inbox"], "user_queue": counts["queue"]}
+
+    def request_takeable_tasks(self, request: HttpRequest) -> QuerySet[Any]:
+        """The tasks the request's user may claim, on processes they may see (``takeable_tasks``), built once per
+        request: the queue page and the menu's counter read the same rows, and the condition is the dearest part
+        of either to build. A queryset is never evaluated here; each reader clones it."""
+        built = request.__dict__.setdefault("_regflow_takeable", {})
+        if self._flow_class not in built:
+            built[self._flow_class] = takeable_tasks(
+                self._flow_class, request.user, visible=self.visible_processes(request.user)
+            )
+        return built[self._flow_class]
 
     def scoped(self, view_class: Any, **kwargs: Any) -> Any:
         return view_class.as_view(viewset=self, flow_class=self._flow_class, **kwargs)
