@@ -243,7 +243,7 @@ def main() -> None:
         F.record_procedure: ("permissions.work_at", facility_ct, "facility"),
     }
     process_rows: list[tuple[Any, ...]] = []
-    case_rows: list[tuple[Any, ...]] = []
+    case_rows: list[dict[str, Any]] = []  # by attribute name: the model's field order is not the generator's
     task_rows: list[tuple[Any, ...]] = []
     signature_rows: list[tuple[Any, ...]] = []
     notification_rows: list[tuple[Any, ...]] = []
@@ -277,45 +277,45 @@ def main() -> None:
         issued = created + timedelta(days=2) if stage in (Stage.APPROVED, Stage.COMPLETED, Stage.EXPIRED) else None
         process_rows.append((pk, F, "DONE" if ended else "NEW", created, ended, {}))
         case_rows.append(
-            (
-                pk,
-                facility.pk,
-                county.pk,
-                clerk.pk,
-                stage,
-                1,
-                f"患者 {index}",
-                resident,
-                identifier_digest(resident),
-                resident[:6] + "********" + resident[-4:],
-                "divorced",
-                rng.randint(14, 27),
-                rng.randint(0, 6),
-                (created - timedelta(days=140)).date(),
-                pathway,
-                False,
-                "",
-                False,
-                "approve" if issued else ("reject" if stage == Stage.REJECTED else ""),
-                "",
-                False,
-                1,
-                due,
-                None,
-                None,
-                f"{county.code}-{created.year}-{pk:07d}" if issued else None,
-                secrets.token_urlsafe(24) if issued else None,
-                issued,
-                issued + timedelta(days=30) if issued else None,
-                ended.date() if stage == Stage.COMPLETED and ended else None,
-                "medical_induction" if stage == Stage.COMPLETED else "",
-                "",
-                "",
-                [],
-                "",
-                "",
-                ended,
-            )
+            {
+                "process_ptr_id": pk,
+                "facility_id": facility.pk,
+                "county_id": county.pk,
+                "submitted_by_id": clerk.pk,
+                "stage": stage,
+                "revision": 1,
+                "patient_name": f"患者 {index}",
+                "resident_id": resident,
+                "resident_id_digest": identifier_digest(resident),
+                "resident_id_masked": resident[:6] + "********" + resident[-4:],
+                "marital_status": "divorced",
+                "gestational_weeks": rng.randint(14, 27),
+                "gestational_days": rng.randint(0, 6),
+                "lmp_date": (created - timedelta(days=140)).date(),
+                "pathway": pathway,
+                "emergency": False,
+                "emergency_justification": "",
+                "flagged_for_inspection": False,
+                "last_decision": "approve" if issued else ("reject" if stage == Stage.REJECTED else ""),
+                "last_reason": "",
+                "panel_dissent": False,
+                "panel_revision": 1,
+                "decision_due_at": due,
+                "escalated_at": None,
+                "decision_reminded_at": None,
+                "certificate_number": f"{county.code}-{created.year}-{pk:07d}" if issued else None,
+                "certificate_token": secrets.token_urlsafe(24) if issued else None,
+                "certificate_issued_at": issued,
+                "certificate_valid_until": issued + timedelta(days=30) if issued else None,
+                "procedure_date": ended.date() if stage == Stage.COMPLETED and ended else None,
+                "procedure_method": "medical_induction" if stage == Stage.COMPLETED else "",
+                "physician_name": "",
+                "physician_licence": "",
+                "drugs": [],
+                "fetal_sex": "",
+                "complications": "",
+                "ended_at": ended,
+            }
         )
         t = created
 
@@ -406,7 +406,7 @@ def main() -> None:
     with transaction.atomic():
         copy_rows(Process, ["id", "flow_class", "status", "created", "finished", "data"], process_rows)
         case_fields = [f.attname for f in TerminationCase._meta.local_concrete_fields]
-        copy_rows(TerminationCase, case_fields, case_rows)
+        copy_rows(TerminationCase, case_fields, [tuple(row[name] for name in case_fields) for row in case_rows])
         task_fields = [
             "id", "flow_task", "flow_task_type", "status", "created", "assigned", "started", "finished", "token",
             "owner_id", "owner_permission", "owner_permission_content_type_id", "owner_permission_obj_pk",
@@ -429,7 +429,7 @@ def main() -> None:
             signature_rows,
         )
         officers_of = {c.pk: staff[(Role.BUREAU_OFFICER, c.pk)] for c in counties}
-        county_of = {row[0]: row[2] for row in case_rows}
+        county_of = {row["process_ptr_id"]: row["county_id"] for row in case_rows}
         notes = []
         for when, kind, pk in notification_rows:
             for recipient in officers_of[county_of[pk]]:

@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through channels."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -21,3 +22,22 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginWebsocketValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+
+def freeze_startup_objects() -> None:
+    """Move what the process loaded at startup out of the garbage collector's sight (``gc.freeze``).
+
+    Django, viewflow and their modules, the app registry, the URL patterns and their resolver make some
+    200,000 objects that live as long as the process. The cyclic collector walks every tracked object
+    at each full collection: about every twenty page requests it did, for 100-400 ms on this machine,
+    which was most of the pages' p95 and p99. Frozen, they are never scanned again; what requests
+    allocate is collected as before.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018 - builds the resolver's lookups now, not at the first request
+    gc.collect()
+    gc.freeze()
+
+
+freeze_startup_objects()

@@ -43,7 +43,8 @@ from .nodes import OPEN_TASK_STATUSES, SigningView
 def object_permissions(user: Any) -> dict[tuple[int, str], set[str]]:
     """(content type id, "app_label.codename") -> object pks, for the user directly and through groups.
 
-    What guardian's ``has_perm(perm, obj)`` consults, loaded once per request (two queries).
+    What guardian's ``has_perm(perm, obj)`` consults, loaded once per request (one query: the user's own and
+    their groups' rows, ``UNION ALL``).
     """
     cached = getattr(user, "_regflow_object_perms", None)
     if cached is not None:
@@ -53,8 +54,8 @@ def object_permissions(user: Any) -> dict[tuple[int, str], set[str]]:
     perms: dict[tuple[int, str], set[str]] = defaultdict(set)
     fields = ("content_type_id", "permission__content_type__app_label", "permission__codename", "object_pk")
     if user.is_active:
-        rows = list(UserObjectPermission.objects.filter(user_id=user.pk).values_list(*fields))
-        rows += GroupObjectPermission.objects.filter(group__user=user).values_list(*fields)
+        rows = UserObjectPermission.objects.filter(user_id=user.pk).values_list(*fields)
+        rows = rows.union(GroupObjectPermission.objects.filter(group__user=user).values_list(*fields), all=True)
         for content_type_id, app_label, codename, object_pk in rows:
             perms[(content_type_id, f"{app_label}.{codename}")].add(object_pk)
     user._regflow_object_perms = perms
@@ -89,8 +90,11 @@ def _signing_nodes(flow_class: Any) -> list[SigningView]:
 def four_eyes_refused_q(flow_class: Any, user: Any, *, staff_facilities: set[int] | None = None) -> Q:
     """Tasks of ``flow_class`` that ``SigningView.four_eyes_refusal`` refuses ``user``, as one condition.
 
-    Every part is correlated on the task's own row (its case, its pk), so the database checks it only for
-    the tasks the other filters leave, through the signature, audit and task indexes.
+    Every part is correlated on the task's own row (its case, its pk, its step), so the database checks it
+    only for the tasks the other filters leave, through the signature, audit and task indexes. Each rule is
+    one subquery for all the steps it applies to (the steps named in an ``IN`` list beside it), not one per
+    step: the condition is built on every page that shows the queue's counter, and each subquery costs
+    the ORM a whole query to build and PostgreSQL a subplan.
     """
     from permissions.access import staff_facility_ids
 
@@ -101,28 +105,49 @@ def four_eyes_refused_q(flow_class: Any, user: Any, *, staff_facilities: set[int
     if staff_facilities is None:
         staff_facilities = staff_facility_ids(user)
     facility_field = getattr(model, "four_eyes_facility_field", None)
-    refused = Q(pk__in=[])
-    for node in _signing_nodes(flow_class):
-        if node._eligible is not None and not node._eligible(user):
-            refused |= Q(flow_task=node)
-            continue
-        steps = signed.exclude(step=node.signing_step) if node.repeatable else signed
-        reasons = Q(Exists(steps))
-        holds_another = (
-            flow_class.task_class._default_manager.filter(
-                process_id=case_pk, flow_task=node, owner_id=user.pk, status__in=OPEN_TASK_STATUSES
-            )
-            .exclude(pk=OuterRef("pk"))
-            .values("pk")
+    nodes = _signing_nodes(flow_class)
+    ineligible = [node for node in nodes if node._eligible is not None and not node._eligible(user)]
+    nodes = [node for node in nodes if node not in ineligible]
+    refused = Q(flow_task__in=ineligible) if ineligible else Q(pk__in=[])
+    if not nodes:
+        return refused
+    # A signature on the case at another step; at any step, this one included, where the step signs once.
+    once = [node for node in nodes if not node.repeatable]
+    if once:
+        refused |= Q(flow_task__in=once) & Q(Exists(signed))
+    by_step: dict[str, list[SigningView]] = defaultdict(list)
+    for node in nodes:
+        if node.repeatable:
+            by_step[node.signing_step].append(node)
+    for step, step_nodes in sorted(by_step.items()):
+        refused |= Q(flow_task__in=step_nodes) & Q(Exists(signed.exclude(step=step)))
+    # Another open task of the same step on the case, held by the user (a second panel seat).
+    holds_another = (
+        flow_class.task_class._default_manager.filter(
+            process_id=case_pk, flow_task=OuterRef("flow_task"), owner_id=user.pk, status__in=OPEN_TASK_STATUSES
         )
-        reasons |= Q(Exists(holds_another))
-        if node.approval:
-            reasons |= model.four_eyes_entered_condition(user_pk=user.pk, case_pk=case_pk)
-        if node.bureau and staff_facilities and facility_field:
-            at_facility = model._default_manager.filter(pk=case_pk, **{f"{facility_field}__in": staff_facilities})
-            reasons |= Q(Exists(at_facility))
-        refused |= Q(flow_task=node) & reasons
+        .exclude(pk=OuterRef("pk"))
+        .values("pk")
+    )
+    refused |= Q(flow_task__in=nodes) & Q(Exists(holds_another))
+    approving = [node for node in nodes if node.approval]
+    if approving:
+        refused |= Q(flow_task__in=approving) & model.four_eyes_entered_condition(user_pk=user.pk, case_pk=case_pk)
+    bureau = [node for node in nodes if node.bureau]
+    if bureau and staff_facilities and facility_field:
+        at_facility = model._default_manager.filter(pk=case_pk, **{f"{facility_field}__in": staff_facilities})
+        refused |= Q(flow_task__in=bureau) & Q(Exists(at_facility))
     return refused
+
+
+def takeable_q(flow_class: Any, user: Any) -> Q:
+    """The condition on a task of ``flow_class``'s human steps that ``user`` may claim it now (``can_assign``).
+
+    For a list that also shows other tasks (the workspace: the ones the user holds, or may take), as one
+    predicate of the same query rather than ``pk IN (takeable tasks)``: PostgreSQL cannot serve an ``OR``
+    with an ``IN (subquery)`` branch from an index and reads the whole task table, each time.
+    """
+    return Q(status=STATUS.NEW, owner__isnull=True) & permitted_q(user) & ~four_eyes_refused_q(flow_class, user)
 
 
 def takeable_tasks(flow_class: Any, user: Any, *, visible: QuerySet[Any] | None = None) -> QuerySet[Any]:
@@ -130,12 +155,10 @@ def takeable_tasks(flow_class: Any, user: Any, *, visible: QuerySet[Any] | None 
     manager = flow_class.task_class._default_manager
     if user is None or not user.is_authenticated:
         return manager.none()
-    tasks = manager.filter(
-        process__flow_class=flow_class, flow_task_type="HUMAN", status=STATUS.NEW, owner__isnull=True
-    ).filter(permitted_q(user))
+    tasks = manager.filter(process__flow_class=flow_class, flow_task_type="HUMAN").filter(takeable_q(flow_class, user))
     if visible is not None:
         tasks = tasks.filter(process_id__in=visible.values("pk"))
-    return tasks.exclude(four_eyes_refused_q(flow_class, user))
+    return tasks
 
 
 def assignable_users(task: Any, users: list[Any]) -> list[Any]:

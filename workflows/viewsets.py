@@ -24,8 +24,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.db import connections, transaction
 from django.db.models import DateTimeField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -205,12 +205,12 @@ class ScopedTaskListView(KeysetListMixin, ScopedViewMixin, generic.ListView):
         return context
 
 
-def queue_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
+def queue_tasks(viewset: ScopedFlowAppViewset, request: HttpRequest) -> QuerySet[Any]:
     """The queue's rows: tasks the user may claim (workflows.takeability, the whole four-eyes rule), on visible
     processes, earliest deadline first (``queue_due``: no deadline sorts last), then oldest first."""
     deadline = viewset.task_deadline_expression()
     return (
-        takeable_tasks(viewset._flow_class, user, visible=viewset.visible_processes(user))
+        viewset.request_takeable_tasks(request)
         .annotate(queue_deadline=deadline, queue_due=Coalesce(deadline, Value(FAR_FUTURE)))
         .select_related("process", *viewset.process_related())
         .order_by("queue_due", "created", "pk")
@@ -225,22 +225,59 @@ def inbox_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
     )
 
 
-class MenuCount:
-    """A counter for viewflow's menu template (``{{ user_queue.count }}``), computed only when the menu shows it.
+class MenuCounts:
+    """The counters of viewflow's menu template (``{{ user_inbox.count }}``, ``{{ user_queue.count }}``).
 
-    Counts at most ``MENU_COUNT_CAP`` rows ("99+" beyond): the menu's number costs the same on a queue of
-    a hundred thousand tasks as on a queue of ten.
+    Each counts at most ``MENU_COUNT_CAP`` rows ("99+" beyond): the menu's number costs the same on a queue
+    of a hundred thousand tasks as on a queue of ten. They are computed only when the menu shows one, and
+    then all together, in one query (one round trip to the database on every page of a procedure, not
+    one per counter).
     """
 
-    def __init__(self, queryset: Any) -> None:
-        self._queryset = queryset
-        self._value: int | str | None = None
+    def __init__(self, **querysets: Any) -> None:
+        self._querysets = querysets
+        self._values: dict[str, int | str] | None = None
+
+    def __getitem__(self, name: str) -> MenuCount:
+        return MenuCount(self, name)
+
+    def value(self, name: str) -> int | str:
+        if self._values is None:
+            found = _capped_counts(self._querysets, MENU_COUNT_CAP + 1)
+            self._values = {key: f"{MENU_COUNT_CAP}+" if n > MENU_COUNT_CAP else n for key, n in found.items()}
+        return self._values[name]
+
+
+class MenuCount:
+    """One of ``MenuCounts``, as the menu template reads it: ``.count``."""
+
+    def __init__(self, counts: MenuCounts, name: str) -> None:
+        self._counts, self._name = counts, name
 
     def count(self) -> int | str:
-        if self._value is None:
-            found = self._queryset.order_by()[: MENU_COUNT_CAP + 1].count()
-            self._value = f"{MENU_COUNT_CAP}+" if found > MENU_COUNT_CAP else found
-        return self._value
+        return self._counts.value(self._name)
+
+
+def _capped_counts(querysets: dict[str, QuerySet[Any]], cap: int) -> dict[str, int]:
+    """``min(qs.count(), cap)`` for each queryset, in one ``SELECT`` of scalar subqueries."""
+    found = dict.fromkeys(querysets, 0)
+    parts: list[str] = []
+    params: list[Any] = []
+    names: list[str] = []
+    for name, queryset in querysets.items():
+        capped = queryset.order_by().values("pk")[:cap]
+        try:
+            sql, sql_params = capped.query.get_compiler(using=capped.db).as_sql()
+        except EmptyResultSet:  # manager.none(), an empty IN list: nothing to count
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608 - the ORM's own SQL, parameters bound
+        params.extend(sql_params)
+        names.append(name)
+    if parts:
+        with connections[next(iter(querysets.values())).db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            found.update(zip(names, cursor.fetchone(), strict=True))
+    return found
 
 
 class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
@@ -256,7 +293,7 @@ class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
 
     def page(self) -> tuple[list[Any], str]:
         """The page's tasks and the ``after`` cursor of the next page ("" on the last page)."""
-        tasks = queue_tasks(self.viewset, self.request.user)
+        tasks = queue_tasks(self.viewset, self.request)
         after = _parse_queue_cursor(self.request.GET.get("after", ""))
         if after is not None:
             due, created, pk = after
@@ -435,12 +472,22 @@ class ScopedFlowAppViewset(FlowAppViewset):
     # --- The menu's counters: exactly the rows the inbox and the queue show (capped) ---
 
     def get_context_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {
-            "user_inbox": MenuCount(inbox_tasks(self, request.user)),
-            "user_queue": MenuCount(
-                takeable_tasks(self._flow_class, request.user, visible=self.visible_processes(request.user))
-            ),
-        }
+        counts = MenuCounts(
+            inbox=inbox_tasks(self, request.user),
+            queue=self.request_takeable_tasks(request),
+        )
+        return {"user_inbox": counts["inbox"], "user_queue": counts["queue"]}
+
+    def request_takeable_tasks(self, request: HttpRequest) -> QuerySet[Any]:
+        """The tasks the request's user may claim, on processes they may see (``takeable_tasks``), built once per
+        request: the queue page and the menu's counter read the same rows, and the condition is the dearest part
+        of either to build. A queryset is never evaluated here; each reader clones it."""
+        built = request.__dict__.setdefault("_regflow_takeable", {})
+        if self._flow_class not in built:
+            built[self._flow_class] = takeable_tasks(
+                self._flow_class, request.user, visible=self.visible_processes(request.user)
+            )
+        return built[self._flow_class]
 
     def scoped(self, view_class: Any, **kwargs: Any) -> Any:
         return view_class.as_view(viewset=self, flow_class=self._flow_class, **kwargs)

@@ -23,7 +23,7 @@ from permissions.access import (
 )
 
 from ..nodes import SigningView, open_tasks
-from ..takeability import takeable_tasks
+from ..takeability import takeable_q
 from ..visibility import Visible, redact_changes
 from .registry import procedure_of
 
@@ -128,7 +128,7 @@ def case_tasks_waiting(*, flow_class: Any, case_model: type[Any], user: Any) -> 
     visible = cases_for_user(user, model=case_model).values("pk")
     return (
         Task._default_manager.filter(process__flow_class=flow_class, flow_task_type="HUMAN", process_id__in=visible)
-        .filter(Q(owner=user, status="ASSIGNED") | Q(pk__in=takeable_tasks(flow_class, user).values("pk")))
+        .filter(Q(owner=user, status="ASSIGNED") | takeable_q(flow_class, user))
         .exclude(**{f"process__{case_model._meta.model_name}__submitted_by": user})
         .exclude(refused)
     )
