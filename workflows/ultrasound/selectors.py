@@ -301,6 +301,7 @@ def cases_by_registration_number(number: str) -> list[int]:
 
 def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
     """The registry's sections: the facility's open filings, the supervisor's checks, the inspectors' flags."""
+    from workflows.cases.selectors import case_cell, case_stage_cell
     from workflows.nodes import task_url
     from workflows.workspace import SECTION_LIMIT, Cell, Section
 
@@ -312,10 +313,10 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
     def case_rows(cases: Any) -> list[list[Cell]]:
         return [
             [
-                Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=flow.reverse("process_detail", args=[case.pk])),
+                case_cell(case),
                 Cell(case.get_kind_display()),
                 Cell(case.facility.name),
-                Cell(case.get_stage_display(), strong=case.stage == "returned"),
+                case_stage_cell(case),
             ]
             for case in cases
         ]

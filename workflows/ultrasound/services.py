@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.models import Signature
 from audit.services import audit_record, printed_name_of
 from permissions.models import CountyConfig, Facility
+from workflows.cases.notifications import notify_submitter
 from workflows.cases.persons import person_filed
 from workflows.cases.services import (
     amendment_reason_check,
@@ -48,7 +49,7 @@ from .models import (
     UltrasoundCase,
     UltrasoundDevice,
 )
-from .notifications import notify_renewal_overdue, notify_submitter
+from .notifications import notify_renewal_overdue
 
 PLEDGE_VALIDITY = timedelta(days=365)
 # How long before the pledges fall due the facility gets its renewal task.
