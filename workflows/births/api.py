@@ -14,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from workflows.cases.api import ApiAction, ApiResource, refusal
+from workflows.cases.api import ApiAction, ApiResource, service_refusals
 
 from . import selectors, services
 from .forms import townships
@@ -107,10 +106,8 @@ def the_facility(user: Any) -> Any:
 def entry_file(*, user: Any, data: dict[str, Any], request: Any) -> BirthEntry:
     """One event, through the entry page's service: refused as the page refuses it."""
     facility = the_facility(user)
-    try:
+    with service_refusals():
         return services.births_entry_create(user=user, facility=facility, data=dict(data), request=request)
-    except DjangoValidationError as error:
-        raise refusal(error) from None
 
 
 def entries_batch(*, user: Any, data: dict[str, Any], request: Any) -> dict[str, Any]:
@@ -123,10 +120,8 @@ def entries_batch(*, user: Any, data: dict[str, Any], request: Any) -> dict[str,
         errors.setdefault(f"entries[{number - 2}].{column}", []).append(message)
     if errors:
         raise ValidationError(errors)
-    try:
+    with service_refusals():
         saved = services.births_entries_upload(user=user, facility=facility, rows=rows, request=request)
-    except DjangoValidationError as error:
-        raise refusal(error) from None
     return {"count": len(saved), "entries": saved}
 
 

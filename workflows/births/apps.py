@@ -8,7 +8,6 @@ class BirthsConfig(AppConfig):
     verbose_name = _("Birth and death reporting")
 
     def ready(self) -> None:
-        from audit.actions import register_action_labels, register_record_labels
         from workflows.cases.registry import Procedure, procedure_register
         from workflows.cases.statistics import register_birth_counts, register_report_status
 
@@ -18,8 +17,6 @@ class BirthsConfig(AppConfig):
         from .viewsets import BirthReportViewset
         from .visibility import VISIBILITY
 
-        register_action_labels(selectors.ACTION_LABELS)
-        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS, **selectors.change_labels())
         procedure_register(
             Procedure(
                 code="births",
@@ -38,6 +35,9 @@ class BirthsConfig(AppConfig):
                 ),
                 workspace_sections=selectors.workspace_sections,
                 seed_demo=demo.seed,
+                action_labels=selectors.ACTION_LABELS,
+                step_labels=selectors.STEP_LABELS,
+                change_labels=selectors.change_labels(),
                 test_scene="tests.workflows.births.scene",
                 api=api.API,
             )

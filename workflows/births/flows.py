@@ -20,14 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_FACILITY, WORK_AT_FACILITY
+from workflows.cases.flows import CaseFlowMixin, case_attribute, case_county, case_decided, case_facility
 from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
 from . import views
 from .models import Decision, MonthlyBirthReport
-from .notifications import notify_task_created
 from .roles import PREPARE_REPORTS
 
 
@@ -35,27 +34,11 @@ def _report(process: Any) -> MonthlyBirthReport:
     return process if isinstance(process, MonthlyBirthReport) else MonthlyBirthReport.objects.get(pk=process.pk)
 
 
-def _facility(process: Any) -> Facility | None:
-    return _report(process).facility if process is not None and process.pk else None
-
-
-def _checking_centre(process: Any) -> Facility | None:
-    return _report(process).checking_facility if process is not None and process.pk else None
-
-
-def _county(process: Any) -> Jurisdiction | None:
-    return _report(process).county if process is not None and process.pk else None
-
-
-def _decided(decision: str) -> Any:
-    return lambda activation: _report(activation.process).last_decision == decision
-
-
 def _has_township_check(activation: Any) -> bool:
     return _report(activation.process).checking_facility_id is not None
 
 
-class MonthlyBirthReportFlow(flow.Flow):
+class MonthlyBirthReportFlow(CaseFlowMixin, flow.Flow):
     process_class = MonthlyBirthReport
     lock_impl = flow_lock
 
@@ -81,7 +64,7 @@ class MonthlyBirthReportFlow(flow.Flow):
     amend = (
         RegflowView(views.AmendView.as_view())
         .Annotation(title=_("Amend the register"))
-        .Permission(WORK_AT_FACILITY, obj=_facility)
+        .Permission(WORK_AT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.sign_register)
     )
@@ -91,12 +74,14 @@ class MonthlyBirthReportFlow(flow.Flow):
     sign_register = (
         SigningView(views.SignView.as_view(), approval=False, repeatable=True)
         .Annotation(title=_("Sign the month's register"))
-        .Permission(DIRECT_FACILITY, obj=_facility)
+        .Permission(DIRECT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.check_signed)
     )
 
-    check_signed = If(_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.route_check).Else(this.amend)
+    check_signed = (
+        If(case_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.route_check).Else(this.amend)
+    )
 
     route_check = (
         If(_has_township_check)
@@ -109,27 +94,26 @@ class MonthlyBirthReportFlow(flow.Flow):
     township_check = (
         SigningView(views.TownshipCheckView.as_view(), repeatable=True)
         .Annotation(title=_("Check the report for the township"))
-        .Permission(DIRECT_FACILITY, obj=_checking_centre)
+        .Permission(DIRECT_FACILITY, obj=case_attribute("checking_facility"))
         .onCreate(this.on_task_created)
         .Next(this.check_checked)
     )
 
-    check_checked = If(_decided(Decision.FORWARD)).Annotation(title=_("Checked?")).Then(this.accept).Else(this.amend)
+    check_checked = (
+        If(case_decided(Decision.FORWARD)).Annotation(title=_("Checked?")).Then(this.accept).Else(this.amend)
+    )
 
     # --- County bureau ---------------------------------------------------------------------------
     accept = (
         SigningView(views.AcceptView.as_view(), bureau=True, repeatable=True)
         .Annotation(title=_("Accept the report"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_task_created)
         .Next(this.check_accepted)
     )
 
     check_accepted = (
-        If(_decided(Decision.APPROVE)).Annotation(title=_("Accepted?")).Then(this.accepted).Else(this.amend)
+        If(case_decided(Decision.APPROVE)).Annotation(title=_("Accepted?")).Then(this.accepted).Else(this.amend)
     )
 
     accepted = flow.End().Annotation(title=_("Accepted"))
-
-    def on_task_created(self, activation: Any) -> None:
-        notify_task_created(activation)

@@ -25,7 +25,7 @@ from core.validators import resident_id_normalise, validate_resident_id
 from permissions.models import Facility, Jurisdiction, RoleAssignment
 from permissions.roles import Role
 from workflows.cases.models import Case
-from workflows.cases.services import case_decide
+from workflows.cases.services import case_decide, case_decision_service, case_origin_set
 from workflows.events import notify
 from workflows.locks import flow_lock
 
@@ -335,9 +335,7 @@ def births_report_prepare(
     month = month.replace(day=1)
     report_month_check(facility=facility, month=month, today=timezone.localdate())
     report = MonthlyBirthReport.of(activation)
-    report.facility = facility
-    report.county_id = facility.county_id
-    report.submitted_by = user
+    case_origin_set(report, facility=facility, user=user)
     report.month = month
     report.stage = Stage.SIGNING
     report.checking_facility = selectors.township_centre_of(facility)
@@ -391,21 +389,12 @@ def births_sign(
     return report
 
 
-@transaction.atomic
-def births_township_check(
-    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
-) -> Any:
-    """The township health centre checks the counts: on to the bureau, or back for amendment."""
-    return case_decide(
-        activation=activation,
-        user=user,
-        decision=decision,
-        reason=reason,
-        allowed=[Decision.FORWARD, Decision.RETURN],
-        action="births.township_check",
-        next_stage=Stage.BUREAU_ACCEPT,
-        request=request,
-    )
+births_township_check = case_decision_service(
+    allowed=[Decision.FORWARD, Decision.RETURN],
+    action="births.township_check",
+    next_stage=Stage.BUREAU_ACCEPT,
+    doc="The township health centre checks the counts: on to the bureau, or back for amendment.",
+)
 
 
 @transaction.atomic

@@ -8,7 +8,6 @@ class BulletinsConfig(AppConfig):
     verbose_name = _("Bulletins")
 
     def ready(self) -> None:
-        from audit.actions import register_action_labels, register_record_labels
         from workflows.cases.registry import Procedure, procedure_register
         from workflows.events import KIND_ICONS, KIND_LABELS
 
@@ -17,8 +16,6 @@ class BulletinsConfig(AppConfig):
         from .models import Bulletin
         from .viewsets import BulletinViewset
 
-        register_action_labels(selectors.ACTION_LABELS)
-        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS, **selectors.change_labels())
         KIND_LABELS["bulletin.published"] = _("A bulletin was published")
         KIND_ICONS["bulletin.published"] = "campaign"
         procedure_register(
@@ -34,6 +31,9 @@ class BulletinsConfig(AppConfig):
                 sweeps=(services.bulletins_compile_due,),
                 workspace_sections=selectors.workspace_sections,
                 seed_demo=demo.seed,
+                action_labels=selectors.ACTION_LABELS,
+                step_labels=selectors.STEP_LABELS,
+                change_labels=selectors.change_labels(),
                 test_scene="tests.workflows.bulletins.scene",
             )
         )

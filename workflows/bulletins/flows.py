@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from permissions.models import Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU
+from workflows.cases.flows import CaseFlowMixin, case_county, case_decided
 from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
@@ -30,16 +30,7 @@ def _bulletin(process: Any) -> Bulletin:
     return process if isinstance(process, Bulletin) else Bulletin.objects.get(pk=process.pk)
 
 
-def _county(process: Any) -> Jurisdiction | None:
-    # viewflow calls this with the process at task creation and in can_assign.
-    return _bulletin(process).county if process is not None and process.pk else None
-
-
-def _decided(decision: str) -> Any:
-    return lambda activation: _bulletin(activation.process).last_decision == decision
-
-
-class BulletinFlow(flow.Flow):
+class BulletinFlow(CaseFlowMixin, flow.Flow):
     process_class = Bulletin
     lock_impl = flow_lock
 
@@ -57,36 +48,33 @@ class BulletinFlow(flow.Flow):
     review = (
         RegflowView(views.ReviewView.as_view())
         .Annotation(title=_("Review the bulletin"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_task_created)
         .Next(this.check_review)
     )
 
     check_review = (
-        If(_decided(Decision.RECOMPILE)).Annotation(title=_("Compiled again?")).Then(this.review).Else(this.sign)
+        If(case_decided(Decision.RECOMPILE)).Annotation(title=_("Compiled again?")).Then(this.review).Else(this.sign)
     )
 
     # --- Bureau director --------------------------------------------------------------------
     sign = (
         SigningView(views.SignView.as_view(), bureau=True, repeatable=True)
         .Annotation(title=_("Sign and publish the bulletin"))
-        .Permission(DIRECT_BUREAU, obj=_county)
+        .Permission(DIRECT_BUREAU, obj=case_county)
         .onCreate(this.on_task_created)
         .Next(this.check_signed)
     )
 
-    check_signed = If(_decided(Decision.APPROVE)).Annotation(title=_("Signed?")).Then(this.publish).Else(this.review)
+    check_signed = (
+        If(case_decided(Decision.APPROVE)).Annotation(title=_("Signed?")).Then(this.publish).Else(this.review)
+    )
 
     publish = flow.Function(this.do_publish).Annotation(title=_("Publish")).Next(this.published)
 
     published = flow.End().Annotation(title=_("Published"))
 
-    # --- Handlers: one line each, into services -------------------------------------------------
-    def on_task_created(self, activation: Any) -> None:
-        from workflows.cases.notifications import notify_task_created
-
-        notify_task_created(activation)
-
+    # --- Handlers (on_task_created: workflows.cases.flows.CaseFlowMixin) ----------------------------
     def start_compile(self, activation: Any, **period: Any) -> Bulletin:
         return services.bulletin_compile_start(activation=activation, **period)
 

@@ -11,13 +11,16 @@ Scopes are ``<procedure code>:read`` (every resource of the procedure) and ``<pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -166,11 +169,13 @@ def serializer_from_form(
     return type(name, (serializers.Serializer,), {**fields, **(extra or {})})
 
 
-def facility_of(user: Any, facilities: QuerySet[Any]) -> Any:
+def facility_of(
+    user: Any, facilities: QuerySet[Any], *, message: Any = "This client's facility cannot file this."
+) -> Any:
     """The one facility a system acts for, among ``facilities`` (those the procedure lets it file at)."""
     found = list(facilities[:2])
     if len(found) != 1:
-        raise ValidationError({"non_field_errors": ["This client's facility cannot file this."]})
+        raise ValidationError({"non_field_errors": [message]})
     return found[0]
 
 
@@ -182,3 +187,83 @@ def page_form(form_class: Any, *, request: Any, facility: Any, **kwargs: Any) ->
     if not form.is_valid():
         raise ValidationError(form_errors(form))
     return form
+
+
+@contextmanager
+def service_refusals() -> Iterator[None]:
+    """Around the page's service: its refusal (Django's ValidationError) is the API's 400, field by field."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise refusal(error) from None
+
+
+def formset_post(
+    prefix: str, rows: Iterable[Mapping[str, Any]], files: Iterable[Any] = ()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A page formset's POST data and files from a filing's rows (and one file per row, as ``<prefix>-<n>-file``),
+    as a browser would send them: a checkbox's True as "on", its False as nothing."""
+    rows = list(rows)
+    data: dict[str, Any] = {f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": 0}
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{key}": value for key, value in form_post(row).items()})
+    return data, {f"{prefix}-{index}-file": upload for index, upload in enumerate(files)}
+
+
+def form_post(fields: Mapping[str, Any], *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """A page form's POST data from a filing's fields, as a browser sends them: a checkbox's True as "on", its False
+    as nothing."""
+    return {
+        key: ("on" if value else "") if isinstance(value, bool) else value
+        for key, value in fields.items()
+        if key not in set(exclude)
+    }
+
+
+def formset_errors(formset: Any, name: str) -> dict[str, list[str]]:
+    """A page formset's errors in the API's shape: ``<name>[<row>].<field>``, and the formset's own under ``name``."""
+    errors: dict[str, list[str]] = {}
+    for index, form in enumerate(formset.forms):
+        for field, messages in form_errors(form).items():
+            errors[f"{name}[{index}].{field}"] = messages
+    if formset.non_form_errors():
+        errors[name] = [str(m) for m in formset.non_form_errors()]
+    return errors
+
+
+class CaseDocumentMetaSerializer(serializers.Serializer[Any]):
+    """One scan's description in a filing (workflows.cases.models.CaseDocument); ``doc_type`` is set per procedure."""
+
+    doc_type = serializers.ChoiceField(choices=())
+    number = serializers.CharField(max_length=60)
+    issuer = serializers.CharField(max_length=200)
+    issued_on = serializers.DateField()
+    is_original = serializers.BooleanField(required=False, default=False)
+
+
+class CaseDocumentsFilingSerializer(serializers.Serializer[Any]):
+    """The scans of a filing (multipart/form-data): ``documents``, a JSON array describing each scan, and ``scans``,
+    the files in the same order. A procedure's filing serializer lists it after its own fields' serializer
+    and sets ``document_types`` (its CaseDocument's choices)."""
+
+    document_types: Any = ()
+    documents = serializers.CharField(
+        help_text=_("A JSON array: one object per scan (doc_type, number, issuer, issued_on, is_original).")
+    )
+    scans = serializers.ListField(child=ScanField(), min_length=1, max_length=10)
+
+    def validate_documents(self, value: str) -> list[dict[str, Any]]:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise ValidationError(_("Send a JSON array of documents.")) from None
+        rows = CaseDocumentMetaSerializer(data=parsed, many=True)
+        rows.child.fields["doc_type"].choices = self.document_types  # type: ignore[attr-defined]
+        if not isinstance(parsed, list) or not rows.is_valid():
+            raise ValidationError(rows.errors if isinstance(parsed, list) else _("Send a JSON array of documents."))
+        return list(rows.validated_data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs["documents"]) != len(attrs["scans"]):
+            raise ValidationError({"scans": [_("Send one scan for each document described, in the same order.")]})
+        return attrs

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import signature_password_check
+from core.validators import resident_id_normalise, validate_resident_id
 from documents.validators import validate_scan
 
 from .models import Decision
@@ -29,6 +30,28 @@ def fact_choices(choices: Any) -> list[tuple[str, Any]]:
 def not_in_future(value: Any) -> None:
     if value and value > timezone.localdate():
         raise ValidationError(_("This date lies in the future."))
+
+
+def contradiction(form: forms.Form, first: str, second: str, message: Any) -> None:
+    """Refuse two answers that cannot both be true: one error naming both fields, shown on each of them."""
+    labels = {"first": form.fields[first].label, "second": form.fields[second].label}
+    text = _("%(first)s and %(second)s contradict each other: ") % labels + str(message)
+    form.add_error(None, text)
+    for name in (first, second):
+        if name in form.fields and name not in form.errors:
+            form.add_error(name, _("See the contradiction above."))
+
+
+class ResidentIdField(forms.CharField):
+    """A resident ID number (18 characters, the last a check digit), cleaned to its upper-case form."""
+
+    default_validators = [validate_resident_id]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"max_length": 18, "min_length": 18, **kwargs})
+
+    def to_python(self, value: Any) -> str:
+        return resident_id_normalise(super().to_python(value) or "")
 
 
 class ScanField(forms.FileField):

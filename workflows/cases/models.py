@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
@@ -240,3 +241,25 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.county_id}-{self.year}: {self.last_number}"
+
+
+class CountyRules(models.Model):
+    """A procedure's rules for one county (its reference data), one row per county. The procedure declares
+    ``county`` (a OneToOneField to a county Jurisdiction, its own ``related_name``) and its rule fields, named in
+    ``RULE_FIELDS``; rows are created and changed through ``permissions.services.county_rules_create`` and
+    ``county_rules_update``, audited as ``<AUDIT_ACTION>.create``/``.update`` (admin: ``CountyRulesAdmin``)."""
+
+    AUDIT_ACTION: ClassVar[str]
+    RULE_FIELDS: ClassVar[tuple[str, ...]]
+    county: Any
+    county_id: Any
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(self.county)
+
+    def clean(self) -> None:
+        if self.county_id and self.county.level != Jurisdiction.Level.COUNTY:
+            raise ValidationError({"county": _("Configuration belongs to a county.")})

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from core.fields import identifier_digest
+from core.validators import resident_id_mask, resident_id_normalise
+
 
 @dataclass(frozen=True)
 class PersonRecord:
@@ -71,3 +74,14 @@ def person_filed(record: PersonRecord) -> None:
     for code, on_filed in _LISTENERS.items():
         if code != record.procedure:
             on_filed(record)
+
+
+def resident_id_fields(value: str) -> dict[str, str]:
+    """A person's resident ID as a record keeps it: the number (an encrypted field), its keyed hash (to match and
+    to check it again) and its masked form (for lists)."""
+    number = resident_id_normalise(value)
+    return {
+        "resident_id": number,
+        "resident_id_digest": identifier_digest(number),
+        "resident_id_masked": resident_id_mask(number),
+    }

@@ -7,6 +7,7 @@ owned by the layer that uses it, so that no generic layer imports a procedure:
 - the access rule to ``permissions.access.case_access_register`` (object access, 404 to outsiders);
 - the signature meanings to ``audit.actions.register_signature_meanings``;
 - the case type (and certificate lookup) to ``audit.selectors.register_case_type`` (inspectors' search);
+- its labels to ``audit.actions`` (the trail's words), its monthly figures to ``workflows.cases.statistics``;
 - the sweeps to ``workflows.sweeps``, the workspace sections to ``workflows.workspace``;
 - the demo seeding to ``permissions.demo.register_demo_seed`` (manage.py seed_demo).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db.models import QuerySet
@@ -56,7 +58,8 @@ class Procedure:
     sweeps: tuple[Callable[[], int], ...] = ()
     # provider(*, user, roles) -> list[workflows.workspace.Section]
     workspace_sections: Callable[..., list[Any]] | None = None
-    # Certificates: the NumberSequence kind, and lookup(number) -> case pks (inspectors' search by number).
+    # Certificates: the NumberSequence kind, and lookup(number) -> case pks (inspectors' search by number; by
+    # default the case with that certificate_number).
     certificate_kind: str = ""
     certificate_title: Label = ""
     certificate_lookup: Callable[[str], Iterable[int]] | None = None
@@ -70,6 +73,13 @@ class Procedure:
     # open_case(world) -> a case submitted by world.clerk at world.hospital_a (the engine-wide four-eyes test)
     # and build_scene(scene) -> its records in the authorization matrix's scene; optionally NON_SIGNING_STEPS.
     test_scene: str = ""
+    # The trail's words for its audit actions ({action: label}), its signing steps ({step: label}) and the keys and
+    # values of its events' changes (audit.actions.register_record_labels: fields, values, aliases).
+    action_labels: Mapping[str, Label] = field(default_factory=dict)
+    step_labels: Mapping[str, Label] = field(default_factory=dict)
+    change_labels: Mapping[str, Any] = field(default_factory=dict)
+    # figures(*, county, start, end) -> its monthly figures for the bulletins (workflows.cases.statistics).
+    figures: Callable[..., list[Any]] | None = None
     # What the procedure publishes to hospital information systems (workflows.cases.api.ApiResource, docs/api.md):
     # the api app gives each resource its endpoints, scopes <code>:read and <code>:file, and its schema.
     api: tuple[Any, ...] = ()
@@ -107,13 +117,15 @@ _PROCEDURES: dict[str, Procedure] = {}
 
 def procedure_register(procedure: Procedure) -> Procedure:
     """Declare a procedure (from its AppConfig.ready()). Registering the same code twice replaces it."""
-    from audit.actions import register_signature_meanings
+    from audit.actions import register_action_labels, register_record_labels, register_signature_meanings
     from audit.selectors import register_case_type
     from permissions.access import case_access_register
     from permissions.demo import register_demo_seed
 
     from ..sweeps import register_sweep
     from ..workspace import register_workspace_sections
+    from .selectors import cases_by_certificate
+    from .statistics import register_figures
 
     _PROCEDURES[procedure.code] = procedure
     case_access_register(
@@ -123,7 +135,15 @@ def procedure_register(procedure: Procedure) -> Procedure:
         document_model=procedure.document_model,
     )
     register_signature_meanings(procedure.signature_meanings, reason_required=procedure.reason_required_meanings)
-    register_case_type(procedure.object_type, certificate_lookup=procedure.certificate_lookup)
+    lookup = procedure.certificate_lookup
+    if lookup is None and procedure.certificate_kind and procedure.certificate_find is None:
+        lookup = partial(cases_by_certificate, procedure.case_model)  # the case with that certificate_number
+    register_case_type(procedure.object_type, certificate_lookup=lookup)
+    register_action_labels(procedure.action_labels)
+    if procedure.step_labels or procedure.change_labels:
+        register_record_labels(procedure.object_type, steps=procedure.step_labels, **procedure.change_labels)
+    if procedure.figures is not None:
+        register_figures(procedure.code, label=procedure.label, provider=procedure.figures)
     for sweep in procedure.sweeps:
         register_sweep(sweep)
     if procedure.workspace_sections is not None:

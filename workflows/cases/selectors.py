@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import BigIntegerField, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Window
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,9 +23,10 @@ from permissions.access import (
     cases_for_user,
 )
 
-from ..nodes import SigningView, open_tasks
+from ..nodes import SigningView, open_tasks, task_url
 from ..takeability import takeable_q
 from ..visibility import Visible, redact_changes
+from ..workspace import SECTION_LIMIT, Cell, Section
 from .registry import procedure_of
 
 
@@ -164,3 +166,48 @@ def verified_certificate(*, kind: str, number: str, token: str) -> Any:
     if holder is None or not holder.certificate_token or not hmac.compare_digest(holder.certificate_token, token):
         return None
     return holder
+
+
+# --- Workspace sections (workflows.workspace) ----------------------------------------------------
+# Case numbers, facilities, stages and deadlines only: nothing restricted, so these rows need no read logging.
+
+
+def workspace_section(
+    records: Any, *, rows: Callable[[Any], list[list[Cell]]], limit: int = SECTION_LIMIT, **fields: Any
+) -> Section:
+    """A workspace section over ``records`` (a queryset, in its order): the first ``limit`` as rows, and their total.
+
+    The total comes with the rows, a count over the whole list taken before the limit (``COUNT(*) OVER ()``):
+    the query, which for a task section carries the whole takeability condition (the page's dearest to build,
+    compile and run), runs once rather than once for the rows and again for a count.
+    """
+    first = list(records.annotate(section_total=Window(Count("pk")))[:limit])
+    return Section(rows=rows(first), total=first[0].section_total if first else 0, **fields)
+
+
+def case_cell(case: Any) -> Cell:
+    """'Case #<pk>', linked to the case's page."""
+    url = case.flow_class.instance.reverse("process_detail", args=[case.pk])
+    return Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=url)
+
+
+def case_stage_cell(case: Any) -> Cell:
+    """The case's stage, in bold when it is back with the facility (its RETURNED_STAGE)."""
+    return Cell(case.get_stage_display(), strong=case.stage == case.RETURNED_STAGE)
+
+
+def task_rows(tasks: Iterable[Any], *, deadline: Callable[[Any], Any]) -> list[list[Cell]]:
+    """A row per task: its step (linked to the task), its case, the case's facility and ``deadline(task)``, in
+    bold once passed. The tasks' cases and facilities are selected with them (``process__<case>__facility``)."""
+    rows = []
+    for task in tasks:
+        case, due = task.process.coerced, deadline(task)
+        rows.append(
+            [
+                Cell(task.flow_task.task_title, url=task_url(task)),
+                case_cell(case),
+                Cell(case.facility.name),
+                Cell("—" if due is None else "", when=due, strong=due is not None and due <= timezone.now()),
+            ]
+        )
+    return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,7 +28,7 @@ from documents.validators import validate_scan
 
 from ..services import notifications_of_closed_tasks_mark_read, task_complete
 from .models import REASONED_DECISIONS, Case, Decision, NumberSequence
-from .notifications import notify_submitter
+from .notifications import notify_deadline_approaching, notify_submitter
 
 # The signature each decision is given with.
 DECISION_MEANINGS: dict[str, str] = {
@@ -350,3 +351,52 @@ def has_signatures(case: models.Model) -> bool:
 
     object_type, object_id = object_ref(case)
     return Signature.objects.filter(object_type=object_type, object_id=object_id).exists()
+
+
+def case_decision_service(
+    *, allowed: Iterable[str], action: str, next_stage: str, meanings: Mapping[str, str] | None = None, doc: str = ""
+) -> Callable[..., Any]:
+    """A decision step's service, ``service(*, activation, user, decision, reason, request=None)``: ``case_decide``
+    with the step's decisions, audit action, next stage (and signature meanings), in a transaction of its own.
+    The step's page (views.CaseDecisionView) and the demo and test scenes call it."""
+
+    @transaction.atomic
+    def service(*, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None) -> Any:
+        return case_decide(
+            activation=activation,
+            user=user,
+            decision=decision,
+            reason=reason,
+            request=request,
+            allowed=allowed,
+            action=action,
+            next_stage=next_stage,
+            meanings=meanings,
+        )
+
+    service.__doc__ = doc
+    return service
+
+
+def amendment_reason_check(reason: str, *, field: str = "reason") -> str:
+    """An amendment must say what changed and why: the one place this rule is written. Returns it, stripped."""
+    if not (reason or "").strip():
+        raise ValidationError({field: [_("Say what you changed and why.")]})
+    return reason.strip()
+
+
+def case_decision_reminders_send(*, model: type[Case], node: Any) -> int:
+    """The decision clock's reminders (a sweep): whoever holds the decision task at ``node``, or could take it,
+    hears once per clock that its deadline is near; audited as ``<app_label>.deadline_reminder``."""
+    return case_deadline_reminders_send(
+        model=model,
+        action=f"{model._meta.app_label}.deadline_reminder",
+        notify=partial(notify_deadline_approaching, node=node),
+    )
+
+
+def case_origin_set(case: Case, *, facility: Any, user: Any) -> None:
+    """Where a new case comes from: its facility, that facility's county (whose bureau decides) and who filed it."""
+    case.facility = facility
+    case.county_id = facility.county_id
+    case.submitted_by = user

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 
@@ -96,3 +97,15 @@ def period_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.da
         datetime.datetime.combine(start, datetime.time.min, tzinfo=zone),
         datetime.datetime.combine(end, datetime.time.min, tzinfo=zone),
     )
+
+
+def figures_counted(
+    start: datetime.date, end: datetime.date, counts: Iterable[tuple[str, Promise | str, Any, str]]
+) -> list[Figure]:
+    """Figures that count records by when something happened to them: for each (code, label, records, field),
+    the ``records`` whose timestamp ``field`` falls in ``[start, end)`` (period_bounds: the county's own days)."""
+    since, until = period_bounds(start, end)
+    return [
+        Figure(code, label, records.filter(**{f"{field}__gte": since, f"{field}__lt": until}).count())
+        for code, label, records, field in counts
+    ]

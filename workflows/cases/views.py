@@ -101,6 +101,36 @@ class CaseFormView(ActivationMixin, generic.TemplateView):
         return self.render_to_response(self.get_context_data(form=form, **self.invalid_context(request, extra)))
 
 
+class CaseDocumentsMixin:
+    """A form page that files scans too: the procedure's ``document_formset`` (``cases.forms.case_document_formset``)
+    goes with the form as ``document_forms``; a refused page names the scans to attach again."""
+
+    document_formset: Any = None
+
+    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
+        if not hasattr(self, "_document_forms"):
+            self._document_forms = self.document_formset(request.POST, request.FILES, prefix="documents")
+        return {**super().extra_forms(request), "document_forms": self._document_forms}  # type: ignore[misc]
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The valid formset's documents, as the kit's case_documents_add takes them."""
+        return list(self._document_forms.documents())
+
+    def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
+        extra = super().invalid_context(request, extra)  # type: ignore[misc]
+        return {**extra, "attach_again": extra["document_forms"].scans_to_attach_again(request.FILES)}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("document_forms", self.document_formset(prefix="documents"))
+        return super().get_context_data(**kwargs)  # type: ignore[misc, no-any-return]
+
+
+def form_initial(record: Any, form_class: Any) -> dict[str, Any]:
+    """A form's initial values from the record's model fields of the same names (an amendment starts from them)."""
+    names = {field.name for field in record._meta.concrete_fields}
+    return {name: getattr(record, name) for name in form_class.base_fields if name in names}
+
+
 class CaseStartView(CaseFormView):
     """A start page: ``submit`` opens the case (the start node's service) and returns it."""
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
 from django.http import HttpRequest
 from django.urls import path
 
@@ -25,6 +26,8 @@ class CaseViewset(ScopedFlowAppViewset):
     """
 
     flow_class: Any = None
+    # {node name: the case's datetime field}: a task's deadline at that step (the queue sorts and pages by it).
+    task_deadlines: dict[str, str] = {}
     icon = "assignment"
     process_detail_view_class = CaseDetailView
     read_only_url_names = READ_ONLY_URL_NAMES | {"document", "certificate"}
@@ -48,6 +51,20 @@ class CaseViewset(ScopedFlowAppViewset):
 
     def may_act(self, user: Any) -> bool:
         return bool(user.is_superuser or user_roles(user) - {Role.INSPECTOR})
+
+    def task_deadline(self, task: Any) -> datetime | None:
+        field = self.task_deadlines.get(task.flow_task.name)
+        return getattr(task.process.coerced, field) if field else None
+
+    def task_deadline_expression(self) -> Any:
+        if not self.task_deadlines:
+            return super().task_deadline_expression()
+        case = self.case_model._meta.model_name
+        steps = [
+            When(flow_task=getattr(self.flow_class, node), then=F(f"process__{case}__{field}"))
+            for node, field in self.task_deadlines.items()
+        ]
+        return Case(*steps, default=Value(None, output_field=DateTimeField()), output_field=DateTimeField())
 
     @property
     def summary_template_name(self) -> str:  # type: ignore[override]

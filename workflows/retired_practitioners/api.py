@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from permissions.selectors import facilities_for_user
-from workflows.cases.api import ApiResource, facility_of, flow_start, page_form, refusal, serializer_from_form
+from workflows.cases.api import ApiResource, facility_of, flow_start, page_form, serializer_from_form, service_refusals
 
 from . import selectors, services
 from .forms import FileForm
@@ -54,7 +53,7 @@ def filing_file(*, user: Any, data: dict[str, Any], request: Any) -> Practitione
     from .flows import RetiredPractitionerFlow
 
     activation = flow_start(node=RetiredPractitionerFlow.file, user=user, request=request)
-    try:
+    with service_refusals():
         return services.practitioner_file(
             activation=activation,
             user=user,
@@ -63,8 +62,6 @@ def filing_file(*, user: Any, data: dict[str, Any], request: Any) -> Practitione
             data=cleaned,
             request=request,
         )
-    except DjangoValidationError as error:
-        raise refusal(error) from None
 
 
 API = (

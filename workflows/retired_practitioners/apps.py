@@ -8,7 +8,6 @@ class RetiredPractitionersConfig(AppConfig):
     verbose_name = _("Retired practitioner registry")
 
     def ready(self) -> None:
-        from audit.actions import register_action_labels, register_record_labels
         from workflows.cases.persons import person_index_register
         from workflows.cases.registry import Procedure, procedure_register
 
@@ -19,8 +18,6 @@ class RetiredPractitionersConfig(AppConfig):
         from .viewsets import RetiredPractitionerViewset
         from .visibility import VISIBILITY
 
-        register_action_labels(selectors.ACTION_LABELS)
-        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS, **selectors.change_labels())
         procedure_register(
             Procedure(
                 code=services.CODE,
@@ -42,6 +39,10 @@ class RetiredPractitionersConfig(AppConfig):
                 visibility=VISIBILITY,
                 page_context=page_context,
                 seed_demo=demo.seed,
+                action_labels=selectors.ACTION_LABELS,
+                step_labels=selectors.STEP_LABELS,
+                change_labels=selectors.change_labels(),
+                figures=selectors.monthly_figures,
                 test_scene="tests.workflows.retired_practitioners.scene",
                 api=api.API,
             )
@@ -51,6 +52,3 @@ class RetiredPractitionersConfig(AppConfig):
             lookup=services.practitioner_person_records,
             on_filed=services.practitioner_person_filed,
         )
-        from workflows.cases.statistics import register_figures
-
-        register_figures(services.CODE, label=self.verbose_name, provider=selectors.monthly_figures)

@@ -7,21 +7,17 @@ second run creates nothing. Names, identifiers and telephone numbers are invente
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.utils import timezone
 
 from core.validators import resident_id_compose
+from workflows.cases.demo import demo_cases_seed, demo_scan, demo_start
 from workflows.cases.services import case_step_run
 
 from . import services
 from .flows import RetiredPractitionerFlow as Flow
 from .models import Activity, CaseKind, Decision, PractitionerCase, RetiredPractitioner
-
-PDF = b"%PDF-1.4\n% Regflow demo scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # How far each scenario goes: append rows, never reorder (the position is in the licence number).
 GOALS = [
@@ -46,16 +42,6 @@ TOWN = {"a": "town_a1", "b": "town_b1"}
 NAMES = ["林秀英 Lin Xiuying", "马国华 Ma Guohua", "何桂兰 He Guilan", "高志明 Gao Zhiming"]
 
 
-def _scan() -> SimpleUploadedFile:
-    return SimpleUploadedFile("pledge.pdf", PDF, content_type="application/pdf")
-
-
-def _start(node: Any, user: Any) -> Any:
-    activation = node.activation_class.create(node, None, None)
-    activation.start(SimpleNamespace(user=user))  # the start step records its "request" user
-    return activation
-
-
 def _resident_id(county: str, index: int) -> str:
     region = "990101" if county == "a" else "990102"
     return resident_id_compose(region=region, born=f"1958{(index % 12) + 1:02d}15", serial=index)
@@ -64,7 +50,7 @@ def _resident_id(county: str, index: int) -> str:
 def _file(*, world: Any, county: str, index: int, late: bool) -> PractitionerCase:
     clerk, today = world.users[STAFF[county]["clerk"]], timezone.localdate()
     return services.practitioner_file(
-        activation=_start(Flow.file, clerk),
+        activation=demo_start(Flow.file, clerk),
         user=clerk,
         facility=world.facilities[FACILITY[county]],
         data={
@@ -84,7 +70,7 @@ def _file(*, world: Any, county: str, index: int, late: bool) -> PractitionerCas
             "pledge_signed_on": today - dt.timedelta(days=5),
             "late_explanation": "人事档案移交延误 The personnel file was handed over late" if late else "",
         },
-        pledge=_scan(),
+        pledge=demo_scan("pledge.pdf"),
     )
 
 
@@ -117,14 +103,14 @@ def _scenario(*, world: Any, county: str, index: int, goal: str) -> Practitioner
                 data={"home_township": entry.home_township, "address": entry.address, "contact": entry.contact,
                       "activity": Activity.NONE, "employer": None, "activity_note": "",
                       "pledge_signed_on": timezone.localdate()},
-                pledge=_scan(),
+                pledge=demo_scan("pledge.pdf"),
             )  # fmt: skip
         return follow_up
     if goal in {"reemployed", "moved", "deceased"}:
         kind = {"reemployed": CaseKind.REEMPLOYMENT, "moved": CaseKind.MOVE, "deceased": CaseKind.DEATH}[goal]
         other = "b" if county == "a" else "a"
         return services.practitioner_event_record(
-            activation=_start(Flow.record_event, staff["officer"]),
+            activation=demo_start(Flow.record_event, staff["officer"]),
             user=staff["officer"],
             entry=entry,
             kind=kind,
@@ -141,21 +127,20 @@ def _scenario(*, world: Any, county: str, index: int, goal: str) -> Practitioner
 
 def seed(*, world: Any, log: Any) -> int:
     """Create each scenario's practitioner unless its licence number is already on file."""
-    created = 0
-    for county in ("a", "b"):
-        present = set(
-            RetiredPractitioner.objects.filter(
-                physician_licence_number__startswith=f"RP-DEMO-{county.upper()}-"
-            ).values_list("physician_licence_number", flat=True)
-        )
-        for index, goal in enumerate(GOALS, start=1):
-            if f"RP-DEMO-{county.upper()}-{index:03d}" in present:
-                continue
-            with transaction.atomic():
-                case = _scenario(world=world, county=county, index=index, goal=goal)
-            case = PractitionerCase.objects.get(pk=case.pk)
-            created += 1
-            log(f"retired practitioner case #{case.pk}: county {county.upper()}, {goal} ({case.get_stage_display()})")
-    if not created:
-        log("retired practitioners: already present")
-    return created
+    scenarios: dict[str, dict[str, Any]] = {
+        f"RP-DEMO-{county.upper()}-{index:03d}": {"county": county, "index": index, "goal": goal}
+        for county in ("a", "b")
+        for index, goal in enumerate(GOALS, start=1)
+    }
+    return demo_cases_seed(
+        scenarios=[(licence, row["county"], row["goal"]) for licence, row in scenarios.items()],
+        present=set(
+            RetiredPractitioner.objects.filter(physician_licence_number__startswith="RP-DEMO-").values_list(
+                "physician_licence_number", flat=True
+            )
+        ),
+        create=lambda licence: _scenario(world=world, **scenarios[licence]),
+        name="retired practitioner case",
+        nothing="retired practitioners: already present",
+        log=log,
+    )

@@ -23,8 +23,8 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from permissions.access import bureau_county_ids
-from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, WORK_AT_FACILITY
+from workflows.cases.flows import CaseFlowMixin, case_attribute, case_county, case_decided, case_facility
 from workflows.cases.notifications import notify_task_created
 from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
@@ -36,23 +36,6 @@ from .roles import FILE_CASES
 
 def _case(process: Any) -> PractitionerCase:
     return PractitionerCase.of(process)
-
-
-def _facility(process: Any) -> Facility | None:
-    # viewflow calls these with the process at task creation and in can_assign.
-    return _case(process).facility if process is not None and process.pk else None
-
-
-def _county(process: Any) -> Jurisdiction | None:
-    return _case(process).county if process is not None and process.pk else None
-
-
-def _receiving_county(process: Any) -> Jurisdiction | None:
-    return _case(process).target_county if process is not None and process.pk else None
-
-
-def _decided(decision: str) -> Any:
-    return lambda activation: _case(activation.process).last_decision == decision
 
 
 def _is_move(activation: Any) -> bool:
@@ -67,7 +50,7 @@ def _follow_up_due(activation: Any) -> datetime:
     return services.follow_up_deadline(_case(activation.process))
 
 
-class RetiredPractitionerFlow(flow.Flow):
+class RetiredPractitionerFlow(CaseFlowMixin, flow.Flow):
     process_class = PractitionerCase
     lock_impl = flow_lock
 
@@ -86,7 +69,7 @@ class RetiredPractitionerFlow(flow.Flow):
     amend = (
         RegflowView(views.AmendView.as_view())
         .Annotation(title=_("Amend the filing"))
-        .Permission(WORK_AT_FACILITY, obj=_facility)
+        .Permission(WORK_AT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.sign_filing)
     )
@@ -94,23 +77,25 @@ class RetiredPractitionerFlow(flow.Flow):
     sign_filing = (
         SigningView(views.SignFilingView.as_view(), repeatable=True)
         .Annotation(title=_("Sign the filing"))
-        .Permission(DIRECT_FACILITY, obj=_facility)
+        .Permission(DIRECT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.check_signed)
     )
 
-    check_signed = If(_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.verify).Else(this.amend)
+    check_signed = If(case_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.verify).Else(this.amend)
 
     # --- Bureau of the home county ----------------------------------------------------------
     verify = (
         SigningView(views.VerifyView.as_view(), bureau=True, repeatable=True)
         .Annotation(title=_("Verify the filing"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_task_created)
         .Next(this.check_verified)
     )
 
-    check_verified = If(_decided(Decision.APPROVE)).Annotation(title=_("Verified?")).Then(this.on_file).Else(this.amend)
+    check_verified = (
+        If(case_decided(Decision.APPROVE)).Annotation(title=_("Verified?")).Then(this.on_file).Else(this.amend)
+    )
 
     # --- Yearly follow-up (opened by services.practitioner_follow_ups_open) ---------------------
     open_follow_up = flow.StartHandle(this.start_follow_up).Annotation(title=_("Follow-up due")).Next(this.follow_up)
@@ -118,7 +103,7 @@ class RetiredPractitionerFlow(flow.Flow):
     follow_up = (
         SigningView(views.FollowUpView.as_view(), step="follow_up", bureau=True)
         .Annotation(title=_("Follow up the practitioner"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_task_created)
         .OnTimeout(_follow_up_due, this.escalate_follow_up, title=_("Follow-up deadline"))
         .Next(this.followed_up)
@@ -127,7 +112,7 @@ class RetiredPractitionerFlow(flow.Flow):
     escalate_follow_up = (
         SigningView(views.FollowUpView.as_view(), step="follow_up", bureau=True)
         .Annotation(title=_("Overdue follow-up"))
-        .Permission(DIRECT_BUREAU, obj=_county)
+        .Permission(DIRECT_BUREAU, obj=case_county)
         .onCreate(this.on_follow_up_escalated)
         .Next(this.followed_up)
     )
@@ -145,7 +130,7 @@ class RetiredPractitionerFlow(flow.Flow):
     take_over = (
         SigningView(views.TakeOverView.as_view(), bureau=True)
         .Annotation(title=_("Take the filing over"))
-        .Permission(ACT_FOR_BUREAU, obj=_receiving_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_attribute("target_county"))
         .onCreate(this.on_task_created)
         .Next(this.handed_over)
     )
@@ -160,7 +145,7 @@ class RetiredPractitionerFlow(flow.Flow):
     review_cross_check = (
         SigningView(views.CrossCheckView.as_view(), bureau=True)
         .Annotation(title=_("Review the cross-check finding"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_task_created)
         .Next(this.cross_checked)
     )
@@ -172,10 +157,7 @@ class RetiredPractitionerFlow(flow.Flow):
     handed_over = flow.End().Annotation(title=_("Handed over"))
     cross_checked = flow.End().Annotation(title=_("Cross-check reviewed"))
 
-    # --- Handlers: one line each, into notifications and services ------------------------------
-    def on_task_created(self, activation: Any) -> None:
-        notify_task_created(activation)
-
+    # --- Handlers (on_task_created: workflows.cases.flows.CaseFlowMixin) ----------------------------
     def on_follow_up_escalated(self, activation: Any) -> None:
         services.practitioner_follow_up_escalate(case=_case(activation.process))
         notify_task_created(activation)

@@ -20,14 +20,14 @@ from viewflow.workflow.status import STATUS
 
 from audit.models import Signature
 from audit.services import audit_record, signature_sign
-from core.fields import identifier_digest
-from core.validators import resident_id_mask, resident_id_normalise
+from core.validators import resident_id_normalise
 from permissions.models import CountyConfig, Facility, Jurisdiction
 from workflows.cases.notifications import notify_escalation_to_bureau_directors
-from workflows.cases.persons import PersonRecord, person_filed, person_records
+from workflows.cases.persons import PersonRecord, person_filed, person_records, resident_id_fields
 from workflows.cases.services import (
     case_cancel,
     case_decide,
+    case_decision_service,
     case_documents_add,
     case_escalate,
     case_sign,
@@ -195,9 +195,7 @@ def practitioner_file(
         raise ValidationError(errors)
     township = data["home_township"]
     entry = RetiredPractitioner(
-        resident_id=resident_id,
-        resident_id_digest=identifier_digest(resident_id),
-        resident_id_masked=resident_id_mask(resident_id),
+        **resident_id_fields(resident_id),
         former_facility=facility,
         home_township=township,
         county_id=township.parent_id,
@@ -241,22 +239,13 @@ def practitioner_file(
     return case
 
 
-@transaction.atomic
-def practitioner_sign_filing(
-    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
-) -> PractitionerCase:
-    """The former facility's director signs the filing and sends it to the home county, or returns it."""
-    return case_decide(
-        activation=activation,
-        user=user,
-        decision=decision,
-        reason=reason,
-        request=request,
-        allowed={Decision.FORWARD, Decision.RETURN},
-        action="retired_practitioners.sign_filing",
-        next_stage=Stage.VERIFICATION,
-        meanings={Decision.FORWARD: Signature.Meaning.SUBMITTED},
-    )
+practitioner_sign_filing = case_decision_service(
+    allowed={Decision.FORWARD, Decision.RETURN},
+    action="retired_practitioners.sign_filing",
+    next_stage=Stage.VERIFICATION,
+    meanings={Decision.FORWARD: Signature.Meaning.SUBMITTED},
+    doc="The former facility's director signs the filing and sends it to the home county, or returns it.",
+)
 
 
 @transaction.atomic

@@ -7,7 +7,6 @@ request page's own forms (forms.SubmitForm, forms.DocumentFormSet) and performed
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +16,15 @@ from rest_framework.exceptions import ValidationError
 from permissions.selectors import facilities_for_user
 from workflows.cases.api import (
     ApiResource,
-    ScanField,
+    CaseDocumentsFilingSerializer,
     VisibleFieldsSerializer,
+    facility_of,
     flow_start,
     form_errors,
-    refusal,
+    form_post,
+    formset_errors,
+    formset_post,
+    service_refusals,
 )
 
 from . import selectors, services
@@ -71,17 +74,8 @@ class RequestSerializer(RequestRowSerializer, VisibleFieldsSerializer):
         return [dict(DocumentReadSerializer(document).data) for document in current]
 
 
-class DocumentMetaSerializer(serializers.Serializer[Any]):
-    doc_type = serializers.ChoiceField(choices=DocumentType.choices)
-    number = serializers.CharField(max_length=60)
-    issuer = serializers.CharField(max_length=200)
-    issued_on = serializers.DateField()
-    is_original = serializers.BooleanField(required=False, default=False)
-
-
-class RequestFileSerializer(serializers.Serializer[Any]):
-    """A new request (multipart/form-data): the request's fields, ``documents`` (a JSON array describing each
-    scan) and ``scans`` (the files, in the same order). The facility is the client's own."""
+class RequestFieldsSerializer(serializers.Serializer[Any]):
+    """A new request's own fields (multipart/form-data, with its scans: RequestFileSerializer)."""
 
     patient_name = serializers.CharField(max_length=100)
     resident_id = serializers.CharField(max_length=18, min_length=18)
@@ -92,68 +86,35 @@ class RequestFileSerializer(serializers.Serializer[Any]):
     pathway = serializers.ChoiceField(choices=Pathway.choices)
     emergency = serializers.BooleanField(required=False, default=False)
     emergency_justification = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
-    documents = serializers.CharField(
-        help_text=_("A JSON array: one object per scan (doc_type, number, issuer, issued_on, is_original).")
-    )
-    scans = serializers.ListField(child=ScanField(), min_length=1, max_length=10)
-
-    def validate_documents(self, value: str) -> list[dict[str, Any]]:
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            raise ValidationError(_("Send a JSON array of documents.")) from None
-        rows = DocumentMetaSerializer(data=parsed, many=True)
-        if not isinstance(parsed, list) or not rows.is_valid():
-            raise ValidationError(rows.errors if isinstance(parsed, list) else _("Send a JSON array of documents."))
-        return list(rows.validated_data)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if len(attrs["documents"]) != len(attrs["scans"]):
-            raise ValidationError({"scans": [_("Send one scan for each document described, in the same order.")]})
-        return attrs
 
 
-def _the_facility(user: Any) -> Any:
-    facilities = list(designated_facilities(facilities_for_user(user))[:2])
-    if len(facilities) != 1:
-        raise ValidationError({"non_field_errors": [_("This client's facility is not designated for terminations.")]})
-    return facilities[0]
+class RequestFileSerializer(RequestFieldsSerializer, CaseDocumentsFilingSerializer):
+    """A new request (multipart/form-data): the request's fields, ``documents`` (a JSON array describing each
+    scan) and ``scans`` (the files, in the same order). The facility is the client's own."""
+
+    document_types = DocumentType.choices
+
+
+def _facilities(user: Any) -> Any:
+    return designated_facilities(facilities_for_user(user))
 
 
 def request_file(*, user: Any, data: dict[str, Any], request: Any) -> TerminationCase:
     """Validate with the request page's forms, then submit through the page's service."""
-    facility = _the_facility(user)
-    fields = {name: value for name, value in data.items() if name not in {"documents", "scans"}}
-    form_data = {**{k: ("on" if v is True else "" if v is False else v) for k, v in fields.items()}}
-    form_data["facility"] = facility.pk
-    form = SubmitForm(form_data, facilities=designated_facilities(facilities_for_user(user)))
-    formset_data: dict[str, Any] = {
-        "documents-TOTAL_FORMS": len(data["documents"]),
-        "documents-INITIAL_FORMS": 0,
-        "documents-MAX_NUM_FORMS": 10,
-    }
-    formset_files: dict[str, Any] = {}
-    for index, (meta, scan) in enumerate(zip(data["documents"], data["scans"], strict=True)):
-        for key, value in meta.items():
-            if key == "is_original":
-                value = "on" if value else ""
-            formset_data[f"documents-{index}-{key}"] = value
-        formset_files[f"documents-{index}-file"] = scan
+    message = _("This client's facility is not designated for terminations.")
+    facility = facility_of(user, _facilities(user), message=message)
+    form_data = {**form_post(data, exclude=("documents", "scans")), "facility": facility.pk}
+    form = SubmitForm(form_data, facilities=_facilities(user))
+    formset_data, formset_files = formset_post("documents", data["documents"], data["scans"])
     documents: Any = DocumentFormSet(formset_data, formset_files, prefix="documents")  # type: ignore[arg-type]
     if not (form.is_valid() and documents.is_valid()):
-        errors = form_errors(form)
-        for index, document_form in enumerate(documents.forms):
-            for field, messages in form_errors(document_form).items():
-                errors[f"documents[{index}].{field}"] = messages
-        if documents.non_form_errors():
-            errors.setdefault("documents", []).extend(str(m) for m in documents.non_form_errors())
-        raise ValidationError(errors)
+        raise ValidationError({**form_errors(form), **formset_errors(documents, "documents")})
     cleaned = dict(form.cleaned_data)
     cleaned.pop("facility")
     from .flows import TerminationFlow
 
     activation = flow_start(node=TerminationFlow.submit, user=user, request=request)
-    try:
+    with service_refusals():
         return services.termination_submit(
             activation=activation,
             user=user,
@@ -162,8 +123,6 @@ def request_file(*, user: Any, data: dict[str, Any], request: Any) -> Terminatio
             documents=documents.documents(),
             request=request,
         )
-    except services.ValidationError as error:
-        raise refusal(error) from None
 
 
 def _visible(user: Any) -> Any:

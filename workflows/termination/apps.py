@@ -24,7 +24,7 @@ class TerminationConfig(AppConfig):
         from .viewsets import TerminationViewset
         from .visibility import VISIBILITY
 
-        procedure = procedure_register(
+        procedure_register(
             Procedure(
                 code="termination",
                 label=self.verbose_name,
@@ -42,14 +42,15 @@ class TerminationConfig(AppConfig):
                 workspace_sections=selectors.workspace_sections,
                 certificate_kind=CERTIFICATE_KIND,
                 certificate_title=_("Termination authorisation certificate"),
-                certificate_lookup=selectors.cases_by_certificate,
                 seed_demo=demo.seed,
+                action_labels=selectors.ACTION_LABELS,
+                step_labels=selectors.STEP_LABELS,
+                change_labels=selectors.CHANGE_LABELS,
+                figures=selectors.monthly_figures,
                 test_scene="tests.workflows.termination.scene",
                 api=api.API,
             )
         )
-        register_action_labels(selectors.ACTION_LABELS)
-        register_record_labels(procedure.object_type, steps=selectors.STEP_LABELS, **selectors.CHANGE_LABELS)
         # A county's rules name the personal pathways it accepts by their codes.
         register_record_labels(
             "termination.terminationcountyrules", values={"accepted_personal_pathways": dict(Pathway.choices)}
@@ -60,6 +61,3 @@ class TerminationConfig(AppConfig):
                 "termination_rules.update": _("County termination rules changed"),
             }
         )
-        from workflows.cases.statistics import register_figures
-
-        register_figures("termination", label=self.verbose_name, provider=selectors.monthly_figures)

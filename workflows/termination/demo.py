@@ -8,25 +8,25 @@ numbers use the demo division code 990101 and are valid only in shape).
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.utils import timezone
-from viewflow.workflow.timers import fire_due_timers
 
 from core.fields import identifier_digest
 from core.validators import resident_id_compose
-from permissions.services import county_rules_create
-from workflows.cases.services import case_step_run
+from workflows.cases.demo import (
+    demo_cases_seed,
+    demo_county_rules_seed,
+    demo_scan,
+    demo_start,
+    demo_step,
+    demo_timer_fire,
+)
 
 from . import services
 from .flows import TerminationFlow
 from .models import Decision, TerminationCase, required_documents
 from .rules import TerminationCountyRules, TerminationDesignation
-
-PDF = b"%PDF-1.4\n% Regflow demo scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # key, county, patient, pathway, weeks, emergency, how far the case goes. The serial (the row's
 # position, from 1) makes the patient's resident ID: append new rows, never reorder.
@@ -62,18 +62,12 @@ def demo_resident_id(serial: int) -> str:
     return resident_id_compose(region="990101", born=f"199{serial % 10}0612", serial=serial)
 
 
-def _run(case: TerminationCase, node: Any, user: Any, service: Any, **kwargs: Any) -> None:
-    case_step_run(case=case, node=node, user=user, service=service, **kwargs)
-
-
 def _submit(
     *, world: Any, county: str, serial: int, patient: str, pathway: str, weeks: int, emergency: bool
 ) -> TerminationCase:
     staff = STAFF[county]
     clerk = world.users[staff["clerk"]]
-    node = TerminationFlow.submit
-    activation = node.activation_class.create(node, None, None)
-    activation.start(SimpleNamespace(user=clerk))  # the start step records its "request" user
+    activation = demo_start(TerminationFlow.submit, clerk)
     today = timezone.localdate()
     documents = [
         {
@@ -82,7 +76,7 @@ def _submit(
             "issuer": ISSUERS[county],
             "issued_on": today - dt.timedelta(days=2),
             "is_original": index == 0,
-            "file": SimpleUploadedFile("demo.pdf", PDF, content_type="application/pdf"),
+            "file": demo_scan(),
         }
         for index, doc_type in enumerate(required_documents(pathway=pathway, emergency=emergency))
     ]
@@ -107,20 +101,12 @@ def _submit(
     )
 
 
-def _expire_now(case: TerminationCase) -> None:
-    """Bring the certificate's validity timer due now, as if the validity had run out, and fire it."""
-    timer = case.task_set.filter(flow_task_type="TIMER", status="SCHEDULED").get()
-    timer.scheduled = timezone.now() - dt.timedelta(seconds=1)
-    timer.save(update_fields=["scheduled"])
-    fire_due_timers()
-
-
 def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> None:
     staff = STAFF[county]
     users = {**world.users, **{role: world.users[name] for role, name in staff.items() if role != "facility"}}
     flow = TerminationFlow
     if goal == "panel_partial":
-        _run(
+        demo_step(
             case,
             flow.give_opinion,
             users["expert1"],
@@ -138,7 +124,7 @@ def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> No
         return
     if case.is_medical:
         for expert in ("expert1", "expert2", "expert3"):
-            _run(
+            demo_step(
                 case,
                 flow.give_opinion,
                 users[expert],
@@ -147,7 +133,7 @@ def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> No
                 reason="符合 Confirmed",
             )
     if goal == "returned":
-        _run(
+        demo_step(
             case,
             flow.review,
             users["director"],
@@ -156,11 +142,11 @@ def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> No
             reason="请补充死亡证明原件 Please bring the original death certificate",
         )
         return
-    _run(case, flow.review, users["director"], services.termination_review, decision=Decision.FORWARD, reason="")
+    demo_step(case, flow.review, users["director"], services.termination_review, decision=Decision.FORWARD, reason="")
     if goal == "bureau":
         return
     if goal == "rejected":
-        _run(
+        demo_step(
             case,
             flow.decide,
             users["officer"],
@@ -169,10 +155,10 @@ def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> No
             reason="材料不符合规定 The documents do not meet the rules",
         )
         return
-    _run(case, flow.decide, users["officer"], services.termination_decide, decision=Decision.APPROVE, reason="")
+    demo_step(case, flow.decide, users["officer"], services.termination_decide, decision=Decision.APPROVE, reason="")
     case = TerminationCase.objects.get(pk=case.pk)
     if goal == "completed":
-        _run(
+        demo_step(
             case,
             flow.record_procedure,
             users["clerk"],
@@ -189,7 +175,7 @@ def _advance(case: TerminationCase, *, world: Any, county: str, goal: str) -> No
             },
         )
     elif goal == "expired":
-        _expire_now(case)
+        demo_timer_fire(case)  # the certificate's validity runs out
 
 
 # Facilities designated for terminations, up to which week (the others are not).
@@ -198,11 +184,7 @@ DESIGNATIONS = {"hospital_a": 27, "hospital_b": 27}
 
 def seed_rules(*, world: Any) -> int:
     """Each demo county's termination rules (the defaults) and the designated facilities."""
-    created = 0
-    for jurisdiction in world.jurisdictions.values():
-        if jurisdiction.level == jurisdiction.Level.COUNTY and not hasattr(jurisdiction, "termination_rules"):
-            county_rules_create(actor=None, model=TerminationCountyRules, county=jurisdiction)
-            created += 1
+    created = demo_county_rules_seed(world=world, model=TerminationCountyRules)
     for key, max_weeks in DESIGNATIONS.items():
         _designation, made = TerminationDesignation.objects.get_or_create(
             facility=world.facilities[key], defaults={"designated": True, "max_weeks": max_weeks}
@@ -217,31 +199,27 @@ def seed(*, world: Any, log: Any) -> int:
     if rules_created:
         log(f"county rules and designations: {rules_created}")
     digests = {identifier_digest(demo_resident_id(n)): n for n in range(1, len(SCENARIOS) + 1)}
-    present = {
-        digests[digest]
-        for digest in TerminationCase.objects.filter(resident_id_digest__in=digests).values_list(
-            "resident_id_digest", flat=True
+    seeded = TerminationCase.objects.filter(resident_id_digest__in=digests).values_list("resident_id_digest", flat=True)
+
+    def create(serial: int) -> TerminationCase:
+        _key, county, patient, pathway, weeks, emergency, goal = SCENARIOS[serial - 1]
+        case = _submit(
+            world=world,
+            county=county,
+            serial=serial,
+            patient=patient,
+            pathway=pathway,
+            weeks=weeks,
+            emergency=emergency,
         )
-    }
-    if len(present) == len(SCENARIOS):
-        log("termination cases: already present")
-        return rules_created
-    created = rules_created
-    for serial, (key, county, patient, pathway, weeks, emergency, goal) in enumerate(SCENARIOS, start=1):
-        if serial in present:
-            continue
-        with transaction.atomic():
-            case = _submit(
-                world=world,
-                county=county,
-                serial=serial,
-                patient=patient,
-                pathway=pathway,
-                weeks=weeks,
-                emergency=emergency,
-            )
-            _advance(case, world=world, county=county, goal=goal)
-        created += 1
-        stage = TerminationCase.objects.get(pk=case.pk).get_stage_display()
-        log(f"termination case #{case.pk}: county {county.upper()}, {key} ({stage})")
-    return created
+        _advance(case, world=world, county=county, goal=goal)
+        return case
+
+    return rules_created + demo_cases_seed(
+        scenarios=[(serial, row[1], row[0]) for serial, row in enumerate(SCENARIOS, start=1)],
+        present={digests[digest] for digest in seeded},
+        create=create,
+        name="termination case",
+        nothing="termination cases: already present",
+        log=log,
+    )

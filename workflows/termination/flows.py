@@ -12,31 +12,21 @@ bureau. Every signing step is a SigningView (four-eyes across the whole case).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
-from workflows.cases.notifications import notify_task_created
+from workflows.cases.flows import CaseFlowMixin, case_county, case_decided, case_due, case_facility
 from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
 from . import services, views
 from .models import Decision, Stage, TerminationCase
 from .roles import SUBMIT_CASES
-
-
-def _facility(process: Any) -> Facility | None:
-    # viewflow calls this with the process at task creation and in can_assign.
-    return TerminationCase.of(process).facility if process is not None and process.pk else None
-
-
-def _county(process: Any) -> Jurisdiction | None:
-    return TerminationCase.of(process).county if process is not None and process.pk else None
+from .rules import TerminationCountyRules
 
 
 def _is_emergency(activation: Any) -> bool:
@@ -52,23 +42,7 @@ def _awaits_panel(activation: Any) -> bool:
     return TerminationCase.of(activation.process).stage == Stage.PANEL
 
 
-def _decided(decision: str) -> Any:
-    return lambda activation: TerminationCase.of(activation.process).last_decision == decision
-
-
-def _decision_due(activation: Any) -> datetime:
-    due = TerminationCase.of(activation.process).decision_due_at
-    assert due is not None  # set by on_decision_created, which runs before the timer is armed
-    return due
-
-
-def _certificate_expiry(activation: Any) -> datetime:
-    valid_until = TerminationCase.of(activation.process).certificate_valid_until
-    assert valid_until is not None  # set by certificate_issue, the step before
-    return valid_until
-
-
-class TerminationFlow(flow.Flow):
+class TerminationFlow(CaseFlowMixin, flow.Flow):
     process_class = TerminationCase
     lock_impl = flow_lock
 
@@ -102,7 +76,7 @@ class TerminationFlow(flow.Flow):
     give_opinion = (
         SigningView(views.OpinionView.as_view(), eligible=services.sits_on_panel)
         .Annotation(title=_("Give an expert opinion"))
-        .Permission(SIT_ON_PANEL, obj=_county)
+        .Permission(SIT_ON_PANEL, obj=case_county)
         .onCreate(this.on_task_created)
         .Next(this.join_panel)
     )
@@ -113,7 +87,7 @@ class TerminationFlow(flow.Flow):
     review = (
         SigningView(views.ReviewView.as_view(), repeatable=True)
         .Annotation(title=_("Facility review"))
-        .Permission(DIRECT_FACILITY, obj=_facility)
+        .Permission(DIRECT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.check_review)
     )
@@ -121,15 +95,15 @@ class TerminationFlow(flow.Flow):
     check_review = (
         flow.Switch()
         .Annotation(title=_("Review outcome"))
-        .Case(this.decide, _decided(Decision.FORWARD))
-        .Case(this.amend, _decided(Decision.RETURN))
+        .Case(this.decide, case_decided(Decision.FORWARD))
+        .Case(this.amend, case_decided(Decision.RETURN))
         .Default(this.rejected)
     )
 
     amend = (
         RegflowView(views.AmendView.as_view())
         .Annotation(title=_("Amend the request"))
-        .Permission(WORK_AT_FACILITY, obj=_facility)
+        .Permission(WORK_AT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.check_resubmission)
     )
@@ -148,16 +122,16 @@ class TerminationFlow(flow.Flow):
     decide = (
         SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
         .Annotation(title=_("Bureau decision"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_decision_created)
-        .OnTimeout(_decision_due, this.escalate, title=_("Decision deadline"))
+        .OnTimeout(case_due("decision_due_at"), this.escalate, title=_("Decision deadline"))
         .Next(this.check_decision)
     )
 
     escalate = (
         SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
         .Annotation(title=_("Escalated decision"))
-        .Permission(DIRECT_BUREAU, obj=_county)
+        .Permission(DIRECT_BUREAU, obj=case_county)
         .onCreate(this.on_escalated)
         .Next(this.check_decision)
     )
@@ -165,8 +139,8 @@ class TerminationFlow(flow.Flow):
     check_decision = (
         flow.Switch()
         .Annotation(title=_("Decision"))
-        .Case(this.issue_certificate, _decided(Decision.APPROVE))
-        .Case(this.amend, _decided(Decision.RETURN))
+        .Case(this.issue_certificate, case_decided(Decision.APPROVE))
+        .Case(this.amend, case_decided(Decision.RETURN))
         .Default(this.rejected)
     )
 
@@ -180,9 +154,9 @@ class TerminationFlow(flow.Flow):
     record_procedure = (
         SigningView(views.RecordView.as_view(), approval=False)
         .Annotation(title=_("Record the procedure"))
-        .Permission(WORK_AT_FACILITY, obj=_facility)
+        .Permission(WORK_AT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
-        .OnTimeout(_certificate_expiry, this.expire, title=_("Certificate validity"))
+        .OnTimeout(case_due("certificate_valid_until"), this.expire, title=_("Certificate validity"))
         .Next(this.completed)
     )
 
@@ -193,20 +167,9 @@ class TerminationFlow(flow.Flow):
     rejected = flow.End().Annotation(title=_("Rejected"))
     expired = flow.End().Annotation(title=_("Expired"))
 
-    # --- Handlers: one line each, into notifications and services ----------------------
-    def on_task_created(self, activation: Any) -> None:
-        notify_task_created(activation)
-
-    def on_decision_created(self, activation: Any) -> None:
-        services.termination_decision_open(case=TerminationCase.of(activation.process))
-        notify_task_created(activation)
-
-    def on_escalated(self, activation: Any) -> None:
-        services.termination_escalate(case=TerminationCase.of(activation.process))
-        notify_task_created(activation)
+    # --- Handlers (the rest: workflows.cases.flows.CaseFlowMixin) -------------------------
+    def decision_deadline_days(self, case: TerminationCase) -> int:
+        return TerminationCountyRules.objects.get(county_id=case.county_id).decision_deadline_days
 
     def do_issue_certificate(self, activation: Any) -> None:
         services.certificate_issue(case=TerminationCase.of(activation.process))
-
-    def do_expire(self, activation: Any) -> None:
-        services.termination_expire(case=TerminationCase.of(activation.process))

@@ -11,9 +11,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.validators import resident_id_normalise, validate_resident_id
 from permissions.models import Facility
-from workflows.cases.forms import DATE_WIDGET, SignatureForm, case_document_formset, fact_choices, not_in_future
+from workflows.cases.forms import (
+    DATE_WIDGET,
+    ResidentIdField,
+    SignatureForm,
+    case_document_formset,
+    contradiction,
+    fact_choices,
+    not_in_future,
+)
 from workflows.cases.forms import DecisionForm as DecisionForm  # re-exported: the termination steps' forms
 from workflows.cases.forms import WithdrawForm as WithdrawForm
 
@@ -27,35 +34,18 @@ PATHWAY_MARITAL_STATUS: dict[Pathway, MaritalStatus] = {
 }
 
 
-def contradiction(form: forms.Form, first: str, second: str, message: Any) -> None:
-    """Refuse two answers that cannot both be true: one error naming both fields, shown on each of them."""
-    labels = {"first": form.fields[first].label, "second": form.fields[second].label}
-    text = _("%(first)s and %(second)s contradict each other: ") % labels + str(message)
-    form.add_error(None, text)
-    for name in (first, second):
-        if name in form.fields and name not in form.errors:
-            form.add_error(name, _("See the contradiction above."))
-
-
 class RequestFieldsForm(forms.Form):
     """The request's own fields: shared by submission and amendment."""
 
     patient_name = forms.CharField(label=_("Patient name"), max_length=100)
-    resident_id = forms.CharField(
-        label=_("Resident ID number"),
-        max_length=18,
-        min_length=18,
-        validators=[validate_resident_id],
-        help_text=_("18 characters; the last one is a check digit (0-9 or X)."),
+    resident_id = ResidentIdField(
+        label=_("Resident ID number"), help_text=_("18 characters; the last one is a check digit (0-9 or X).")
     )
     marital_status = forms.ChoiceField(label=_("Marital status"), choices=fact_choices(MaritalStatus.choices))
     gestational_weeks = forms.IntegerField(label=_("Gestational age: weeks"), min_value=1, max_value=44)
     gestational_days = forms.IntegerField(label=_("and days"), min_value=0, max_value=6, initial=0)
     lmp_date = forms.DateField(label=_("Last menstrual period"), widget=DATE_WIDGET, validators=[not_in_future])
     pathway = forms.ChoiceField(label=_("Pathway"), choices=fact_choices(Pathway.choices))
-
-    def clean_resident_id(self) -> str:
-        return resident_id_normalise(self.cleaned_data["resident_id"])
 
     def clean_patient_name(self) -> str:
         name = self.cleaned_data["patient_name"].strip()
@@ -151,12 +141,7 @@ DRUG_LINE = re.compile(r"^\s*(?P<name>[^;:|]{2,100}?)\s*[;:|]\s*(?P<batch>[A-Za-
 
 
 class RecordForm(SignatureForm):
-    resident_id = forms.CharField(
-        label=_("Patient's resident ID number, checked against her ID card"),
-        max_length=18,
-        min_length=18,
-        validators=[validate_resident_id],
-    )
+    resident_id = ResidentIdField(label=_("Patient's resident ID number, checked against her ID card"))
     procedure_date = forms.DateField(label=_("Procedure date"), widget=DATE_WIDGET, validators=[not_in_future])
     procedure_method = forms.ChoiceField(label=_("Method"), choices=fact_choices(ProcedureMethod.choices))
     physician_name = forms.CharField(label=_("Performing physician"), max_length=100)
@@ -177,9 +162,6 @@ class RecordForm(SignatureForm):
         label=_("Complications"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
     )
     field_order = ["resident_id", "procedure_date", "procedure_method", "physician_name", "physician_licence"]
-
-    def clean_resident_id(self) -> str:
-        return resident_id_normalise(self.cleaned_data["resident_id"])
 
     def clean_drugs(self) -> list[dict[str, str]]:
         drugs = []

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from permissions.models import Facility, Jurisdiction
+from workflows.cases.models import CountyRules
 
 
 def personal_pathway_codes() -> list[str]:
@@ -29,8 +30,8 @@ def default_personal_pathways() -> list[str]:
     return personal_pathway_codes()
 
 
-class TerminationCountyRules(models.Model):
-    """One county's rules for terminations. One row per county; changes audited with a reason."""
+class TerminationCountyRules(CountyRules):
+    """One county's rules for terminations (workflows.cases.models.CountyRules): ``county.termination_rules``."""
 
     AUDIT_ACTION = "termination_rules"  # permissions.services.county_rules_update writes "<this>.update"
     RULE_FIELDS = (
@@ -69,12 +70,8 @@ class TerminationCountyRules(models.Model):
         verbose_name = _("county termination rules")
         verbose_name_plural = _("county termination rules")
 
-    def __str__(self) -> str:
-        return str(self.county)
-
     def clean(self) -> None:
-        if self.county_id and self.county.level != Jurisdiction.Level.COUNTY:
-            raise ValidationError({"county": _("Configuration belongs to a county.")})
+        super().clean()
         pathways = self.accepted_personal_pathways
         if not isinstance(pathways, list) or any(p not in personal_pathway_codes() for p in pathways):
             raise ValidationError({"accepted_personal_pathways": _("Unknown pathway.")})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from django.db.models import Count, F, Q, Window
-from django.utils import timezone
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from permissions.access import (
@@ -17,7 +17,6 @@ from permissions.access import (
 )
 from permissions.roles import Role
 from workflows.cases import selectors as kit_selectors
-from workflows.nodes import task_url
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
 from .models import MEDICAL_PATHWAYS, Stage, TerminationCase
@@ -101,11 +100,6 @@ CHANGE_LABELS: dict[str, Any] = {
 }
 
 
-def cases_by_certificate(number: str) -> list[int]:
-    """The case that issued certificate ``number`` (for the audit search)."""
-    return kit_selectors.cases_by_certificate(TerminationCase, number)
-
-
 def opinions_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
     """What termination's pages add to the kit's case context (cases.selectors.case_page_context): the opinions."""
     opinions = list(case.opinions.select_related("expert__profile", "signature").order_by("pk"))
@@ -123,14 +117,11 @@ def opinions_context(*, case: TerminationCase, user: Any) -> dict[str, Any]:
 
 
 def _case_rows(cases: Any) -> list[list[Cell]]:
-    from .flows import TerminationFlow
-
-    flow = TerminationFlow.instance
     return [
         [
-            Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=flow.reverse("process_detail", args=[case.pk])),
+            kit_selectors.case_cell(case),
             Cell(case.facility.name),
-            Cell(case.get_stage_display(), strong=case.stage == Stage.RETURNED),
+            kit_selectors.case_stage_cell(case),
             Cell("", when=case.created, show_left=False),
         ]
         for case in cases
@@ -148,29 +139,6 @@ def _task_deadline(task: Any) -> Any:
     return None
 
 
-def _task_rows(tasks: Any) -> list[list[Cell]]:
-    from .flows import TerminationFlow
-
-    flow = TerminationFlow.instance
-    rows = []
-    for task in tasks:
-        case = task.process.terminationcase
-        deadline = _task_deadline(task)
-        rows.append(
-            [
-                Cell(task.flow_task.task_title, url=task_url(task)),
-                Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=flow.reverse("process_detail", args=[case.pk])),
-                Cell(case.facility.name),
-                Cell(
-                    "—" if deadline is None else "",
-                    when=deadline,
-                    strong=deadline is not None and deadline <= timezone.now(),
-                ),
-            ]
-        )
-    return rows
-
-
 def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     """A termination section per role: what each person works on, most pressing first."""
 
@@ -180,6 +148,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     case_list_url, queue_url = flow.reverse("index"), flow.reverse("queue")
     case_headers = [_("Case"), _("Facility"), _("Stage"), _("Submitted")]
     task_headers = [_("Step"), _("Case"), _("Facility"), _("Deadline")]
+    section = partial(kit_selectors.workspace_section, limit=SECTION_LIMIT)
     sections: list[Section] = []
 
     if roles & {Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR}:
@@ -188,12 +157,12 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
         )
         returned = staff_cases.filter(stage=Stage.RETURNED).order_by("-created")
         sections.append(
-            Section(
+            section(
+                returned,
+                rows=_case_rows,
                 key="termination-returned",
                 title=_("Returned for changes"),
                 headers=case_headers,
-                rows=_case_rows(returned[:SECTION_LIMIT]),
-                total=returned.count(),
                 see_all_url=case_list_url,
                 empty=_("No request of your facility is waiting for changes."),
                 actions=[(_("New request"), flow.submit.reverse("execute"))],
@@ -203,12 +172,12 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
             staff_cases.filter(stage__in=TerminationCase.OPEN_STAGES).exclude(stage=Stage.RETURNED).order_by("-created")
         )
         sections.append(
-            Section(
+            section(
+                open_cases,
+                rows=_case_rows,
                 key="termination-open",
                 title=_("Your facility's open requests"),
                 headers=case_headers,
-                rows=_case_rows(open_cases[:SECTION_LIMIT]),
-                total=open_cases.count(),
                 see_all_url=case_list_url,
                 empty=_("Your facility has no open request."),
             )
@@ -219,6 +188,9 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     tasks = tasks.select_related("process__terminationcase__facility")
     bureau_steps = [TerminationFlow.decide, TerminationFlow.escalate]
 
+    def task_rows(tasks: Any) -> list[list[Cell]]:
+        return kit_selectors.task_rows(tasks, deadline=_task_deadline)
+
     waiting = tasks.exclude(flow_task__in=bureau_steps).order_by("created")
     if roles - {Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, Role.INSPECTOR}:
         sections.append(
@@ -226,7 +198,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
                 key="termination-waiting",
                 title=_("Waiting for you"),
                 headers=task_headers,
-                rows=_task_rows(kit_selectors.one_per_step(waiting, SECTION_LIMIT)),
+                rows=task_rows(kit_selectors.one_per_step(waiting, SECTION_LIMIT)),
                 total=waiting.values("process_id", "flow_task").distinct().count(),
                 see_all_url=queue_url,
                 empty=_("Nothing is waiting for you."),
@@ -240,23 +212,13 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
          _("No escalation is waiting for you.")),
     ]  # fmt: skip
     for role, step, key, title, empty in bureau_sections:
-        if role not in roles:
-            continue
-        # The total comes with the rows (a count over the whole list, before the limit): the takeability query,
-        # the dearest of the page to build, compile and run, once rather than once for the rows and once for a count.
-        due = tasks.filter(flow_task=step).annotate(section_total=Window(Count("pk"))).order_by(*by_deadline)
-        first = list(due[:SECTION_LIMIT])
-        sections.append(
-            Section(
-                key=key,
-                title=title,
-                headers=task_headers,
-                rows=_task_rows(first),
-                total=first[0].section_total if first else 0,
-                see_all_url=queue_url,
-                empty=empty,
+        if role in roles:
+            due = tasks.filter(flow_task=step).order_by(*by_deadline)
+            sections.append(
+                section(
+                    due, rows=task_rows, key=key, title=title, headers=task_headers, see_all_url=queue_url, empty=empty
+                )
             )
-        )
     if Role.INSPECTOR in roles:
         flagged = (
             TerminationCase.objects.filter(county_id__in=inspected_county_ids(user), flagged_for_inspection=True)
@@ -264,12 +226,12 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
             .order_by("-created")
         )
         sections.append(
-            Section(
+            section(
+                flagged,
+                rows=_case_rows,
                 key="termination-flagged",
                 title=_("Cases flagged for inspection"),
                 headers=case_headers,
-                rows=_case_rows(flagged[:SECTION_LIMIT]),
-                total=flagged.count(),
                 see_all_url=case_list_url,
                 empty=_("No case is flagged for inspection."),
             )
@@ -282,27 +244,16 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
 
 def monthly_figures(*, county: Any, start: Any, end: Any) -> list[Any]:
     """Requests received, approved (certificates issued), rejected and procedures recorded in ``[start, end)``."""
-    from workflows.cases.statistics import Figure, period_bounds
+    from workflows.cases.statistics import figures_counted
 
-    from .models import Stage, TerminationCase
-
-    since, until = period_bounds(start, end)
     cases = TerminationCase.objects.filter(county=county)
-    return [
-        Figure("received", _("Requests received"), cases.filter(created__gte=since, created__lt=until).count()),
-        Figure(
-            "approved",
-            _("Approved: certificates issued"),
-            cases.filter(certificate_issued_at__gte=since, certificate_issued_at__lt=until).count(),
-        ),
-        Figure(
-            "rejected",
-            _("Rejected"),
-            cases.filter(stage=Stage.REJECTED, ended_at__gte=since, ended_at__lt=until).count(),
-        ),
-        Figure(
-            "completed",
-            _("Procedures recorded"),
-            cases.filter(stage=Stage.COMPLETED, ended_at__gte=since, ended_at__lt=until).count(),
-        ),
-    ]
+    return figures_counted(
+        start,
+        end,
+        [
+            ("received", _("Requests received"), cases, "created"),
+            ("approved", _("Approved: certificates issued"), cases, "certificate_issued_at"),
+            ("rejected", _("Rejected"), cases.filter(stage=Stage.REJECTED), "ended_at"),
+            ("completed", _("Procedures recorded"), cases.filter(stage=Stage.COMPLETED), "ended_at"),
+        ],
+    )

@@ -18,17 +18,16 @@ from django.utils.translation import gettext as _
 
 from audit.services import AuditedRefusal, audit_record, audit_refusals
 from core.fields import identifier_digest
-from core.validators import resident_id_mask, resident_id_normalise
+from core.validators import resident_id_normalise
 from permissions.models import Facility
-from workflows.cases.notifications import notify_escalation_to_bureau_directors
+from workflows.cases.persons import resident_id_fields
 from workflows.cases.services import (
+    amendment_reason_check,
     case_certificate_issue,
-    case_deadline_reminders_send,
-    case_decide,
-    case_decision_open,
+    case_decision_reminders_send,
+    case_decision_service,
     case_documents_add,
-    case_escalate,
-    case_expire,
+    case_origin_set,
     case_sign,
     case_withdraw,
     has_signatures,
@@ -46,7 +45,6 @@ from .models import (
     TerminationCase,
     required_documents,
 )
-from .notifications import notify_deadline_approaching
 from .rules import TerminationCountyRules, facility_is_designated_for
 
 PANEL_SEATS = 3
@@ -132,10 +130,8 @@ def _set_patient_fields(case: TerminationCase, data: dict[str, Any]) -> None:
         if field in data:
             setattr(case, field, data[field])
     if "resident_id" in data:
-        resident_id = resident_id_normalise(data["resident_id"])
-        case.resident_id = resident_id
-        case.resident_id_digest = identifier_digest(resident_id)
-        case.resident_id_masked = resident_id_mask(resident_id)
+        for field, value in resident_id_fields(data["resident_id"]).items():
+            setattr(case, field, value)
     if not case.emergency:
         case.emergency_justification = ""
 
@@ -183,9 +179,7 @@ def termination_submit(
         document_types={d["doc_type"] for d in documents},
     )
     case = TerminationCase.of(activation)
-    case.facility = facility
-    case.county_id = facility.county_id
-    case.submitted_by = user
+    case_origin_set(case, facility=facility, user=user)
     _set_patient_fields(case, data)
     case.flagged_for_inspection = case.emergency
     case.stage = _first_stage(case)
@@ -233,8 +227,7 @@ def termination_amend(
     to a fresh panel, as does a medical case that has no complete current panel (e.g. one that was on a
     personal pathway until now). The flow's check_resubmission routes on the stage set here.
     """
-    if not reason.strip():
-        raise ValidationError({"reason": [_("Say what you changed and why.")]})
+    amendment_reason_check(reason)
     case = TerminationCase.of(activation)
     changed = _amended_fields(case, data)
     if changed & IDENTITY_FIELDS and has_signatures(case):
@@ -338,60 +331,30 @@ def termination_opinion(
     return opinion
 
 
-@transaction.atomic
-def termination_review(
-    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
-) -> TerminationCase:
-    """The facility director forwards, returns or rejects, and signs."""
-    return case_decide(
-        activation=activation,
-        user=user,
-        decision=decision,
-        reason=reason,
-        request=request,
-        allowed={Decision.FORWARD, Decision.RETURN, Decision.REJECT},
-        action="termination.review",
-        next_stage=Stage.BUREAU_REVIEW,
-    )
+termination_review = case_decision_service(
+    allowed={Decision.FORWARD, Decision.RETURN, Decision.REJECT},
+    action="termination.review",
+    next_stage=Stage.BUREAU_REVIEW,
+    doc="The facility director forwards, returns or rejects, and signs.",
+)
 
 
-@transaction.atomic
-def termination_decide(
-    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
-) -> TerminationCase:
-    """The bureau approves, returns or rejects, and signs. Approval goes on to certificate_issue."""
-    return case_decide(
-        activation=activation,
-        user=user,
-        decision=decision,
-        reason=reason,
-        request=request,
-        allowed={Decision.APPROVE, Decision.RETURN, Decision.REJECT},
-        action="termination.decide",
-        next_stage=Stage.APPROVED,
-    )
+termination_decide = case_decision_service(
+    allowed={Decision.APPROVE, Decision.RETURN, Decision.REJECT},
+    action="termination.decide",
+    next_stage=Stage.APPROVED,
+    doc="The bureau approves, returns or rejects, and signs. Approval goes on to certificate_issue.",
+)
 
 
-# --- Bureau deadline ------------------------------------------------------------------
-
-
-@transaction.atomic
-def termination_decision_open(*, case: TerminationCase) -> TerminationCase:
-    """Start the bureau's clock when a decision task appears (first time or after an amendment)."""
-    config = TerminationCountyRules.objects.get(county_id=case.county_id)
-    return case_decision_open(case=case, due_at=timezone.now() + timedelta(days=config.decision_deadline_days))
+# --- Bureau deadline (the flow opens and escalates it: workflows.cases.flows.CaseFlowMixin) ---------
 
 
 def termination_deadline_reminders_send() -> int:
     """Remind whoever can decide a case that its deadline is near, once per decision clock (a sweep)."""
-    return case_deadline_reminders_send(
-        model=TerminationCase, action="termination.deadline_reminder", notify=notify_deadline_approaching
-    )
+    from .flows import TerminationFlow
 
-
-def termination_escalate(*, case: TerminationCase) -> TerminationCase:
-    """The decision deadline passed: the officer's task was withdrawn and the bureau director takes over."""
-    return case_escalate(case=case, action="termination.escalate", notify=notify_escalation_to_bureau_directors)
+    return case_decision_reminders_send(model=TerminationCase, node=TerminationFlow.decide)
 
 
 # --- Certificate, procedure, expiry -----------------------------------------------------
@@ -452,10 +415,6 @@ def termination_record_procedure(
     )
     activation.execute()
     return case
-
-
-def termination_expire(*, case: TerminationCase) -> TerminationCase:
-    return case_expire(case=case, action="termination.expire")
 
 
 def termination_withdraw(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from permissions.selectors import facilities_for_user
-from workflows.cases.views import CaseDecisionView, CaseStartView, CaseTaskView
+from workflows.cases.views import CaseDecisionView, CaseDocumentsMixin, CaseStartView, CaseTaskView, form_initial
 
 from . import services
 from .forms import (
@@ -65,11 +64,12 @@ def request_rules(facilities: Any) -> dict[str, Any]:
     }
 
 
-class SubmitView(CaseStartView):
+class SubmitView(CaseDocumentsMixin, CaseStartView):
     """Start node: a clerk (or director) of a designated facility enters the request."""
 
     template_name = "termination/submit.html"
     success_message = gettext_lazy("Request #%(pk)s submitted.")
+    document_formset = DocumentFormSet
 
     def facilities(self) -> Any:
         staff = facilities_for_user(self.request.user)
@@ -78,15 +78,8 @@ class SubmitView(CaseStartView):
     def make_form(self, data: Any = None, files: Any = None) -> SubmitForm:
         return SubmitForm(data, facilities=self.facilities())
 
-    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
-        return {"document_forms": DocumentFormSet(request.POST, request.FILES, prefix="documents")}
-
-    def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
-        return {**extra, "attach_again": extra["document_forms"].scans_to_attach_again(request.FILES)}
-
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("document_forms", DocumentFormSet(prefix="documents"))
         rules = request_rules(self.facilities())
         context["request_rules"] = rules
         only = list(rules["facilities"].values())
@@ -100,20 +93,15 @@ class SubmitView(CaseStartView):
             user=self.request.user,
             facility=data.pop("facility"),
             data=data,
-            documents=extra["document_forms"].documents(),
+            documents=self.documents(),
             request=self.request,
         )
 
 
 class TaskView(CaseTaskView):
-    """A termination step's page (workflows.cases.views.CaseTaskView): the documents formset is its own."""
+    """A termination step's page (workflows.cases.views.CaseTaskView)."""
 
     template_name = "termination/task.html"
-
-    def invalid_context(self, request: HttpRequest, extra: dict[str, Any]) -> dict[str, Any]:
-        if "document_forms" in extra:
-            extra["attach_again"] = extra["document_forms"].scans_to_attach_again(request.FILES)
-        return extra
 
 
 class OpinionView(TaskView):
@@ -140,29 +128,11 @@ class DecideView(CaseDecisionView):
     service = services.termination_decide
 
 
-class AmendView(TaskView):
+class AmendView(CaseDocumentsMixin, TaskView):
+    document_formset = DocumentFormSet
+
     def make_form(self, data: Any = None, files: Any = None) -> Any:
-        case = self.case
-        initial = {
-            "patient_name": case.patient_name,
-            "resident_id": case.resident_id,
-            "marital_status": case.marital_status,
-            "gestational_weeks": case.gestational_weeks,
-            "gestational_days": case.gestational_days,
-            "lmp_date": case.lmp_date,
-            "pathway": case.pathway,
-            "emergency_justification": case.emergency_justification,
-        }
-        return AmendForm(data, initial=initial)
-
-    def extra_forms(self, request: HttpRequest) -> dict[str, Any]:
-        if not hasattr(self, "_documents"):
-            self._documents: Any = DocumentFormSet(request.POST, request.FILES, prefix="documents")
-        return {"document_forms": self._documents}
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        kwargs.setdefault("document_forms", DocumentFormSet(prefix="documents"))
-        return super().get_context_data(**kwargs)
+        return AmendForm(data, initial=form_initial(self.case, AmendForm))
 
     def perform(self, form: Any) -> None:
         data = dict(form.cleaned_data)
@@ -171,7 +141,7 @@ class AmendView(TaskView):
             activation=self.activation,
             user=self.request.user,
             data=data,
-            documents=self._documents.documents(),
+            documents=self.documents(),
             reason=reason,
             request=self.request,
         )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from workflows.cases.viewsets import CaseViewset
 from workflows.viewsets import ScopedProcessListView
@@ -24,24 +23,7 @@ class CaseListView(ScopedProcessListView):
 class TerminationViewset(CaseViewset):
     flow_class = TerminationFlow
     process_list_view_class = CaseListView
-
-    def task_deadline(self, task: Any) -> datetime | None:
-        case = task.process.coerced
-        if task.flow_task is TerminationFlow.decide:
-            return case.decision_due_at
-        if task.flow_task is TerminationFlow.record_procedure:
-            return case.certificate_valid_until
-        return None
-
-    def task_deadline_expression(self) -> Any:
-        return Case(
-            When(flow_task=TerminationFlow.decide, then=F("process__terminationcase__decision_due_at")),
-            When(
-                flow_task=TerminationFlow.record_procedure, then=F("process__terminationcase__certificate_valid_until")
-            ),
-            default=Value(None, output_field=DateTimeField()),
-            output_field=DateTimeField(),
-        )
+    task_deadlines = {"decide": "decision_due_at", "record_procedure": "certificate_valid_until"}
 
     def process_related(self) -> list[str]:
         return ["process__terminationcase"]

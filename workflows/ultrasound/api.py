@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -20,10 +19,10 @@ from workflows.cases.api import (
     VisibleFieldsSerializer,
     facility_of,
     flow_start,
-    form_errors,
+    formset_errors,
     page_form,
-    refusal,
     serializer_from_form,
+    service_refusals,
 )
 
 from . import selectors, services
@@ -109,12 +108,7 @@ def _operators(raw: str) -> Any:
             data[f"operators-{index}-{key}"] = str(value)
     formset = operator_formset(data)
     if not formset.is_valid():
-        errors: dict[str, Any] = {}
-        for index, form in enumerate(formset.forms):
-            for field, messages in form_errors(form).items():
-                errors[f"operators[{index}].{field}"] = messages
-        errors.setdefault("operators", []).extend(str(m) for m in formset.non_form_errors())
-        raise ValidationError({key: value for key, value in errors.items() if value})
+        raise ValidationError(formset_errors(formset, "operators"))
     return formset
 
 
@@ -131,7 +125,7 @@ def device_file(*, user: Any, data: dict[str, Any], request: Any) -> UltrasoundC
     from .flows import UltrasoundRegistrationFlow
 
     activation = flow_start(node=UltrasoundRegistrationFlow.file, user=user, request=request)
-    try:
+    with service_refusals():
         return services.ultrasound_file(
             activation=activation,
             user=user,
@@ -141,8 +135,6 @@ def device_file(*, user: Any, data: dict[str, Any], request: Any) -> UltrasoundC
             documents=documents,
             request=request,
         )
-    except DjangoValidationError as error:
-        raise refusal(error) from None
 
 
 API = (

@@ -8,7 +8,6 @@ class UltrasoundConfig(AppConfig):
     verbose_name = _("Ultrasound device registry")
 
     def ready(self) -> None:
-        from audit.actions import register_action_labels, register_record_labels
         from workflows.cases.persons import person_index_register
         from workflows.cases.registry import Procedure, procedure_register
 
@@ -18,8 +17,6 @@ class UltrasoundConfig(AppConfig):
         from .viewsets import UltrasoundViewset
         from .visibility import VISIBILITY
 
-        register_action_labels(selectors.ACTION_LABELS)
-        register_record_labels(selectors.OBJECT_TYPE, steps=selectors.STEP_LABELS, **selectors.change_labels())
         procedure_register(
             Procedure(
                 code="ultrasound",
@@ -43,11 +40,12 @@ class UltrasoundConfig(AppConfig):
                 certificate_find=selectors.device_by_registration_number,
                 certificate_lookup=selectors.cases_by_registration_number,
                 seed_demo=demo.seed,
+                action_labels=selectors.ACTION_LABELS,
+                step_labels=selectors.STEP_LABELS,
+                change_labels=selectors.change_labels(),
+                figures=selectors.monthly_figures,
                 test_scene="tests.workflows.ultrasound.scene",
                 api=api.API,
             )
         )
         person_index_register(procedure="ultrasound", lookup=selectors.operator_person_records)
-        from workflows.cases.statistics import register_figures
-
-        register_figures("ultrasound", label=_("Ultrasound device registry"), provider=selectors.monthly_figures)

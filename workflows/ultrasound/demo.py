@@ -7,20 +7,16 @@ second run creates nothing. Operators and licence numbers are invented.
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from workflows.cases.services import case_step_run
+from workflows.cases.demo import demo_scan, demo_start, demo_step
 
 from . import services
 from .flows import UltrasoundRegistrationFlow as Flow
 from .models import CaseKind, Decision, OnsiteCheck, UltrasoundCase, UltrasoundDevice
-
-PDF = b"%PDF-1.4\n% Regflow demo scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # How far each scenario goes; the serial number is DEMO-<county>-<position>: append rows, never reorder.
 GOALS = [
@@ -56,20 +52,6 @@ MODELS = [
 ]
 
 
-def _scan() -> SimpleUploadedFile:
-    return SimpleUploadedFile("demo.pdf", PDF, content_type="application/pdf")
-
-
-def _run(case: UltrasoundCase, node: Any, user: Any, service: Any, **kwargs: Any) -> None:
-    case_step_run(case=case, node=node, user=user, service=service, **kwargs)
-
-
-def _start(node: Any, user: Any) -> Any:
-    activation = node.activation_class.create(node, None, None)
-    activation.start(SimpleNamespace(user=user))  # the start step records its "request" user
-    return activation
-
-
 def _operators(county: str, index: int, pledged: dt.date) -> list[dict[str, Any]]:
     return [
         {
@@ -87,7 +69,7 @@ def _file(*, world: Any, county: str, index: int, late: bool, pledged_days_ago: 
     manufacturer, model, device_type = MODELS[index % len(MODELS)]
     purchased = today - dt.timedelta(days=90 if late else 5)
     return services.ultrasound_file(
-        activation=_start(Flow.file, users[STAFF[county]["clerk"]]),
+        activation=demo_start(Flow.file, users[STAFF[county]["clerk"]]),
         user=users[STAFF[county]["clerk"]],
         facility=world.facilities[FACILITY[county]],
         data={
@@ -104,7 +86,7 @@ def _file(*, world: Any, county: str, index: int, late: bool, pledged_days_ago: 
             "late_explanation": "发票遗失补办 The invoice was lost and reissued" if late else "",
         },
         operators=_operators(county, index, today - dt.timedelta(days=pledged_days_ago)),
-        documents=[("undertaking", _scan())],
+        documents=[("undertaking", demo_scan())],
     )
 
 
@@ -113,29 +95,29 @@ def _through(case: UltrasoundCase, *, users: dict[str, Any], goal: str) -> Ultra
     if goal == "filed":
         return case
     if goal == "returned":
-        _run(case, Flow.sign_undertaking, users["director"], services.ultrasound_sign_undertaking,
+        demo_step(case, Flow.sign_undertaking, users["director"], services.ultrasound_sign_undertaking,
              decision=Decision.RETURN, reason="请补充操作人员承诺书 Please add the operators' pledges")  # fmt: skip
         return case
-    _run(case, Flow.sign_undertaking, users["director"], services.ultrasound_sign_undertaking,
+    demo_step(case, Flow.sign_undertaking, users["director"], services.ultrasound_sign_undertaking,
          decision=Decision.FORWARD, reason="")  # fmt: skip
     if goal == "review":
         return case
     needs_check = case.kind in {CaseKind.REGISTRATION, CaseKind.RELOCATION, CaseKind.TRANSFER}
-    _run(case, Flow.review, users["officer"], services.ultrasound_review,
+    demo_step(case, Flow.review, users["officer"], services.ultrasound_review,
          decision=Decision.CHECK if needs_check else Decision.NO_CHECK,
          supervisor=users["supervisor"] if needs_check else None, reason="")  # fmt: skip
     if goal == "check":
         return case
     if needs_check:
-        _run(case, Flow.onsite_check, users["supervisor"], services.ultrasound_onsite_check,
+        demo_step(case, Flow.onsite_check, users["supervisor"], services.ultrasound_onsite_check,
              checklist=dict.fromkeys(OnsiteCheck.CHECKLIST, True), findings="", photos=[])  # fmt: skip
     if goal == "decision":
         return case
     if goal == "refused":
-        _run(case, Flow.decide, users["officer"], services.ultrasound_decide,
+        demo_step(case, Flow.decide, users["officer"], services.ultrasound_decide,
              decision=Decision.REJECT, reason="发票与序列号不符 The invoice does not match the serial")  # fmt: skip
         return case
-    _run(case, Flow.decide, users["officer"], services.ultrasound_decide, decision=Decision.APPROVE, reason="")
+    demo_step(case, Flow.decide, users["officer"], services.ultrasound_decide, decision=Decision.APPROVE, reason="")
     return case
 
 
@@ -143,7 +125,7 @@ def _amend(*, world: Any, county: str, device: UltrasoundDevice, kind: str, **da
     users = world.users
     clerk = users[STAFF[county]["clerk"]]
     return services.ultrasound_amendment_file(
-        activation=_start(Flow.file_amendment, clerk),
+        activation=demo_start(Flow.file_amendment, clerk),
         user=clerk,
         device=device,
         kind=kind,
@@ -188,12 +170,12 @@ def _scenario(*, world: Any, county: str, index: int, goal: str) -> UltrasoundCa
         services.ultrasound_renewals_open()
         renewal = device.cases.get(kind=CaseKind.PLEDGE_RENEWAL, ended_at__isnull=True)
         if goal == "renewed":
-            _run(renewal, Flow.renew_pledges, staff["director"], services.ultrasound_renew_pledges,
-                 renewed_on=timezone.localdate(), documents=[("pledge", _scan())])  # fmt: skip
+            demo_step(renewal, Flow.renew_pledges, staff["director"], services.ultrasound_renew_pledges,
+                 renewed_on=timezone.localdate(), documents=[("pledge", demo_scan())])  # fmt: skip
         return renewal
     if goal == "checked":
         check = services.ultrasound_check_schedule(
-            activation=_start(Flow.schedule_check, staff["officer"]),
+            activation=demo_start(Flow.schedule_check, staff["officer"]),
             user=staff["officer"],
             device=device,
             supervisor=staff["supervisor"],
@@ -204,7 +186,7 @@ def _scenario(*, world: Any, county: str, index: int, goal: str) -> UltrasoundCa
             "operators_qualified": True,
             "serial_matches": True,
         }
-        _run(check, Flow.onsite_check, staff["supervisor"], services.ultrasound_onsite_check, checklist=checklist,
+        demo_step(check, Flow.onsite_check, staff["supervisor"], services.ultrasound_onsite_check, checklist=checklist,
              findings="登记本缺少两周记录 Two weeks missing from the register", photos=[])  # fmt: skip
         return check
     if goal == "transfer_pending":

@@ -15,7 +15,6 @@ supervisor to any registered device unannounced.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -23,8 +22,8 @@ from viewflow import this
 from viewflow.workflow import flow
 
 from permissions.access import bureau_county_ids
-from permissions.models import Facility, Jurisdiction
 from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SUPERVISE, WORK_AT_FACILITY
+from workflows.cases.flows import CaseFlowMixin, case_attribute, case_county, case_decided, case_due, case_facility
 from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
@@ -35,23 +34,6 @@ from .roles import FILE_CASES
 
 def _case(process: Any) -> UltrasoundCase:
     return process if isinstance(process, UltrasoundCase) else UltrasoundCase.objects.get(pk=process.pk)
-
-
-def _facility(process: Any) -> Facility | None:
-    # viewflow calls this with the process at task creation and in can_assign.
-    return _case(process).facility if process is not None and process.pk else None
-
-
-def _county(process: Any) -> Jurisdiction | None:
-    return _case(process).county if process is not None and process.pk else None
-
-
-def _receiving_county(process: Any) -> Jurisdiction | None:
-    return _case(process).target_county if process is not None and process.pk else None
-
-
-def _decided(decision: str) -> Any:
-    return lambda activation: _case(activation.process).last_decision == decision
 
 
 def _is_unannounced(activation: Any) -> bool:
@@ -71,13 +53,7 @@ def _acts_for_a_bureau(user: Any) -> bool:
     return bool(bureau_county_ids(user))
 
 
-def _decision_due(activation: Any) -> datetime:
-    due = _case(activation.process).decision_due_at
-    assert due is not None  # set by on_decision_created, which runs before the timer is armed
-    return due
-
-
-class UltrasoundRegistrationFlow(flow.Flow):
+class UltrasoundRegistrationFlow(CaseFlowMixin, flow.Flow):
     process_class = UltrasoundCase
     lock_impl = flow_lock
 
@@ -103,7 +79,7 @@ class UltrasoundRegistrationFlow(flow.Flow):
     amend = (
         RegflowView(views.AmendView.as_view())
         .Annotation(title=_("Amend the filing"))
-        .Permission(WORK_AT_FACILITY, obj=_facility)
+        .Permission(WORK_AT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.sign_undertaking)
     )
@@ -112,19 +88,21 @@ class UltrasoundRegistrationFlow(flow.Flow):
     sign_undertaking = (
         SigningView(views.UndertakingView.as_view(), repeatable=True)
         .Annotation(title=_("Sign the unit undertaking"))
-        .Permission(DIRECT_FACILITY, obj=_facility)
+        .Permission(DIRECT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.check_undertaking)
     )
 
-    check_undertaking = If(_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.review).Else(this.amend)
+    check_undertaking = (
+        If(case_decided(Decision.FORWARD)).Annotation(title=_("Signed?")).Then(this.review).Else(this.amend)
+    )
 
     # --- Bureau officer -------------------------------------------------------------------
     # Routing signs nothing: the officer who sends a supervisor may also take the decision.
     review = (
         RegflowView(views.ReviewView.as_view())
         .Annotation(title=_("Review the filing"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_task_created)
         .Next(this.check_review)
     )
@@ -132,8 +110,8 @@ class UltrasoundRegistrationFlow(flow.Flow):
     check_review = (
         flow.Switch()
         .Annotation(title=_("Review outcome"))
-        .Case(this.onsite_check, _decided(Decision.CHECK))
-        .Case(this.amend, _decided(Decision.RETURN))
+        .Case(this.onsite_check, case_decided(Decision.CHECK))
+        .Case(this.amend, case_decided(Decision.RETURN))
         .Default(this.decide)
     )
 
@@ -148,7 +126,7 @@ class UltrasoundRegistrationFlow(flow.Flow):
     onsite_check = (
         SigningView(views.CheckView.as_view(), repeatable=True)
         .Annotation(title=_("Check on site"))
-        .Permission(SUPERVISE, obj=_county)
+        .Permission(SUPERVISE, obj=case_county)
         .Assign(_chosen_supervisor)
         .onCreate(this.on_check_assigned)
         .Next(this.check_unannounced)
@@ -162,16 +140,16 @@ class UltrasoundRegistrationFlow(flow.Flow):
     decide = (
         SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
         .Annotation(title=_("Bureau decision"))
-        .Permission(ACT_FOR_BUREAU, obj=_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
         .onCreate(this.on_decision_created)
-        .OnTimeout(_decision_due, this.escalate, title=_("Decision deadline"))
+        .OnTimeout(case_due("decision_due_at"), this.escalate, title=_("Decision deadline"))
         .Next(this.check_decision)
     )
 
     escalate = (
         SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
         .Annotation(title=_("Escalated decision"))
-        .Permission(DIRECT_BUREAU, obj=_county)
+        .Permission(DIRECT_BUREAU, obj=case_county)
         .onCreate(this.on_escalated)
         .Next(this.check_decision)
     )
@@ -180,21 +158,21 @@ class UltrasoundRegistrationFlow(flow.Flow):
         flow.Switch()
         .Annotation(title=_("Decision"))
         .Case(this.accept_transfer, _awaits_receiving_county)
-        .Case(this.apply, _decided(Decision.APPROVE))
-        .Case(this.amend, _decided(Decision.RETURN))
+        .Case(this.apply, case_decided(Decision.APPROVE))
+        .Case(this.amend, case_decided(Decision.RETURN))
         .Default(this.refused)
     )
 
     accept_transfer = (
         SigningView(views.AcceptTransferView.as_view(), bureau=True)
         .Annotation(title=_("Accept the transferred device"))
-        .Permission(ACT_FOR_BUREAU, obj=_receiving_county)
+        .Permission(ACT_FOR_BUREAU, obj=case_attribute("target_county"))
         .onCreate(this.on_task_created)
         .Next(this.check_acceptance)
     )
 
     check_acceptance = (
-        If(_decided(Decision.APPROVE)).Annotation(title=_("Accepted?")).Then(this.apply).Else(this.refused)
+        If(case_decided(Decision.APPROVE)).Annotation(title=_("Accepted?")).Then(this.apply).Else(this.refused)
     )
 
     apply = flow.Function(this.do_apply).Annotation(title=_("Update the registry")).Next(this.approved)
@@ -205,7 +183,7 @@ class UltrasoundRegistrationFlow(flow.Flow):
     renew_pledges = (
         SigningView(views.RenewView.as_view(), approval=False)
         .Annotation(title=_("Renew the operators' pledges"))
-        .Permission(DIRECT_FACILITY, obj=_facility)
+        .Permission(DIRECT_FACILITY, obj=case_facility)
         .onCreate(this.on_task_created)
         .Next(this.renewed)
     )
@@ -216,20 +194,12 @@ class UltrasoundRegistrationFlow(flow.Flow):
     renewed = flow.End().Annotation(title=_("Pledges renewed"))
     checked = flow.End().Annotation(title=_("Checked"))
 
-    # --- Handlers: one line each, into notifications and services ---------------------------------
-    def on_task_created(self, activation: Any) -> None:
-        notifications.notify_task_created(activation)
-
+    # --- Handlers (the rest: workflows.cases.flows.CaseFlowMixin) ---------------------------------
     def on_check_assigned(self, activation: Any) -> None:
         notifications.notify_assignee(activation)
 
-    def on_decision_created(self, activation: Any) -> None:
-        services.ultrasound_decision_open(case=_case(activation.process))
-        notifications.notify_task_created(activation)
-
-    def on_escalated(self, activation: Any) -> None:
-        services.ultrasound_escalate(case=_case(activation.process))
-        notifications.notify_task_created(activation)
+    def decision_deadline_days(self, case: UltrasoundCase) -> int:
+        return services.bureau_decision_deadline_days(county_id=case.county_id)
 
     def do_apply(self, activation: Any) -> None:
         services.ultrasound_apply(case=_case(activation.process))

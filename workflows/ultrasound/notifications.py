@@ -4,24 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import NoReverseMatch, get_resolver
-
 from permissions.models import RoleAssignment
 from permissions.roles import Role
+from workflows.cases.notifications import case_url
 from workflows.events import notify
-from workflows.nodes import task_announce, task_url
+from workflows.nodes import task_url
 
 from .models import UltrasoundCase
-
-
-def case_url(case: UltrasoundCase) -> str:
-    from .flows import UltrasoundRegistrationFlow
-
-    get_resolver().url_patterns  # noqa: B018 - loads the URLconf in timer and command processes
-    try:
-        return str(UltrasoundRegistrationFlow.instance.reverse("process_detail", args=[case.pk]))
-    except NoReverseMatch:
-        return ""
 
 
 def bureau_directors(county_id: int) -> list[int]:
@@ -32,19 +21,11 @@ def bureau_directors(county_id: int) -> list[int]:
     )
 
 
-def notify_task_created(activation: Any) -> None:
-    task_announce(task=activation.task)
-
-
 def notify_assignee(activation: Any) -> None:
     """A task given to one person (the supervisor sent to check): only they hear of it, the facility does not."""
     task = activation.task
     if task.owner_id:
         notify(recipients=[task.owner_id], kind="task.assigned", url=task_url(task), obj=task.process)
-
-
-def notify_submitter(*, case: UltrasoundCase, kind: str) -> None:
-    notify(recipients=[case.submitted_by_id], kind=kind, url=case_url(case), obj=case)
 
 
 def notify_renewal_overdue(*, case: UltrasoundCase) -> None:

@@ -301,6 +301,7 @@ def cases_by_registration_number(number: str) -> list[int]:
 
 def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
     """The registry's sections: the facility's open filings, the supervisor's checks, the inspectors' flags."""
+    from workflows.cases.selectors import case_cell, case_stage_cell
     from workflows.nodes import task_url
     from workflows.workspace import SECTION_LIMIT, Cell, Section
 
@@ -312,10 +313,10 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Any]:
     def case_rows(cases: Any) -> list[list[Cell]]:
         return [
             [
-                Cell(_("Case #%(pk)s") % {"pk": case.pk}, url=flow.reverse("process_detail", args=[case.pk])),
+                case_cell(case),
                 Cell(case.get_kind_display()),
                 Cell(case.facility.name),
-                Cell(case.get_stage_display(), strong=case.stage == "returned"),
+                case_stage_cell(case),
             ]
             for case in cases
         ]
@@ -428,32 +429,20 @@ def operator_person_records(digests: Iterable[str]) -> list[PersonRecord]:
 
 def monthly_figures(*, county: Any, start: Any, end: Any) -> list[Any]:
     """Devices filed, registered, transferred and taken out of service in ``[start, end)``."""
-    from workflows.cases.statistics import Figure, period_bounds
+    from workflows.cases.statistics import figures_counted
 
     from .models import Stage
 
-    since, until = period_bounds(start, end)
     cases = UltrasoundCase.objects.filter(county=county)
     devices = UltrasoundDevice.objects.filter(county=county)
-    return [
-        Figure(
-            "filed",
-            gettext_lazy("Devices filed"),
-            cases.filter(kind=CaseKind.REGISTRATION, created__gte=since, created__lt=until).count(),
-        ),
-        Figure(
-            "registered",
-            gettext_lazy("Devices registered"),
-            devices.filter(registered_at__gte=since, registered_at__lt=until).count(),
-        ),
-        Figure(
-            "transferred",
-            gettext_lazy("Devices transferred"),
-            cases.filter(kind=CaseKind.TRANSFER, stage=Stage.APPROVED, ended_at__gte=since, ended_at__lt=until).count(),
-        ),
-        Figure(
-            "retired",
-            gettext_lazy("Devices decommissioned or scrapped"),
-            devices.filter(retired_at__gte=since, retired_at__lt=until).count(),
-        ),
-    ]
+    transferred = cases.filter(kind=CaseKind.TRANSFER, stage=Stage.APPROVED)
+    return figures_counted(
+        start,
+        end,
+        [
+            ("filed", gettext_lazy("Devices filed"), cases.filter(kind=CaseKind.REGISTRATION), "created"),
+            ("registered", gettext_lazy("Devices registered"), devices, "registered_at"),
+            ("transferred", gettext_lazy("Devices transferred"), transferred, "ended_at"),
+            ("retired", gettext_lazy("Devices decommissioned or scrapped"), devices, "retired_at"),
+        ],
+    )

@@ -19,14 +19,15 @@ from django.utils.translation import gettext as _
 from audit.models import Signature
 from audit.services import audit_record, printed_name_of
 from permissions.models import CountyConfig, Facility
-from workflows.cases.notifications import notify_deadline_approaching, notify_escalation_to_bureau_directors
+from workflows.cases.notifications import notify_submitter
 from workflows.cases.persons import person_filed
 from workflows.cases.services import (
-    case_deadline_reminders_send,
+    amendment_reason_check,
     case_decide,
-    case_decision_open,
+    case_decision_reminders_send,
+    case_decision_service,
     case_documents_add,
-    case_escalate,
+    case_origin_set,
     case_sign,
     case_withdraw,
     certificate_token_new,
@@ -48,7 +49,7 @@ from .models import (
     UltrasoundCase,
     UltrasoundDevice,
 )
-from .notifications import notify_renewal_overdue, notify_submitter
+from .notifications import notify_renewal_overdue
 
 PLEDGE_VALIDITY = timedelta(days=365)
 # How long before the pledges fall due the facility gets its renewal task.
@@ -225,9 +226,7 @@ def ultrasound_file(
     case = UltrasoundCase.of(activation)
     case.kind = CaseKind.REGISTRATION
     case.device = device
-    case.facility = facility
-    case.county_id = facility.county_id
-    case.submitted_by = user
+    case_origin_set(case, facility=facility, user=user)
     case.stage = Stage.UNDERTAKING
     case.explanation = device.late_explanation
     case.save()
@@ -348,22 +347,13 @@ def _device_refused(*, case: UltrasoundCase) -> None:
         UltrasoundDevice.objects.filter(pk=case.device_id).update(status=DeviceStatus.REFUSED)
 
 
-@transaction.atomic
-def ultrasound_sign_undertaking(
-    *, activation: Any, user: Any, decision: str, reason: str, request: HttpRequest | None = None
-) -> UltrasoundCase:
-    """The facility director signs the unit undertaking (or the change) and sends it to the bureau, or returns it."""
-    return case_decide(
-        activation=activation,
-        user=user,
-        decision=decision,
-        reason=reason,
-        request=request,
-        allowed={Decision.FORWARD, Decision.RETURN},
-        action="ultrasound.sign_undertaking",
-        next_stage=Stage.BUREAU_REVIEW,
-        meanings={Decision.FORWARD: Signature.Meaning.UNDERTAKING},
-    )
+ultrasound_sign_undertaking = case_decision_service(
+    allowed={Decision.FORWARD, Decision.RETURN},
+    action="ultrasound.sign_undertaking",
+    next_stage=Stage.BUREAU_REVIEW,
+    meanings={Decision.FORWARD: Signature.Meaning.UNDERTAKING},
+    doc="The facility director signs the unit undertaking (or the change) and sends it to the bureau, or returns it.",
+)
 
 
 @transaction.atomic
@@ -528,9 +518,7 @@ def ultrasound_amend(
 ) -> UltrasoundCase:
     """The clerk answers a return: corrected device data or change, added scans, with an explanation."""
     case = UltrasoundCase.of(activation)
-    explanation = (data.get("explanation") or "").strip()
-    if not explanation:
-        raise ValidationError({"explanation": [_("Say what you changed and why.")]})
+    explanation = amendment_reason_check(data.get("explanation") or "", field="explanation")
     device = UltrasoundDevice.objects.select_for_update().get(pk=case.device_id)
     before = _audit_device(device)
     if case.kind == CaseKind.REGISTRATION:
@@ -648,24 +636,11 @@ def ultrasound_withdraw(
 # --- Bureau deadline ---------------------------------------------------------------------
 
 
-def ultrasound_decision_open(*, case: UltrasoundCase) -> UltrasoundCase:
-    days = bureau_decision_deadline_days(county_id=case.county_id)
-    return case_decision_open(case=case, due_at=timezone.now() + timedelta(days=days))
-
-
-def ultrasound_escalate(*, case: UltrasoundCase) -> UltrasoundCase:
-    return case_escalate(case=case, action="ultrasound.escalate", notify=notify_escalation_to_bureau_directors)
-
-
-def _remind(*, case: UltrasoundCase) -> None:
-    from .flows import UltrasoundRegistrationFlow
-
-    notify_deadline_approaching(case=case, node=UltrasoundRegistrationFlow.decide)
-
-
 def ultrasound_deadline_reminders_send() -> int:
     """A day before a decision falls due, whoever can take it hears so (a sweep)."""
-    return case_deadline_reminders_send(model=UltrasoundCase, action="ultrasound.deadline_reminder", notify=_remind)
+    from .flows import UltrasoundRegistrationFlow
+
+    return case_decision_reminders_send(model=UltrasoundCase, node=UltrasoundRegistrationFlow.decide)
 
 
 # --- Yearly pledge renewal ----------------------------------------------------------------
