@@ -55,9 +55,14 @@ def node_of(task: Any) -> str:
 
 
 def task_of(scene: Scene, target: Target) -> Any:
+    """The target's task as the scene left it, read once: every request of the matrix is rolled back."""
     from viewflow.workflow.models import Task
 
-    return Task.objects.get(pk=target.kwargs["task_pk"])
+    cache = scene.extra.setdefault("tasks", {})
+    key = target.kwargs["task_pk"]
+    if key not in cache:
+        cache[key] = Task.objects.get(pk=key)
+    return cache[key]
 
 
 def claimers(scene: Scene, target: Target) -> set[str]:
@@ -128,8 +133,18 @@ def node_targets(
     stranger's id. Both mismatches are refused (404) to everyone, whoever may take or see the task.
     """
 
+    made_here = object()  # this call's key in the scene's cache
+
     def for_node(node_name: str) -> Callable[[Scene], list[Target]]:
         def targets(scene: Scene) -> list[Target]:
+            # Every action's URL of the node takes the same targets: found once per scene (it does not change).
+            cache = scene.extra.setdefault("node_targets", {})
+            key = (made_here, node_name)
+            if key not in cache:
+                cache[key] = find(scene)
+            return list(cache[key])
+
+        def find(scene: Scene) -> list[Target]:
             result, counties_done = [], set()
             for label, case in cases(scene):
                 county = scene.records[label].county

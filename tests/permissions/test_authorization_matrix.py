@@ -139,6 +139,7 @@ def test_route_answers_every_persona_as_expected_and_leaks_nothing(route: Route,
     for target in iter_targets(entry, route, scene):
         url = build_url(route, target)
         personas = target.personas if (target is not None and target.personas) else PERSONAS
+        public = entry.public_values(scene, target) if (entry.public_values and target) else set()
         for method in ("GET", "POST"):
             for persona in personas:
                 data = entry.post_data(scene, target) if (method == "POST" and entry.post_data) else None
@@ -155,7 +156,6 @@ def test_route_answers_every_persona_as_expected_and_leaks_nothing(route: Route,
                         failures.append(f"{where}: anonymous redirected to {location}, not to a login page")
                 # The persona typed the URL: its echo (a login redirect's ?next=) reveals nothing.
                 text = (body + response.get("Location", "").encode()).replace(url.encode(), b"")
-                public = entry.public_values(scene, target) if (entry.public_values and target) else set()
                 for secret, label in matrix.secrets[persona].items():
                     if secret.encode() in text and secret not in public:
                         failures.append(f"{where}: the body shows {secret!r} of {label}, outside the scope")
