@@ -148,13 +148,13 @@ def case_decide(
 DEADLINE_REMINDER_LEAD = timedelta(hours=24)
 
 
-@transaction.atomic
 def case_decision_open(*, case: Case, due_at: datetime) -> Case:
     """Start the decision clock when a decision task appears (first time or after an amendment)."""
-    case.decision_due_at = due_at
-    case.decision_reminded_at = None  # a new clock earns a new reminder
-    case.stage = case.DECISION_STAGE
-    case.save(update_fields=["decision_due_at", "decision_reminded_at", "stage"])
+    with transaction.atomic():
+        case.decision_due_at = due_at
+        case.decision_reminded_at = None  # a new clock earns a new reminder
+        case.stage = case.DECISION_STAGE
+        case.save(update_fields=["decision_due_at", "decision_reminded_at", "stage"])
     return case
 
 
@@ -188,19 +188,19 @@ def case_deadline_reminders_send(
     return sent
 
 
-@transaction.atomic
 def case_escalate(*, case: Case, action: str, notify: Callable[..., None]) -> Case:
     """The decision deadline passed: the task was withdrawn from its holders and goes up a level."""
-    case.escalated_at = timezone.now()
-    case.save(update_fields=["escalated_at"])
-    audit_record(
-        actor=None,
-        action=action,
-        obj=case,
-        changes={"decision_due_at": case.decision_due_at, "escalated_at": case.escalated_at},
-    )
-    notify(case=case)
-    notifications_of_closed_tasks_mark_read(process=case)  # the withdrawn decision task
+    with transaction.atomic():
+        case.escalated_at = timezone.now()
+        case.save(update_fields=["escalated_at"])
+        audit_record(
+            actor=None,
+            action=action,
+            obj=case,
+            changes={"decision_due_at": case.decision_due_at, "escalated_at": case.escalated_at},
+        )
+        notify(case=case)
+        notifications_of_closed_tasks_mark_read(process=case)  # the withdrawn decision task
     return case
 
 
@@ -287,24 +287,23 @@ def withdrawal_reason_check(reason: str) -> str:
     return reason.strip()
 
 
-@transaction.atomic
 def case_cancel(*, case: Case, stage: str) -> Case:
     """End an open case at ``stage``: its open tasks are cancelled and their notifications read.
 
-    The caller holds the case's flow lock and audits why (a withdrawal, the end of what the case was about).
+    An open task ends as viewflow's own ``cancel`` transition ends it, whatever its node (status CANCELED,
+    finished now), and so does one that transition refuses (a step already started); a closed task (done,
+    cancelled earlier, revived) keeps its end. The caller holds the case's flow lock and audits why (a
+    withdrawal, the end of what the case was about).
     """
-    for task in case.task_set.exclude(status__in=["DONE", "CANCELED", "REVIVED"]):
-        activation = task.flow_task.activation_class(task)
-        cancel = getattr(activation, "cancel", None)
-        if cancel is not None and cancel.can_proceed():
-            cancel()
-        else:
-            task.status, task.finished = "CANCELED", timezone.now()
+    with transaction.atomic():
+        now = timezone.now()
+        for task in case.task_set.exclude(status__in=["DONE", "CANCELED", "REVIVED"]):
+            task.status, task.finished = "CANCELED", now
             task.save(update_fields=["status", "finished"])
-    notifications_of_closed_tasks_mark_read(process=case)
-    case.stage, case.ended_at = stage, timezone.now()
-    case.status, case.finished = PROCESS.CANCELED, case.ended_at
-    case.save(update_fields=["stage", "ended_at", "status", "finished"])
+        notifications_of_closed_tasks_mark_read(process=case)
+        case.stage, case.ended_at = stage, now
+        case.status, case.finished = PROCESS.CANCELED, now
+        case.save(update_fields=["stage", "ended_at", "status", "finished"])
     return case
 
 

@@ -472,3 +472,26 @@ def test_a_withdrawal_while_another_request_holds_the_case_answers_busy_and_chan
     assert not events(case, "termination.withdraw")
     case_withdraw(case=case, user=world.clerk, reason="Changed her mind", action="termination.withdraw")
     assert TerminationCase.objects.get(pk=case.pk).stage == Stage.WITHDRAWN  # once it is free
+
+
+def test_cancelling_leaves_a_task_cancelled_earlier_with_its_own_end(world: Any) -> None:
+    case = at_bureau(world)
+    earlier = NOW - dt.timedelta(days=2)
+    task = Task.objects.get(process_id=case.pk, flow_task=F.decide, status="NEW")
+    Task.objects.filter(pk=task.pk).update(status="CANCELED", finished=earlier)
+    with time_machine.travel(NOW, tick=False):
+        case_cancel(case=case, stage=Stage.WITHDRAWN)
+    assert Task.objects.values_list("status", "finished").get(pk=task.pk) == ("CANCELED", earlier)
+
+
+def test_escalation_writes_its_stamp_only_not_what_a_stale_copy_of_the_case_holds(world: Any) -> None:
+    case = at_bureau(world)
+    clock(case, decision_due_at=NOW - dt.timedelta(hours=1))
+    stale = TerminationCase.objects.get(pk=case.pk)
+    TerminationCase.objects.filter(pk=case.pk).update(flagged_for_inspection=True)  # written since it was read
+    with time_machine.travel(NOW, tick=False):
+        case_escalate(case=stale, action="termination.escalate", notify=Told())
+    assert TerminationCase.objects.values_list("escalated_at", "flagged_for_inspection").get(pk=case.pk) == (
+        NOW,
+        True,
+    )
