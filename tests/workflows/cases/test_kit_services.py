@@ -495,3 +495,17 @@ def test_escalation_writes_its_stamp_only_not_what_a_stale_copy_of_the_case_hold
         NOW,
         True,
     )
+
+
+def test_opening_the_clock_and_cancelling_write_their_own_columns_not_a_stale_copys(world: Any) -> None:
+    case = at_bureau(world)
+    for service in (
+        lambda stale: case_decision_open(case=stale, due_at=NOW + dt.timedelta(days=3)),
+        lambda stale: case_cancel(case=stale, stage=Stage.WITHDRAWN),
+    ):
+        stale = TerminationCase.objects.get(pk=case.pk)
+        TerminationCase.objects.filter(pk=case.pk).update(flagged_for_inspection=True)  # written since it was read
+        with time_machine.travel(NOW, tick=False):
+            service(stale)
+        assert TerminationCase.objects.get(pk=case.pk).flagged_for_inspection
+        TerminationCase.objects.filter(pk=case.pk).update(flagged_for_inspection=False)
