@@ -192,6 +192,10 @@ EQUIVALENT: dict[str, str] = {
     "workflows.cases.services.x_case_decide__mutmut_38": (
         "update_fields=None: the case was read under the activation's flow lock; every other column as read"
     ),
+    "workflows.cases.services.x_case_cancel__mutmut_12": (
+        "update_fields=None on a task row the loop has just read, under the case's flow lock the caller holds: "
+        "every other column as read"
+    ),
     "workflows.nodes.x_task_candidates__mutmut_30": (
         "is_active=True dropped: assignable_users (_with_permission) keeps active users only, as can_assign does"
     ),
