@@ -21,16 +21,21 @@ duties-separation sample compares with the previous task only.
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from viewflow.workflow import flow
 from viewflow.workflow.base import Edge
+from viewflow.fsm import TransitionNotAllowed
+from viewflow.workflow.flow.utils import wrap_view
 from viewflow.workflow.flow.views import AssignTaskView
 from viewflow.workflow.status import STATUS
 
@@ -131,11 +136,50 @@ class ClaimTaskView(AssignTaskView):
         return str(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def wrap_execute_view(flow_task: Any, origin_view: Any) -> Any:
+    """viewflow's ``wrap_view`` for a step's page, reading the task the viewset's guard loaded on a read.
+
+    The guard (workflows.viewsets) has loaded the URL's task, checked that it belongs to the URL's process and
+    step, and put the process it checked access to in the task's place (``TaskPage``); viewflow would load the
+    task, its base process and the case again. A change (POST) goes through viewflow's own wrapper, which loads
+    them under the case's lock.
+    """
+    stock = wrap_view(flow_task, origin_view)
+
+    @wraps(origin_view)
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        page = getattr(request, "_regflow_task_page", None)
+        if request.method not in SAFE_METHODS or page is None or page.task.pk != kwargs.get("task_pk"):
+            return stock(request, *args, **kwargs)
+        task = page.task
+        try:
+            request.activation = flow_task.activation_class(task)  # type: ignore[attr-defined]
+            if not flow_task.can_execute(request.user, task=task):
+                raise PermissionDenied
+            request.activation.start(request)  # type: ignore[attr-defined]
+            return origin_view(request, *args, **kwargs)
+        except TransitionNotAllowed as error:
+            raise PermissionDenied(",".join(error.args)) from None
+
+    return view
+
+
 class RegflowView(flow.View):
     """A user task whose claims are audited and announced."""
 
     assign_view_class = ClaimTaskView
     is_signing_step = False
+
+    @property
+    def view_path(self) -> Any:
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
+            wrap_execute_view(self, self.view),
+            name="execute",
+        )
 
 
 class SigningView(RegflowView):
