@@ -28,7 +28,7 @@ from .conftest import scan
 pytestmark = pytest.mark.django_db
 
 # The officer's page of the decision step, an oversight read (its record.read event written in the request).
-CLAIM_PAGE_QUERIES = 31
+CLAIM_PAGE_QUERIES = 29
 EXECUTE_PAGE_QUERIES = 29
 MANY = 12
 
@@ -70,9 +70,7 @@ def grow(case: Any, world: Any) -> None:
     )
     for n in range(MANY):
         signer = (world.expert1, world.expert2, world.expert3)[n % 3]
-        signature_sign(
-            signer=signer, meaning="reviewed", obj=case, content=case.signature_content(), step=f"note_{n}"
-        )
+        signature_sign(signer=signer, meaning="reviewed", obj=case, content=case.signature_content(), step=f"note_{n}")
         audit_record(actor=world.director, action="record.read", obj=case)
 
 
@@ -94,7 +92,8 @@ def test_the_decision_steps_claim_and_execute_pages_cost_a_fixed_number_of_queri
     execute, execute_shown = measure(officer, urls["execute"])
     assert execute == EXECUTE_PAGE_QUERIES, execute
     # The pages show the case (its documents, signatures and trail), and the officer's reads were logged.
-    assert claim_shown["documents"] >= 1 and claim_shown["signatures"] >= 1 and claim_shown["events"] >= 1
+    for shown in (claim_shown, execute_shown):
+        assert shown["documents"] >= 1 and shown["signatures"] >= 1 and shown["events"] >= 1, shown
     reads = AuditEvent.objects.filter(action="record.read", actor=world.officer, object_id=str(case.pk))
     assert reads.count() == 4
 
