@@ -21,22 +21,28 @@ duties-separation sample compares with the previous task only.
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow import flow
 from viewflow.workflow.base import Edge
+from viewflow.workflow.flow.utils import wrap_view
 from viewflow.workflow.flow.views import AssignTaskView
 from viewflow.workflow.status import STATUS
 
 from audit.models import Signature
 from audit.services import audit_record, object_ref
-from permissions.access import staff_facility_ids
+from permissions.access import current_request_access, staff_facility_ids
 from permissions.models import RoleAssignment
 from permissions.roles import ROLE_SPECS
 from workflows.events import notify
@@ -131,11 +137,75 @@ class ClaimTaskView(AssignTaskView):
         return str(task.flow_task.reverse("execute", args=[task.process_id, task.pk]))
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def wrap_execute_view(flow_task: Any, origin_view: Any) -> Any:
+    """viewflow's ``wrap_view`` for a step's page, reading the task the viewset's guard loaded on a read.
+
+    The guard (workflows.viewsets) has loaded the URL's task, checked that it belongs to the URL's process and
+    step, and put the process it checked access to in the task's place (``TaskPage``); viewflow would load the
+    task, its base process and the case again. A change (POST) goes through viewflow's own wrapper, which loads
+    them under the case's lock.
+    """
+    stock = wrap_view(flow_task, origin_view)
+
+    @wraps(origin_view)
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        page = getattr(request, "_regflow_task_page", None)
+        if request.method not in SAFE_METHODS or page is None or page.task.pk != kwargs.get("task_pk"):
+            return stock(request, *args, **kwargs)
+        task = page.task
+        try:
+            request.activation = flow_task.activation_class(task)  # type: ignore[attr-defined]
+            if not flow_task.can_execute(request.user, task=task):
+                raise PermissionDenied
+            request.activation.start(request)  # type: ignore[attr-defined]
+            return origin_view(request, *args, **kwargs)
+        except TransitionNotAllowed as error:
+            raise PermissionDenied(",".join(error.args)) from None
+
+    return view
+
+
+def owner_permission_held(user: Any, perm: str, obj: Any) -> bool:
+    """viewflow's ``user.has_perm(perm, obj=obj) or user.has_perm(perm)``, the object's part (guardian's) read from
+    the user's object permissions as the queue reads them (``takeability.object_permissions``: one query, kept for
+    the request and shared with the menu's queue counter) rather than by guardian's two queries on every call."""
+    from .takeability import object_permissions
+
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if obj is not None:
+        content_type = ContentType.objects.get_for_model(obj)
+        if str(obj.pk) in object_permissions(user).get((content_type.pk, perm), ()):
+            return True
+    return bool(user.has_perm(perm))
+
+
 class RegflowView(flow.View):
     """A user task whose claims are audited and announced."""
 
     assign_view_class = ClaimTaskView
     is_signing_step = False
+
+    def can_assign(self, user: Any, task: Any) -> bool:
+        """viewflow's check; while a request is served, its permission part through ``owner_permission_held``."""
+        simple = task.owner_id or user is None or user.is_anonymous or not task.owner_permission
+        if simple or current_request_access.get() is None:
+            return bool(super().can_assign(user, task))
+        scope = self._owner_permission_obj
+        return owner_permission_held(user, task.owner_permission, scope(task.process) if callable(scope) else scope)
+
+    @property
+    def view_path(self) -> Any:
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
+            wrap_execute_view(self, self.view),
+            name="execute",
+        )
 
 
 class SigningView(RegflowView):

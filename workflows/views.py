@@ -98,20 +98,40 @@ def task_state_message(task: Any) -> str:
     return _("This step is in progress.")
 
 
+class TaskPage:
+    """The task a task URL names and its process, as the viewset's guard loaded and checked them.
+
+    The process is the procedure's own (its case, with what its access rule selects) and stands in for the task's
+    base process, so that the permission and four-eyes checks of the request read it rather than load it again;
+    whether a user may claim the task is decided once per request, for the guard and the page's actions alike.
+    """
+
+    def __init__(self, *, task: Any, process: Any) -> None:
+        task.process = process
+        self.task, self.process = task, process
+        self._can_assign: dict[Any, bool] = {}
+
+    def can_assign(self, user: Any) -> bool:
+        if user.pk not in self._can_assign:
+            task = self.task
+            self._can_assign[user.pk] = bool(task.status == STATUS.NEW and task.flow_task.can_assign(user, task))
+        return self._can_assign[user.pk]
+
+
 class TaskPageView(generic.TemplateView):
     """One task, shown the way its procedure allows: the summary, the state in words, the user's action.
 
     Reached through the viewset's guard, which has already checked that the
-    user may see the process and that the task belongs to it.
+    user may see the process and that the task belongs to it, and hands both
+    over as it loaded them (``TaskPage``).
     """
 
     template_name = "workflows/task_page.html"
     viewset: Any = None
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        manager = self.viewset._flow_class.task_class._default_manager
-        self.task = manager.select_related("owner__profile").get(pk=kwargs["task_pk"], process_id=kwargs["process_pk"])
-        self.process = self.viewset.access_process(user=request.user, pk=kwargs["process_pk"])
+        self.page = request._regflow_task_page  # type: ignore[attr-defined]
+        self.task, self.process = self.page.task, self.page.process
         self.viewset.record_read(process=self.process, request=request)
         return super().get(request, *args, **kwargs)
 
@@ -121,7 +141,7 @@ class TaskPageView(generic.TemplateView):
         if getattr(node, "assign_view", None) is None or not self.viewset.may_act(user):
             return {}  # a gateway, a timer, an end: nothing for a person to do
         args = [task.process_id, task.pk]
-        if task.status == STATUS.NEW and node.can_assign(user, task):
+        if self.page.can_assign(user):
             return {"claim": node.reverse("assign", args=args)}
         if task.status in {STATUS.ASSIGNED, STATUS.STARTED} and task.owner_id == user.pk:
             return {"open": node.reverse("execute", args=args), "release": node.reverse("unassign", args=args)}

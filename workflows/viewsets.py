@@ -42,17 +42,16 @@ from viewflow.workflow.status import STATUS
 
 from core.pagination import keyset_page
 
-from .nodes import task_claim
+from .nodes import SAFE_METHODS, task_claim
 from .services import task_release
 from .takeability import takeable_tasks
-from .views import FINISHED_TASK_STATUSES, TaskPageView
+from .views import FINISHED_TASK_STATUSES, TaskPage, TaskPageView
 
 MENU_COUNT_CAP = 99
 
 BUSY_MESSAGE = gettext_lazy("Someone else is working on this case right now. Please try again in a moment.")
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Pages that only show things: any other method is refused before viewflow's
 # redirect views answer it with a 302.
 READ_ONLY_URL_NAMES = frozenset({"index", "detail", "process_detail", "process_chart", "chart"})
@@ -64,10 +63,11 @@ TASK_PAGE_URL_NAMES = frozenset({"detail", "assign", "unassign", "cancel", "undo
 FINISHED_PAGE_URL_NAMES = frozenset({"execute", "assign", "unassign"})
 
 
-def _task_page_allowed(name: str | None, node: Any, user: Any, task: Any) -> bool:
+def _task_page_allowed(name: str | None, node: Any, user: Any, page: TaskPage) -> bool:
     """Who may see our page at a task URL: the same people viewflow lets see its page there."""
+    task = page.task
     if name == "assign":
-        return bool(task.status == STATUS.NEW and node.can_assign(user, task))
+        return page.can_assign(user)
     if name == "unassign":
         return bool(task.owner_id is not None and node.can_unassign(user, task))
     check = getattr(node, f"can_{'view' if name == 'detail' else name}", None)
@@ -75,15 +75,15 @@ def _task_page_allowed(name: str | None, node: Any, user: Any, task: Any) -> boo
 
 
 def _task_page(
-    viewset: ScopedFlowAppViewset, name: str | None, node: Any, request: HttpRequest, task: Any, **kwargs: Any
+    viewset: ScopedFlowAppViewset, name: str | None, node: Any, request: HttpRequest, page: TaskPage, **kwargs: Any
 ) -> HttpResponse | None:
     """Our answer at a task URL where viewflow would render the process generically; None to let viewflow answer."""
     if request.method in SAFE_METHODS:
-        if name in FINISHED_PAGE_URL_NAMES and task.status in FINISHED_TASK_STATUSES:
+        if name in FINISHED_PAGE_URL_NAMES and page.task.status in FINISHED_TASK_STATUSES:
             # An old link, or Back after signing: say who finished the step, not "forbidden".
             return viewset.task_page_view(request, **kwargs)
         if name in TASK_PAGE_URL_NAMES:
-            if not _task_page_allowed(name, node, request.user, task):
+            if not _task_page_allowed(name, node, request.user, page):
                 raise PermissionDenied
             return viewset.task_page_view(request, **kwargs)
     elif name == "unassign":
@@ -100,19 +100,26 @@ def _guard(viewset: ScopedFlowAppViewset, callback: Any, name: str | None, node:
         process_pk = kwargs.get("process_pk")
         if process_pk is not None:
             # A change needs write access (inspectors read only); a read needs read access.
-            viewset.access_process(user=request.user, pk=process_pk, write=unsafe)
+            process = viewset.access_process(user=request.user, pk=process_pk, write=unsafe)
+            if not unsafe:
+                # What a read of the process's pages reuses rather than loads again (TaskPage, CaseTaskView.case).
+                # A change reads the process again under its lock.
+                request._regflow_process = process  # type: ignore[attr-defined]
             task_pk = kwargs.get("task_pk")
             if task_pk is not None:
                 # The task must belong to the URL's process and to the URL's step.
-                tasks = viewset._flow_class.task_class._default_manager.filter(pk=task_pk, process_id=process_pk)
+                manager = viewset._flow_class.task_class._default_manager
+                tasks = manager.filter(pk=task_pk, process_id=process_pk).select_related("owner__profile")
                 if node is not None:
                     tasks = tasks.filter(flow_task=node)
                 task = tasks.first()
                 if task is None:
                     raise Http404
-                page = _task_page(viewset, name, node, request, task, **kwargs)
-                if page is not None:
-                    return page
+                page = TaskPage(task=task, process=process)
+                request._regflow_task_page = page  # type: ignore[attr-defined]
+                answer = _task_page(viewset, name, node, request, page, **kwargs)
+                if answer is not None:
+                    return answer
         try:
             return callback(request, *args, **kwargs)
         except FlowLockFailed:

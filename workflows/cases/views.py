@@ -30,6 +30,7 @@ from documents.views import document_response
 from permissions.access import access_case_document_for_user, access_case_for_user, staff_facility_ids
 from permissions.roles import FACILITY_ROLES
 
+from ..nodes import SAFE_METHODS
 from ..viewsets import BUSY_MESSAGE
 from .forms import DecisionForm, WithdrawForm
 from .registry import procedure_of
@@ -143,8 +144,15 @@ class CaseTaskView(CaseFormView):
     @property
     def case(self) -> Any:
         if not hasattr(self, "_case"):
-            model = self.activation.flow_class.process_class
-            self._case = model._default_manager.select_related("facility", "county").get(pk=self.activation.process.pk)
+            # A read reuses the case the viewset's guard loaded (with its facility and county) for its access check;
+            # a change (POST) reads it again, under the case's lock.
+            checked = getattr(self.request, "_regflow_process", None)
+            if self.request.method in SAFE_METHODS and checked is not None and checked.pk == self.activation.process.pk:
+                self._case = checked
+            else:
+                model = self.activation.flow_class.process_class
+                manager = model._default_manager.select_related("facility", "county")
+                self._case = manager.get(pk=self.activation.process.pk)
         return self._case
 
     def perform(self, form: Any) -> None:

@@ -165,3 +165,26 @@ def test_the_candidates_of_a_task_cost_the_same_however_many_hold_its_role(drive
             make_person(f"expert_{n}_{i}", Role.EXPERT, jurisdiction=world.county_a, rank=Profile.Rank.CHIEF)
     assert told[1] == told[0] + 3
     assert counts[0] == counts[1], counts
+
+
+def test_can_assign_while_a_request_is_served_equals_guardians_answer(driver: Any, world: Any) -> None:
+    """In a request, a step's permission is read from the user's object permissions loaded once for the request
+    (workflows.nodes.owner_permission_held); outside one, guardian answers. Both say the same for everyone."""
+    from permissions.access import RequestAccessState, current_request_access
+
+    build_scene(driver, world)
+    users = list(get_user_model().objects.order_by("pk"))
+    tasks = list(Task.objects.filter(process__flow_class=F, flow_task_type="HUMAN", status="NEW").order_by("pk"))
+    expected = {(user.pk, task.pk): per_task(user, task) for user in users for task in tasks}
+    assert any(expected.values()) and not all(expected.values())
+    token = current_request_access.set(RequestAccessState())
+    try:
+        for user in users:
+            fresh = get_user_model().objects.get(pk=user.pk)  # one user object per request, as the middleware loads
+            with CaptureQueriesContext(connection) as captured:
+                answers = {(user.pk, task.pk): bool(task.flow_task.can_assign(fresh, task)) for task in tasks}
+            assert answers == {key: expected[key] for key in answers}, user.username
+            guardian = [q["sql"] for q in captured if "guardian_" in q["sql"]]
+            assert len(guardian) <= 1, (user.username, guardian)  # the user's object permissions, read once
+    finally:
+        current_request_access.reset(token)
