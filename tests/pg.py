@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection
 
@@ -32,3 +35,34 @@ def until_waiting_or_done(done: threading.Event, *, timeout: float = 60.0) -> bo
             raise AssertionError("nobody waited on a lock, and the other party did not finish")
         done.wait(timeout=0.01)
     return False
+
+
+@contextmanager
+def held_elsewhere(flow_class: Any, case_pk: int) -> Iterator[None]:
+    """Hold the case's flow lock from another connection (a thread), as a request in the middle of a step does.
+
+    A barrier says it is held, leaving the block releases it; a failure to take it fails the test.
+    """
+    held, release = threading.Barrier(2), threading.Event()
+    failure: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with flow_class.lock(case_pk):
+                held.wait(timeout=30)
+                release.wait(timeout=60)
+        except BaseException as error:
+            failure.append(error)
+            held.abort()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        held.wait(timeout=30)
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=60)
+    assert not failure, failure

@@ -8,7 +8,6 @@ reminder sent once, the escalation, and what a withdrawal leaves behind (docs/mu
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 
 from audit.models import AuditEvent, Signature
+from tests.pg import held_elsewhere
 from tests.scenes import fake_request
 from tests.workflows.termination.scene import case_review, case_start
 from workflows.cases.models import Decision
@@ -441,33 +441,15 @@ def test_a_withdrawal_while_another_request_holds_the_case_answers_busy_and_chan
     it gives up with FlowLockFailed (the page's "busy, try again") instead of queueing behind the decision."""
     monkeypatch.setattr(SavepointSelectForUpdateLock, "pause", lambda self, attempt: None)
     case = at_bureau(world)
-    held, release = threading.Event(), threading.Event()
-    failure: list[BaseException] = []
-
-    def hold() -> None:
-        try:
-            with F.lock(case.pk):
-                held.set()
-                release.wait(timeout=60)
-        except BaseException as error:
-            failure.append(error)
-            held.set()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert held.wait(timeout=30) and not failure
+    with held_elsewhere(F, case.pk):
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")  # a lock that waited instead would fail here, not hang
-        with pytest.raises(FlowLockFailed):
-            case_withdraw(case=case, user=world.clerk, reason="Changed her mind", action="termination.withdraw")
-    finally:
-        release.set()
-        thread.join(timeout=60)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
+        try:
+            with pytest.raises(FlowLockFailed):
+                case_withdraw(case=case, user=world.clerk, reason="Changed her mind", action="termination.withdraw")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
     assert TerminationCase.objects.get(pk=case.pk).stage == Stage.BUREAU_REVIEW
     assert not events(case, "termination.withdraw")
     case_withdraw(case=case, user=world.clerk, reason="Changed her mind", action="termination.withdraw")

@@ -6,16 +6,13 @@ held, an event releases it. No sleeps: the flow lock's back-off is switched off,
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import connection
 from viewflow.workflow.models import Task
 
 from audit.models import AuditEvent
+from tests.pg import held_elsewhere
 from workflows.locks import SavepointSelectForUpdateLock
 from workflows.termination.flows import TerminationFlow as F
 from workflows.termination.models import Stage
@@ -29,34 +26,6 @@ def _no_back_off(monkeypatch: Any) -> None:
     monkeypatch.setattr(SavepointSelectForUpdateLock, "pause", lambda self, attempt: None)
 
 
-@contextmanager
-def held_elsewhere(case_pk: int) -> Iterator[None]:
-    """Hold the case's flow lock from another connection, as a request in the middle of a step does."""
-    held, release = threading.Barrier(2), threading.Event()
-    failure: list[BaseException] = []
-
-    def hold() -> None:
-        try:
-            with F.lock(case_pk):
-                held.wait(timeout=30)
-                release.wait(timeout=60)
-        except BaseException as error:
-            failure.append(error)
-            held.abort()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        held.wait(timeout=30)
-        yield
-    finally:
-        release.set()
-        thread.join(timeout=60)
-    assert not failure, failure
-
-
 def bureau_case(driver: Any, world: Any) -> Any:
     case = driver.submit(pathway="divorced")
     assert driver.act(world.director, case, F.review, {"decision": "forward"}).status_code == 302
@@ -67,7 +36,7 @@ def test_withdrawing_a_case_the_bureau_is_deciding_answers_busy_and_changes_noth
     case = bureau_case(driver, world)
     events = AuditEvent.objects.count()
     url = F.instance.reverse("withdraw", args=[case.pk])
-    with held_elsewhere(case.pk):
+    with held_elsewhere(F, case.pk):
         response = driver.client(world.clerk).post(url, {"reason": "Patient changed her mind"}, follow=True)
     assert response.redirect_chain == [(F.instance.reverse("process_detail", args=[case.pk]), 302)]
     assert str(BUSY_MESSAGE) in response.content.decode()
@@ -84,7 +53,7 @@ def test_bulk_claim_skips_a_case_someone_else_holds_and_claims_the_rest(driver: 
     busy, free = bureau_case(driver, world), bureau_case(driver, world)
     busy_task, free_task = driver.open_task(busy, F.decide), driver.open_task(free, F.decide)
     url = F.instance.reverse("tasks_assign")
-    with held_elsewhere(busy.pk):
+    with held_elsewhere(F, busy.pk):
         response = driver.client(world.officer).post(url, {"tasks": [busy_task.pk, free_task.pk]}, follow=True)
     assert response.status_code == 200 and response.redirect_chain[0][1] == 302
     messages = [str(m) for m in response.context["messages"]]

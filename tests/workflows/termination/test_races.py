@@ -20,7 +20,7 @@ from viewflow.workflow.models import Task
 
 from audit.models import AuditEvent, Signature
 from tests.factories import PASSWORD
-from tests.pg import until_waiting_or_done
+from tests.pg import held_elsewhere, until_waiting_or_done
 from workflows.cases.models import NumberSequence
 from workflows.locks import SavepointSelectForUpdateLock
 from workflows.models import Notification
@@ -204,31 +204,11 @@ def test_a_decision_while_another_request_holds_the_case_answers_busy_and_signs_
     task = driver.open_task(case, F.decide)
     assert driver.claim(world.officer, task).status_code == 302
     url = F.decide.reverse("execute", args=[case.pk, task.pk])
-    held, release = threading.Event(), threading.Event()
-    failure: list[BaseException] = []
-
-    def hold() -> None:
-        try:
-            with F.lock(case.pk):
-                held.set()
-                release.wait(timeout=60)
-        except BaseException as error:
-            failure.append(error)
-            held.set()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert held.wait(timeout=30) and not failure
-        data = {"decision": "approve", "password": PASSWORD}
+    data = {"decision": "approve", "password": PASSWORD}
+    with held_elsewhere(F, case.pk):
         response = driver.client(world.officer).post(url, data, follow=True)
         assert "Someone else is working on this case right now" in response.content.decode()
         assert driver.refresh(case).stage == Stage.BUREAU_REVIEW
         assert not Signature.objects.filter(object_id=str(case.pk), meaning="approved").exists()
-    finally:
-        release.set()
-        thread.join(timeout=60)
     assert driver.client(world.officer).post(url, data).status_code == 302  # once it is free
     assert driver.refresh(case).stage == Stage.APPROVED
