@@ -55,7 +55,7 @@ from django.test.utils import override_settings  # noqa: E402
 from project.asgi import application  # noqa: E402
 from workflows.events import notify  # noqa: E402
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "permissions.backends.ModelPermissionBackend"
 
 
 def make_users(count: int) -> list[tuple[int, str]]:

@@ -8,4 +8,9 @@ class ProjectConfig(AppConfig):
     verbose_name = "Regflow"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from . import checks  # noqa: F401 - registers the system checks
+        from .middleware import session_clocks_start
+
+        user_logged_in.connect(session_clocks_start, dispatch_uid="regflow.session_clocks_start")

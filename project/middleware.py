@@ -18,18 +18,28 @@ from django.http.request import split_domain_port, validate_host
 from django.template.loader import render_to_string
 from django.utils.http import is_same_domain
 
-from core.sessions import SESSION_STARTED_KEY
+from core.sessions import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from workflows.outages import Outage, is_connection_failure
 
 log = logging.getLogger("regflow.requests")
 
 
-class SessionLifetimeMiddleware:
-    """End every authenticated session 12 hours after login, however active.
+def session_clocks_start(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """At login (connected to ``user_logged_in``): the 12 hours and the idle renewal start now, saved with the
+    login's own write of the session, so the first page after it writes nothing more."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_STARTED_KEY] = request.session[SESSION_RENEWED_KEY] = time.time()
 
-    Idle expiry is Django's own (SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
-    The start time is written on the first authenticated request; login rotates the
-    session key, so a fresh login always starts a fresh 12 hours.
+
+class SessionLifetimeMiddleware:
+    """Sessions end after 30 idle minutes, and 12 hours after login however active.
+
+    Idle expiry is Django's (SESSION_COOKIE_AGE): a session saved is renewed for that long. Saving it on
+    every request (SESSION_SAVE_EVERY_REQUEST) would write its row on every page, a write per page view
+    under load; it is renewed here at most once every SESSION_RENEW_SECONDS instead, so a session ends
+    between SESSION_COOKIE_AGE less that interval and SESSION_COOKIE_AGE after the last request.
+    Both clocks start at login (``session_clocks_start``); login rotates the session key, so a fresh login
+    always starts a fresh 12 hours. A session from before that has its start written on its next request.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -38,12 +48,16 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = time.time()
-            started = request.session.get(SESSION_STARTED_KEY)
+            session = request.session
+            started = session.get(SESSION_STARTED_KEY)
             if started is None:
-                request.session[SESSION_STARTED_KEY] = now
+                session[SESSION_STARTED_KEY] = now
             elif now - float(started) > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
+            renewed = session.get(SESSION_RENEWED_KEY)
+            if renewed is None or not 0 <= now - float(renewed) < settings.SESSION_RENEW_SECONDS:
+                session[SESSION_RENEWED_KEY] = now  # marks it modified: saved with a fresh expiry
         return self.get_response(request)
 
 

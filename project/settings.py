@@ -287,7 +287,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "permissions.backends.ModelPermissionBackend",  # Django's ModelBackend, its permissions in one query
     "guardian.backends.ObjectPermissionBackend",
 ]
 # argon2id first (project/hashers.py says why); PBKDF2 hashes from before still verify and are upgraded
@@ -310,11 +310,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Idle expiry: the cookie and the stored session both last 30 minutes and are
-# renewed on every request. The 12-hour absolute cap is enforced by
-# project.middleware.SessionLifetimeMiddleware.
+# Idle expiry: the cookie and the stored session both last 30 minutes, renewed by
+# project.middleware.SessionLifetimeMiddleware once a minute at most (not written on every
+# request), which also enforces the 12-hour absolute cap.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = 60
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

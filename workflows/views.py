@@ -70,9 +70,9 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 
 # --- Task pages ---------------------------------------------------------------
-# Viewflow renders a task's detail, assign, unassign, cancel, undo and revive
-# pages through a generic table of every field of the process (decrypted
-# patient fields, tokens and digests included), and logs no read. Every
+# Viewflow renders a task's detail, assign and unassign pages through a
+# generic table of every field of the process (decrypted patient fields,
+# tokens and digests included), and logs no read. Every
 # ScopedFlowAppViewset serves this page in their place: the procedure's own
 # summary (which shows only what the visibility table allows), the step's
 # state in words, and the one action the user may take here.

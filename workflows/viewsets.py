@@ -58,7 +58,7 @@ READ_ONLY_URL_NAMES = frozenset({"index", "detail", "process_detail", "process_c
 
 
 # Task URLs whose viewflow page renders every field of the process: ours is served instead (GET).
-TASK_PAGE_URL_NAMES = frozenset({"detail", "assign", "unassign", "cancel", "undo", "revive"})
+TASK_PAGE_URL_NAMES = frozenset({"detail", "assign", "unassign"})
 # Task URLs that, once the step is finished, say who finished it and when instead of refusing.
 FINISHED_PAGE_URL_NAMES = frozenset({"execute", "assign", "unassign"})
 

@@ -42,7 +42,7 @@ from django.urls import NoReverseMatch, reverse
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tests.permissions.matrix import PERSONAS, PersonaClients, Scene, body_of
+from tests.permissions.matrix import MATRIX_SESSION_RENEW_SECONDS, PERSONAS, PersonaClients, Scene, body_of
 
 from .discovery import Form, Page, claim_open_tasks, discover_forms, pages, task_pages
 
@@ -258,8 +258,9 @@ def fuzz_settings(examples: int) -> Any:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_no_form_input_gives_a_5xx_or_leaves_rows_behind(scene: Scene) -> None:
+def test_no_form_input_gives_a_5xx_or_leaves_rows_behind(scene: Scene, settings: Any) -> None:
     started = time.monotonic()
+    settings.SESSION_RENEW_SECONDS = MATRIX_SESSION_RENEW_SECONDS  # the logins stay renewed: no session writes
     requester = Requester(scene)
     # First as the scene stands (claim forms, the queue's bulk claim); then with every open task claimed,
     # each step's own form on its holder's task page.
@@ -309,8 +310,9 @@ def hostile_kwargs(page: Page) -> st.SearchStrategy[dict[str, str]]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_no_url_parameter_or_query_string_gives_a_5xx(scene: Scene) -> None:
+def test_no_url_parameter_or_query_string_gives_a_5xx(scene: Scene, settings: Any) -> None:
     started = time.monotonic()
+    settings.SESSION_RENEW_SECONDS = MATRIX_SESSION_RENEW_SECONDS  # the logins stay renewed: no session writes
     requester = Requester(scene)
     routes = {}
     for page in pages(scene):

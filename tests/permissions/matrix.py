@@ -25,6 +25,10 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+# A login renewed when the matrix starts stays renewed for its whole run (each request's renewal would be
+# rolled back with the request, and written again by the next).
+MATRIX_SESSION_RENEW_SECONDS = 24 * 60 * 60
+
 ANONYMOUS = "anonymous"
 SUPERUSER = "superuser"
 WORLD_PERSONAS = (
@@ -316,9 +320,10 @@ class PersonaClients:
             client = MatrixClient(REMOTE_ADDR=f"192.0.2.{number}")
             user = self.user(persona)
             if user is not None:
-                client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+                client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
                 # Every request's session save is rolled back with the request, so the login's expiry never moves:
                 # give it a day, or a run slower than SESSION_COOKIE_AGE (a loaded machine) turns everyone anonymous.
+                # Its clocks started at the login: no request of the matrix renews it (MATRIX_SESSION_RENEW_SECONDS).
                 session = client.session
                 session.set_expiry(24 * 60 * 60)
                 session.save()

@@ -5,8 +5,9 @@ The status must be the one tests/permissions/expectations.py gives, with each pr
 test-scene module (tests/procedures.py), (outsiders:
 404, so existence does not leak), and no value of a record the persona may not
 see may appear in any response body: pages, errors, exports and redirects alike.
-POSTs are empty; a route that writes also gets a valid form from every persona
-who may not use it (issue 17), which must be refused and change nothing.
+POSTs are empty (to a GET-only view, on its first target only: it refuses them
+before looking anything up); a route that writes also gets a valid form from every
+persona who may not use it (issue 17), which must be refused and change nothing.
 
 One test per route, so that a failure names its route. The scene is built once
 for the module, inside a transaction that is rolled back at the end; each test
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from tests.conftest import build_world
 from tests.procedures import PROCEDURES, PROCEDURES_WITHOUT_SCENE
@@ -29,6 +31,7 @@ from tests.procedures import PROCEDURES, PROCEDURES_WITHOUT_SCENE
 from .expectations import ENTRIES, build_scene
 from .matrix import (
     ANONYMOUS,
+    MATRIX_SESSION_RENEW_SECONDS,
     PERSONAS,
     WORLD_PERSONAS,
     PersonaClients,
@@ -56,7 +59,11 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
     """The world, the scene and a logged-in client per persona: built once, rolled back after the last route."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    with (
+        django_db_blocker.unblock(),
+        override_settings(SESSION_RENEW_SECONDS=MATRIX_SESSION_RENEW_SECONDS),
+        transaction.atomic(),
+    ):
         scene = build_scene(build_world())
         clients = PersonaClients(scene)
         yield Matrix(scene, clients, {persona: hidden_secrets(scene, persona) for persona in PERSONAS})
@@ -136,11 +143,14 @@ def test_route_answers_every_persona_as_expected_and_leaks_nothing(route: Route,
     scene, clients = matrix.scene, matrix.clients
     failures: list[str] = []
     checked = 0
-    for target in iter_targets(entry, route, scene):
+    for index, target in enumerate(iter_targets(entry, route, scene)):
         url = build_url(route, target)
         personas = target.personas if (target is not None and target.personas) else PERSONAS
         public = entry.public_values(scene, target) if (entry.public_values and target) else set()
-        for method in ("GET", "POST"):
+        # A GET-only view refuses a POST before it looks anything up: its answer cannot depend on the target,
+        # so every persona's POST is tried on the first target only (insiders and outsiders alike).
+        methods = ("GET",) if (entry.get_only and index > 0) else ("GET", "POST")
+        for method in methods:
             for persona in personas:
                 data = entry.post_data(scene, target) if (method == "POST" and entry.post_data) else None
                 response, body = clients.request(persona, method, url, data)

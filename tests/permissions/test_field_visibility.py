@@ -42,7 +42,17 @@ from workflows.termination.models import FetalSex, TerminationCase
 from workflows.termination.visibility import VISIBILITY
 
 from .expectations import ENTRIES
-from .matrix import ANONYMOUS, SUPERUSER, PersonaClients, Record, Scene, build_url, may_see, walk_routes
+from .matrix import (
+    ANONYMOUS,
+    MATRIX_SESSION_RENEW_SECONDS,
+    SUPERUSER,
+    PersonaClients,
+    Record,
+    Scene,
+    build_url,
+    may_see,
+    walk_routes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -231,6 +241,7 @@ def matrix_urls(scene: Scene, persona: str) -> list[str]:
 @pytest.fixture
 def visibility_scene(scene: Scene, settings: Any) -> Scene:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SESSION_RENEW_SECONDS = MATRIX_SESSION_RENEW_SECONDS  # the crawl's logins stay renewed
     add_completed_panel_case(scene)
     return scene
 

@@ -7,6 +7,10 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -73,6 +77,30 @@ def test_session_ends_after_thirty_idle_minutes(client: Any, world: Any, passwor
         assert response["Location"].startswith(LOGIN)
 
 
+def test_a_session_is_written_once_a_minute_at_most_and_idle_expiry_counts_from_the_last_write(
+    client: Any, world: Any, password: str
+) -> None:
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/workspace/").status_code == 200
+        return sum('UPDATE "django_session"' in q["sql"] or 'INSERT INTO "django_session"' in q["sql"] for q in queries)
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        attempt(client, "clerk", password)
+        assert session_writes() == 0  # the login wrote it, its clocks started
+        for _ in range(5):
+            traveller.shift(timedelta(seconds=10))
+            assert session_writes() == 0  # read, not written
+        traveller.shift(timedelta(seconds=11))  # 61 s after the login's write
+        assert session_writes() == 1
+        expires = Session.objects.get(session_key=client.session.session_key).expire_date
+        assert expires == timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        traveller.shift(timedelta(seconds=settings.SESSION_COOKIE_AGE - 1))
+        assert client.get("/workspace/").status_code == 200
+        traveller.shift(timedelta(seconds=settings.SESSION_COOKIE_AGE + 1))
+        assert client.get("/workspace/").status_code == 302
+
+
 def test_session_ends_after_twelve_hours_however_active(client: Any, world: Any, password: str) -> None:
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         attempt(client, "clerk", password)
@@ -117,7 +145,7 @@ PASSWORD_CHANGE = "/accounts/password_change/"
 
 def test_password_change_counts_wrong_old_passwords_toward_the_lockout(client: Any, world: Any, password: str) -> None:
     """The page is a password oracle unless it is throttled like the login."""
-    client.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.clerk, backend="permissions.backends.ModelPermissionBackend")
 
     def change(old: str) -> Any:
         data = {"old_password": old, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
@@ -132,7 +160,7 @@ def test_password_change_counts_wrong_old_passwords_toward_the_lockout(client: A
 
 
 def test_password_change_with_the_right_old_password_works(client: Any, world: Any, password: str) -> None:
-    client.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.clerk, backend="permissions.backends.ModelPermissionBackend")
     data = {"old_password": password, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
     assert client.post(PASSWORD_CHANGE, data).status_code == 302
     world.clerk.refresh_from_db()
@@ -169,7 +197,7 @@ def test_the_admin_shows_workflow_records_but_does_not_edit_them(
     case = Driver(world).submit()
     status = Process.objects.get(pk=case.pk).status
     root = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 12)
-    client.force_login(root, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(root, backend="permissions.backends.ModelPermissionBackend")
     task = Task.objects.filter(process_id=case.pk).order_by("pk").first()
     for url in (f"/admin/viewflow/process/{case.pk}/change/", f"/admin/viewflow/task/{task.pk}/change/"):
         assert client.get(url).status_code == 200

@@ -52,6 +52,13 @@ def case_due(field: str) -> Callable[[Any], datetime]:
     return due
 
 
+# viewflow's administrative task actions (undo a finished step, revive a failed one, cancel an open one) change a
+# case outside its procedure's services: no audit event, no signature, no notice, no lock of ours. Only the flow's
+# manage permission opens them, which no role holds; Regflow does not serve them at all (CaseFlowMixin._get_urls).
+# A case ends by its services: withdrawal, decision, escalation, expiry.
+ADMIN_TASK_VIEWS = ("undo_view_class", "revive_view_class", "cancel_view_class")
+
+
 class CaseFlowMixin:
     """The handlers a case flow's nodes name (``.onCreate(this.on_task_created)``...), written once; a procedure's
     flow lists it before ``flow.Flow``. The audit actions are the procedure's: ``<app_label>.escalate``, ...
@@ -61,6 +68,13 @@ class CaseFlowMixin:
     when the decision task appears, ``on_escalated`` (the escalation's task, once the timer fired) hands the
     case to the county's bureau directors. ``do_expire`` ends a case whose certificate's validity ran out.
     """
+
+    def _get_urls(self) -> list[Any]:
+        """viewflow's URLs for the flow and its nodes, without the administrative task actions (ADMIN_TASK_VIEWS)."""
+        for node in self.nodes():  # type: ignore[attr-defined]
+            for attribute in ADMIN_TASK_VIEWS:
+                setattr(node, attribute, None)
+        return super()._get_urls()  # type: ignore[misc, no-any-return]
 
     def on_task_created(self, activation: Any) -> None:
         notify_task_created(activation)

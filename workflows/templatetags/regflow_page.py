@@ -17,9 +17,6 @@ TASK_PAGE_TITLES = {
     "assign": _("Claim the task"),
     "unassign": _("Release the task"),
     "execute": _("Task"),
-    "undo": _("Undo the task"),
-    "cancel": _("Cancel the task"),
-    "revive": _("Revive the task"),
 }
 
 

@@ -234,7 +234,7 @@ def build_scene(scene: Any) -> None:
 # Case pages are open to everyone whose scope holds the case (outsiders get 404
 # from the matrix's scope rule). Task pages follow the oracle in tests/permissions/oracle.py:
 # only those who may take the task may claim it, nobody may execute a task
-# they do not hold, and viewflow's cancel/undo/revive are nobody's.
+# they do not hold. viewflow's cancel/undo/revive are not served (workflows/cases/flows.py, ADMIN_TASK_VIEWS).
 
 
 def _cases(scene: Scene) -> list[tuple[str, Any]]:

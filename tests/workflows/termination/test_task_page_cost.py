@@ -28,8 +28,8 @@ from .conftest import scan
 pytestmark = pytest.mark.django_db
 
 # The officer's page of the decision step, an oversight read (its record.read event written in the request).
-CLAIM_PAGE_QUERIES = 29
-EXECUTE_PAGE_QUERIES = 29
+CLAIM_PAGE_QUERIES = 25
+EXECUTE_PAGE_QUERIES = 25
 MANY = 12
 
 

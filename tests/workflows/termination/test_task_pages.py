@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
+from django.urls import NoReverseMatch
 from viewflow.workflow.models import Task
 
 from audit.models import AuditEvent
+from workflows.cases.flows import ADMIN_TASK_VIEWS
+from workflows.cases.registry import procedures
 from workflows.termination.flows import TerminationFlow as F
 
 from .test_paths import record_data
@@ -67,7 +70,7 @@ def test_task_detail_page_shows_the_summary_the_role_may_see_and_logs_the_read(d
     assert "Not shown to your role" in expert_text
 
 
-@pytest.mark.parametrize("action", ["detail", "assign", "unassign", "cancel", "undo", "revive"])
+@pytest.mark.parametrize("action", ["detail", "assign", "unassign"])
 def test_no_task_url_renders_viewflow_generic_process_table(driver: Any, world: Any, action: str) -> None:
     case = driver.submit(pathway="divorced")
     task = driver.open_task(case, F.review)
@@ -179,3 +182,23 @@ def test_pages_showing_a_patient_are_not_cached(driver: Any, world: Any, page: s
     response = driver.client(world.clerk).get(urls[page])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
+
+
+def test_no_procedure_serves_viewflow_s_administrative_task_actions(driver: Any, world: Any) -> None:
+    """Undo, revive and cancel would change a case outside its services (no audit, no signature): not served."""
+    actions = [attribute.removesuffix("_view_class") for attribute in ADMIN_TASK_VIEWS]
+    assert actions == ["undo", "revive", "cancel"]
+    for registered in procedures():
+        for node in registered.flow_class.instance.nodes():
+            for action in actions:
+                with pytest.raises(NoReverseMatch):
+                    node.reverse(action, args=[1, 1])
+    case = driver.submit(pathway="divorced")
+    task = driver.open_task(case, F.review)
+    assert driver.client(world.director).get(url(task, "detail")).status_code == 200
+    for action in actions:
+        path = url(task, "detail").replace("/detail/", f"/{action}/")
+        for user in (world.director, world.officer):
+            assert driver.client(user).get(path).status_code == 404
+            assert driver.client(user).post(path).status_code == 404
+    assert Task.objects.get(pk=task.pk).status == "NEW"
