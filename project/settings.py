@@ -100,6 +100,9 @@ def env_database(name: str, default: str) -> dict[str, Any]:
         config["OPTIONS"] = {
             # A hung server (a partition) fails a new connection within seconds, not minutes.
             "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1),
+            # No JIT compilation: the planner's estimates over a million tasks cross jit_above_cost, and compiling
+            # cost the queue's two queries 50 ms each for a 20 ms execution (docs/performance.md).
+            "options": "-c jit=off",
             **config.get("OPTIONS", {}),
             "pool": {
                 "min_size": pool_min,

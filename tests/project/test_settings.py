@@ -7,6 +7,7 @@ import runpy
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -81,6 +82,16 @@ def test_postgresql_goes_through_a_bounded_pool_sized_by_the_environment(monkeyp
     assert database["CONN_MAX_AGE"] == 0  # Django's persistent connections are what leaked (issue #16)
     assert database["OPTIONS"]["pool"]["min_size"] == 1
     assert database["OPTIONS"]["pool"]["max_size"] == 7
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_run_without_jit(db: Any) -> None:
+    """JIT compiling cost the queue's queries more than running them, at a million tasks (docs/performance.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
 
 
 @pytest.mark.parametrize(
