@@ -33,7 +33,7 @@ def test_records_are_named_by_model_and_id(db: Any) -> None:
 
 
 def test_the_search_page_shows_labels_not_codes(client: Any, world: Any) -> None:
-    client.force_login(world.inspector, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(world.inspector)
     body = client.get("/audit/").content.decode()
     assert "Role granted" in body  # the world fixture's grants are in the trail
     assert "role assignment #" in body

@@ -320,7 +320,7 @@ class PersonaClients:
             client = MatrixClient(REMOTE_ADDR=f"192.0.2.{number}")
             user = self.user(persona)
             if user is not None:
-                client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
+                client.force_login(user)
                 # Every request's session save is rolled back with the request, so the login's expiry never moves:
                 # give it a day, or a run slower than SESSION_COOKIE_AGE (a loaded machine) turns everyone anonymous.
                 # Its clocks started at the login: no request of the matrix renews it (MATRIX_SESSION_RENEW_SECONDS).

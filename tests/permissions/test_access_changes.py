@@ -27,7 +27,7 @@ def case_at_bureau(world: Any) -> Any:
 
 def client_for(user: Any) -> Client:
     client = Client()
-    client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(user)
     return client
 
 

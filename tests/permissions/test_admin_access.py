@@ -14,7 +14,7 @@ def test_staff_status_and_model_permissions_do_not_open_the_admin(world: Any) ->
     officer.save(update_fields=["is_staff"])
     officer.user_permissions.add(*Permission.objects.filter(content_type__app_label="permissions"))
     client = Client()
-    client.force_login(officer, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(officer)
     for url in (
         "/admin/",
         "/admin/permissions/facility/",
@@ -31,7 +31,7 @@ def test_a_superuser_opens_the_admin(db: Any) -> None:
 
     root = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 12)
     client = Client()
-    client.force_login(root, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(root)
     assert client.get("/admin/permissions/facility/").status_code == 200
 
 

@@ -54,7 +54,7 @@ def test_a_403_response_is_logged_once_with_its_route(world: Any, caplog: Any) -
     """A CSRF failure is refused before any view runs; the middleware still logs it, once."""
     caplog.set_level(logging.WARNING, logger="regflow.access.denied")
     client = Client(enforce_csrf_checks=True)
-    client.force_login(world.officer, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(world.officer)
     response = client.post("/accounts/logout/")
     assert response.status_code == 403
     [line] = denied_lines(caplog)
@@ -68,7 +68,7 @@ def test_a_refusal_already_logged_by_an_access_function_is_not_logged_again(
     """A view that turns an access function's refusal into a 403 still yields one line."""
     caplog.set_level(logging.WARNING, logger="regflow.access.denied")
     client = Client()
-    client.force_login(world.clerk_b, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(world.clerk_b)
     settings.ROOT_URLCONF = "tests.permissions.urls_denied"
     response = client.get(f"/facility/{world.hospital_a.pk}/")
     assert response.status_code == 403

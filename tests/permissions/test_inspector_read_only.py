@@ -50,7 +50,7 @@ def is_refusal(response: Any) -> bool:
 
 def test_every_non_get_route_refuses_the_inspector_and_nothing_changes(scene: Scene) -> None:
     client = Client()
-    client.force_login(scene.world.inspector, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(scene.world.inspector)
     before = database_snapshot()
     accepted: list[str] = []
     tried = 0
@@ -67,7 +67,7 @@ def test_every_non_get_route_refuses_the_inspector_and_nothing_changes(scene: Sc
                 if not is_refusal(response) and not entry.inspector_post_allowed:
                     accepted.append(f"{method.upper()} {url} [{route.key}]: {response.status_code}")
             if entry.inspector_post_allowed:  # e.g. log out: log in again for the next route
-                client.force_login(scene.world.inspector, backend="permissions.backends.ModelPermissionBackend")
+                client.force_login(scene.world.inspector)
     after = database_snapshot()
     assert tried > 0
     assert not accepted, "routes that accepted a write from the inspector:\n  " + "\n  ".join(accepted)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user: Any) -> Client:
     client = Client()
-    client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(user)
     return client
 
 

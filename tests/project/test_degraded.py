@@ -47,7 +47,7 @@ class FailQueries:
 @pytest.fixture
 def signed_in(world: Any) -> Client:
     client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="zh-hans")
-    client.force_login(world.clerk, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(world.clerk)
     return client
 
 

@@ -145,7 +145,7 @@ PASSWORD_CHANGE = "/accounts/password_change/"
 
 def test_password_change_counts_wrong_old_passwords_toward_the_lockout(client: Any, world: Any, password: str) -> None:
     """The page is a password oracle unless it is throttled like the login."""
-    client.force_login(world.clerk, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(world.clerk)
 
     def change(old: str) -> Any:
         data = {"old_password": old, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
@@ -160,7 +160,7 @@ def test_password_change_counts_wrong_old_passwords_toward_the_lockout(client: A
 
 
 def test_password_change_with_the_right_old_password_works(client: Any, world: Any, password: str) -> None:
-    client.force_login(world.clerk, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(world.clerk)
     data = {"old_password": password, "new_password1": "a-new-passphrase-42", "new_password2": "a-new-passphrase-42"}
     assert client.post(PASSWORD_CHANGE, data).status_code == 302
     world.clerk.refresh_from_db()
@@ -197,7 +197,7 @@ def test_the_admin_shows_workflow_records_but_does_not_edit_them(
     case = Driver(world).submit()
     status = Process.objects.get(pk=case.pk).status
     root = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 12)
-    client.force_login(root, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(root)
     task = Task.objects.filter(process_id=case.pk).order_by("pk").first()
     for url in (f"/admin/viewflow/process/{case.pk}/change/", f"/admin/viewflow/task/{task.pk}/change/"):
         assert client.get(url).status_code == 200

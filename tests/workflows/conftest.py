@@ -46,7 +46,7 @@ async def close_consumer_connections() -> Any:
 def login_cookie(user: Any) -> str:
     """The session cookie a browser would hold after signing in as ``user``."""
     client = Client()
-    client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 

@@ -53,7 +53,7 @@ class Driver:
 
     def client(self, user: Any) -> Client:
         client = Client()
-        client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
+        client.force_login(user)
         return client
 
     def enter(self, user: Any = None, **kwargs: Any) -> Any:

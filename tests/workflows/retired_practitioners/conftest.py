@@ -83,7 +83,7 @@ class Driver:
 
     def client(self, user: Any) -> Client:
         client = Client()
-        client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
+        client.force_login(user)
         return client
 
     def post_filing(self, user: Any = None, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client: Any) -> Any:
     admin = get_user_model().objects.create_superuser("root", password="x")
-    client.force_login(admin, backend="permissions.backends.ModelPermissionBackend")
+    client.force_login(admin)
     return client
 
 

@@ -82,7 +82,7 @@ class Driver:
 
     def client(self, user: Any) -> Client:
         client = Client()
-        client.force_login(user, backend="permissions.backends.ModelPermissionBackend")
+        client.force_login(user)
         return client
 
     def file(self, user: Any = None, **kwargs: Any) -> UltrasoundCase:
