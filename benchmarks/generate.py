@@ -271,7 +271,9 @@ def main() -> None:
         open_ = stage in (Stage.BUREAU_REVIEW, Stage.FACILITY_REVIEW, Stage.PANEL, Stage.RETURNED, Stage.APPROVED)
         ended = None if open_ else created + timedelta(days=rng.randint(3, 40))
         resident = f"3401021995{index % 10000:04d}{rng.randrange(1000):03d}X"
-        due = created + timedelta(days=3) if stage == Stage.BUREAU_REVIEW else None
+        # The decision clock starts at the bureau and stays on the case once decided (as case_decision_open leaves it).
+        decided = (Stage.APPROVED, Stage.COMPLETED, Stage.REJECTED, Stage.EXPIRED)
+        due = created + timedelta(days=3) if stage == Stage.BUREAU_REVIEW or stage in decided else None
         if due is not None and county is demo:
             due = now + timedelta(hours=rng.randint(-48, 72))
         issued = created + timedelta(days=2) if stage in (Stage.APPROVED, Stage.COMPLETED, Stage.EXPIRED) else None

@@ -250,8 +250,8 @@ class MenuCounts:
 
     def value(self, name: str) -> int | str:
         if self._values is None:
-            found = _capped_counts(self._querysets, MENU_COUNT_CAP + 1)
-            self._values = {key: f"{MENU_COUNT_CAP}+" if n > MENU_COUNT_CAP else n for key, n in found.items()}
+            found = capped_counts(self._querysets, MENU_COUNT_CAP + 1)
+            self._values = {key: shown_count(n) for key, n in found.items()}
         return self._values[name]
 
 
@@ -265,7 +265,17 @@ class MenuCount:
         return self._counts.value(self._name)
 
 
-def _capped_counts(querysets: dict[str, QuerySet[Any]], cap: int) -> dict[str, int]:
+def shown_count(n: int) -> int | str:
+    """A count as a list's heading shows it: up to MENU_COUNT_CAP, "99+" beyond."""
+    return f"{MENU_COUNT_CAP}+" if n > MENU_COUNT_CAP else n
+
+
+def capped_count(queryset: QuerySet[Any]) -> int | str:
+    """How many rows ``queryset`` has, as ``shown_count`` shows it: one query that stops counting past the cap."""
+    return shown_count(capped_counts({"rows": queryset}, MENU_COUNT_CAP + 1)["rows"])
+
+
+def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int) -> dict[str, int]:
     """``min(qs.count(), cap)`` for each queryset, in one ``SELECT`` of scalar subqueries."""
     found = dict.fromkeys(querysets, 0)
     parts: list[str] = []

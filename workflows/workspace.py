@@ -34,7 +34,7 @@ class Section:
     title: Any
     headers: list[Any]
     rows: list[list[Cell]]
-    total: int
+    total: int | str  # a count, or "99+" where the list is counted up to a cap (workflows.viewsets.capped_count)
     see_all_url: str = ""
     empty: Any = ""
     actions: list[tuple[Any, str]] = field(default_factory=list)  # (label, url), shown at the top of the page

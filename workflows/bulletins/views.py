@@ -16,9 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import generic
 
-from permissions.access import access_case_for_user
 from workflows.cases.selectors import case_read_audit
-from workflows.cases.views import CaseDecisionView, CaseTaskView
+from workflows.cases.views import CaseDecisionView, CaseTaskView, case_checked_for_read
 from workflows.viewsets import ScopedViewMixin
 
 from . import exports, selectors, services, srb
@@ -162,7 +161,7 @@ class ExportView(generic.View):
     def get(self, request: HttpRequest, process_pk: int, fmt: str) -> HttpResponse:
         if fmt not in {"pdf", "xlsx"}:
             raise Http404
-        bulletin = access_case_for_user(user=request.user, model=Bulletin, pk=process_pk)
+        bulletin = case_checked_for_read(request, model=Bulletin, pk=process_pk)
         case_read_audit(case=bulletin, request=request)
         view = selectors.bulletin_view(bulletin)
         if fmt == "pdf":

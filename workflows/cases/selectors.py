@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, Q, QuerySet, Window
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Window
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils import timezone
@@ -111,10 +111,11 @@ def cases_by_certificate(model: type[Any], number: str) -> list[int]:
 def case_tasks_waiting(*, flow_class: Any, case_model: type[Any], user: Any) -> QuerySet[Any]:
     """The flow's human tasks the user holds or may claim, on cases the user may see, in bulk.
 
-    Four-eyes in bulk (the queue page applies the full check): the cases the user entered are left out, and
-    the steps the signatures' rule (SigningView.four_eyes_refusal) refuses them: a case they signed at another
-    step, or at this one when the step signs once (a panel seat). One subquery per step, not a list of every
-    case the user ever signed (years of an officer's work).
+    A task to claim passes the whole takeability rule (``takeable_q``: four-eyes included, correlated on its
+    row). Of the tasks the user holds, the cases they entered are left out, and the steps the signatures'
+    rule (SigningView.four_eyes_refusal) refuses them: a case they signed at another step, or at this one when
+    the step signs once (a panel seat). That last check reads the user's signatures (years of an officer's
+    work) and is asked of held tasks only: PostgreSQL evaluates it for no row when the user holds none.
     """
     from viewflow.workflow.models import Task
 
@@ -128,11 +129,12 @@ def case_tasks_waiting(*, flow_class: Any, case_model: type[Any], user: Any) -> 
             steps = signed.exclude(step=node.signing_step) if node.repeatable else signed
             refused |= Q(flow_task=node, process_id__in=steps.values("case_pk"))
     visible = cases_for_user(user, model=case_model).values("pk")
+    held = Q(owner=user, status="ASSIGNED")
     return (
         Task._default_manager.filter(process__flow_class=flow_class, flow_task_type="HUMAN", process_id__in=visible)
-        .filter(Q(owner=user, status="ASSIGNED") | takeable_q(flow_class, user))
+        .filter(held | takeable_q(flow_class, user))
         .exclude(**{f"process__{case_model._meta.model_name}__submitted_by": user})
-        .exclude(refused)
+        .exclude(held & refused)
     )
 
 
@@ -183,6 +185,32 @@ def workspace_section(
     """
     first = list(records.annotate(section_total=Window(Count("pk")))[:limit])
     return Section(rows=rows(first), total=first[0].section_total if first else 0, **fields)
+
+
+def tasks_by_case_deadline(tasks: QuerySet[Any], *, cases: QuerySet[Any], due_field: str, limit: int) -> list[Any]:
+    """The first ``limit`` of ``tasks`` in the order of their cases' ``due_field`` (unset last), found by walking
+    ``cases`` in that order, a batch at a time.
+
+    ``cases`` must hold every case such a task can wait on (a procedure's ``DECISION_STAGE`` for its decision
+    steps), and an index on the scope's column and ``due_field`` for that stage serves the walk. Ranking the
+    tasks themselves would first check every candidate against the takeability rule (its four-eyes subqueries)
+    and join it to its case, then sort them all to keep ten: a county's 2,694 open decisions at a million tasks,
+    over 100 ms. Here the first batch is an index range of cases and the rule is checked for their tasks only;
+    another batch, twice as large, is read only while the rows found fall short (cases refused to the user).
+    """
+    case_name = cases.model._meta.model_name
+    case_order: list[Any] = [F(due_field).asc(nulls_last=True), "pk"]
+    task_order: list[Any] = [F(f"process__{case_name}__{due_field}").asc(nulls_last=True), "process_id", "created"]
+    rows: list[Any] = []
+    start, batch = 0, 4 * limit
+    while len(rows) < limit:
+        page = list(cases.order_by(*case_order).values_list("pk", flat=True)[start : start + batch])
+        if page:
+            rows += tasks.filter(process_id__in=page).order_by(*task_order)[: limit - len(rows)]
+        if len(page) < batch:
+            break
+        start, batch = start + batch, 2 * batch
+    return rows
 
 
 def case_cell(case: Any) -> Cell:

@@ -38,6 +38,15 @@ from .selectors import case_page_context, case_read_audit, case_tasks, verified_
 from .services import case_withdraw
 
 
+def case_checked_for_read(request: HttpRequest, *, model: Any, pk: Any) -> Any:
+    """The case a read (GET) of ``pk`` shows: the one the viewset's guard loaded for its access check and left on
+    the request (with its facility and county), else loaded and checked here. A change reads it again, under lock."""
+    checked = getattr(request, "_regflow_process", None)
+    if request.method in SAFE_METHODS and isinstance(checked, model) and str(checked.pk) == str(pk):
+        return checked
+    return access_case_for_user(user=request.user, model=model, pk=pk)
+
+
 def apply_errors(form: Any, error: ValidationError) -> None:
     """Put a service's refusal on the form, on the field it names when the form has that field."""
     if hasattr(error, "error_dict"):
@@ -210,7 +219,7 @@ class CaseDetailView(generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        case = access_case_for_user(user=self.request.user, model=self.case_model, pk=self.kwargs["process_pk"])
+        case = case_checked_for_read(self.request, model=self.case_model, pk=self.kwargs["process_pk"])
         case_read_audit(case=case, request=self.request)
         context.update(case_page_context(case=case, user=self.request.user))
         context["tasks"] = case_tasks(case=case, user=self.request.user)
@@ -306,7 +315,7 @@ class CertificateView(generic.View):
     flow_class: Any = None
 
     def get(self, request: HttpRequest, process_pk: int) -> HttpResponse:
-        case = access_case_for_user(user=request.user, model=self.flow_class.process_class, pk=process_pk)
+        case = case_checked_for_read(request, model=self.flow_class.process_class, pk=process_pk)
         if not case.certificate_number:
             raise Http404
         case_read_audit(case=case, request=request)

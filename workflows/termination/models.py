@@ -184,6 +184,13 @@ class TerminationCase(CertifiedCase):
             # The case list: a county's (or a facility's) cases, newest first, read from the index in order.
             models.Index(fields=["county", "process_ptr"], name="termination_county_new_idx"),
             models.Index(fields=["facility", "process_ptr"], name="termination_facility_new_idx"),
+            # The bureau's decisions by deadline (workflows.cases.selectors.tasks_by_case_deadline): the cases
+            # waiting for a decision, out of a county's years of decided ones, in deadline order.
+            models.Index(
+                fields=["county", "decision_due_at", "process_ptr"],
+                condition=models.Q(stage=Stage.BUREAU_REVIEW),
+                name="termination_decision_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

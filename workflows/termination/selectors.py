@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from permissions.access import (
@@ -17,6 +17,7 @@ from permissions.access import (
 )
 from permissions.roles import Role
 from workflows.cases import selectors as kit_selectors
+from workflows.viewsets import capped_count
 from workflows.workspace import SECTION_LIMIT, Cell, Section
 
 from .models import MEDICAL_PATHWAYS, Stage, TerminationCase
@@ -204,7 +205,8 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
                 empty=_("Nothing is waiting for you."),
             )
         )
-    by_deadline: list[Any] = [F("process__terminationcase__decision_due_at").asc(nulls_last=True), "created"]
+    # The cases a decision waits on, walked by deadline (the index termination_decision_due_idx).
+    open_decisions = cases_visible(user).filter(stage=TerminationCase.DECISION_STAGE)
     bureau_sections = [
         (Role.BUREAU_OFFICER, TerminationFlow.decide, "termination-decisions", _("Decisions due, overdue first"),
          _("No decision is waiting for you.")),
@@ -213,10 +215,19 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     ]  # fmt: skip
     for role, step, key, title, empty in bureau_sections:
         if role in roles:
-            due = tasks.filter(flow_task=step).order_by(*by_deadline)
+            waiting_step = tasks.filter(flow_task=step)
+            first = kit_selectors.tasks_by_case_deadline(
+                waiting_step, cases=open_decisions, due_field="decision_due_at", limit=SECTION_LIMIT
+            )
             sections.append(
-                section(
-                    due, rows=task_rows, key=key, title=title, headers=task_headers, see_all_url=queue_url, empty=empty
+                Section(
+                    key=key,
+                    title=title,
+                    headers=task_headers,
+                    rows=task_rows(first),
+                    total=capped_count(waiting_step),
+                    see_all_url=queue_url,
+                    empty=empty,
                 )
             )
     if Role.INSPECTOR in roles:

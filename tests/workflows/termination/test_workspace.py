@@ -175,3 +175,48 @@ def test_a_director_who_returned_a_case_sees_it_again_after_the_amendment(driver
     assert driver.open_task(driver.refresh(case), F.review) is not None
     page = login(world.director).get(HOME).content.decode()
     assert case_numbers(section(page, "termination-waiting")) == [case.pk]
+
+
+def test_the_decisions_walk_finds_the_earliest_deadlines_past_the_cases_refused_to_the_officer(
+    driver: Any, world: Any, login: Any
+) -> None:
+    """The section walks the waiting cases by deadline a batch at a time (four per row shown, then twice as many):
+    cases refused to the user at the front of the order make it read further, never skip or reorder a row."""
+    from workflows.cases.selectors import case_tasks_waiting, tasks_by_case_deadline
+
+    cases = [to_bureau(driver, world, pathway="divorced") for _ in range(12)]
+    now = timezone.now()
+    for hours, case in enumerate(reversed(cases)):  # the last submitted is due first
+        TerminationCase.objects.filter(pk=case.pk).update(decision_due_at=now + dt.timedelta(hours=hours))
+    waiting = case_tasks_waiting(flow_class=F, case_model=TerminationCase, user=world.officer)
+    waiting = waiting.filter(flow_task=F.decide)
+    open_cases = TerminationCase.objects.filter(stage=TerminationCase.DECISION_STAGE)
+    by_deadline = [case.pk for case in reversed(cases)]
+    refused = by_deadline[:9]  # the first batch (limit 2: 8 cases) and one more hold nothing for this user
+
+    def walk(tasks: Any, limit: int) -> list[int]:
+        rows = tasks_by_case_deadline(tasks, cases=open_cases, due_field="decision_due_at", limit=limit)
+        return [task.process_id for task in rows]
+
+    assert walk(waiting, 2) == by_deadline[:2]
+    assert walk(waiting.exclude(process_id__in=refused), 2) == by_deadline[9:11]
+    assert walk(waiting.exclude(process_id__in=refused), 10) == by_deadline[9:]
+    assert walk(waiting.exclude(process_id__in=by_deadline), 2) == []
+    # The page shows the same, in the same order.
+    decisions = section(login(world.officer).get(HOME).content.decode(), "termination-decisions")
+    assert case_numbers(decisions) == by_deadline[:10] and "(12)" in decisions
+
+
+def test_a_long_queue_of_decisions_is_counted_up_to_the_cap(
+    driver: Any, world: Any, login: Any, monkeypatch: Any
+) -> None:
+    """The decisions' total stops counting past the menu's cap ("99+"): a county's thousands of open decisions
+    are not counted on every visit to the workspace."""
+    from workflows import viewsets
+
+    monkeypatch.setattr(viewsets, "MENU_COUNT_CAP", 2)
+    for _ in range(3):
+        to_bureau(driver, world, pathway="divorced")
+    decisions = section(login(world.officer).get(HOME).content.decode(), "termination-decisions")
+    assert len(case_numbers(decisions)) == 3
+    assert "(2+)" in decisions and "See all (2+)" in decisions
