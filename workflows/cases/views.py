@@ -38,13 +38,19 @@ from .selectors import case_page_context, case_read_audit, case_tasks, verified_
 from .services import case_withdraw
 
 
-def case_checked_for_read(request: HttpRequest, *, model: Any, pk: Any) -> Any:
-    """The case a read (GET) of ``pk`` shows: the one the viewset's guard loaded for its access check and left on
-    the request (with its facility and county), else loaded and checked here. A change reads it again, under lock."""
+def guard_checked_case(request: HttpRequest, *, model: Any, pk: Any) -> Any | None:
+    """The case ``pk`` as the viewset's guard loaded it (with its facility and county) for a read's access check
+    and left on the request; None for a change (POST), which reads it again under the case's lock."""
     checked = getattr(request, "_regflow_process", None)
     if request.method in SAFE_METHODS and isinstance(checked, model) and str(checked.pk) == str(pk):
         return checked
-    return access_case_for_user(user=request.user, model=model, pk=pk)
+    return None
+
+
+def case_checked_for_read(request: HttpRequest, *, model: Any, pk: Any) -> Any:
+    """The case a read (GET) of ``pk`` shows: the guard's (``guard_checked_case``), else loaded and checked here."""
+    checked = guard_checked_case(request, model=model, pk=pk)
+    return checked if checked is not None else access_case_for_user(user=request.user, model=model, pk=pk)
 
 
 def apply_errors(form: Any, error: ValidationError) -> None:
@@ -153,15 +159,13 @@ class CaseTaskView(CaseFormView):
     @property
     def case(self) -> Any:
         if not hasattr(self, "_case"):
-            # A read reuses the case the viewset's guard loaded (with its facility and county) for its access check;
-            # a change (POST) reads it again, under the case's lock.
-            checked = getattr(self.request, "_regflow_process", None)
-            if self.request.method in SAFE_METHODS and checked is not None and checked.pk == self.activation.process.pk:
-                self._case = checked
-            else:
-                model = self.activation.flow_class.process_class
-                manager = model._default_manager.select_related("facility", "county")
-                self._case = manager.get(pk=self.activation.process.pk)
+            # A read reuses the case the viewset's guard loaded for its access check; a change (POST) reads it
+            # again, under the case's lock.
+            model, pk = self.activation.flow_class.process_class, self.activation.process.pk
+            checked = guard_checked_case(self.request, model=model, pk=pk)
+            if checked is None:
+                checked = model._default_manager.select_related("facility", "county").get(pk=pk)
+            self._case = checked
         return self._case
 
     def perform(self, form: Any) -> None:
