@@ -64,3 +64,9 @@ class EncryptedTextField(models.TextField):
             # A key was removed from FIELD_ENCRYPTION_KEYS, or the row was edited
             # outside the application: never show ciphertext as if it were data.
             return ""
+
+
+def encrypted_fields(model: Any, *, prefix: str = "") -> list[str]:
+    """The names of ``model``'s encrypted fields (``prefix`` before each: a path through ``select_related``), for
+    ``defer()``: a list that shows none of them neither reads nor decrypts them."""
+    return [prefix + field.name for field in model._meta.concrete_fields if isinstance(field, EncryptedTextField)]

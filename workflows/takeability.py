@@ -83,6 +83,22 @@ def permitted_q(user: Any) -> Q:
     return allowed
 
 
+def may_hold_step(user: Any, node: Any) -> bool:
+    """Whether ``user`` holds the permission of ``node``'s tasks anywhere, as ``permitted_q`` reads it (False: no
+    task of the step can be theirs to take, and a list may skip the step). A permission computed per task
+    (a callable) cannot be told in advance: True."""
+    perm = getattr(node, "_owner_permission", None)
+    if not isinstance(perm, str) or not perm or (user.is_superuser and user.is_active):
+        return True
+    return perm in user.get_all_permissions() or any(held == perm for _type, held in object_permissions(user))
+
+
+def held_steps(flow_class: Any, user: Any) -> list[Any]:
+    """The human steps of ``flow_class`` whose tasks ``user`` may hold the permission for (``may_hold_step``):
+    a list can leave the others out before it asks the database anything."""
+    return [node for node in flow_class.instance.nodes() if node.task_type == "HUMAN" and may_hold_step(user, node)]
+
+
 def _signing_nodes(flow_class: Any) -> list[SigningView]:
     return [node for node in flow_class.instance.nodes() if isinstance(node, SigningView)]
 

@@ -26,8 +26,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connections, transaction
-from django.db.models import DateTimeField, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
@@ -44,7 +43,7 @@ from core.pagination import keyset_page
 
 from .nodes import SAFE_METHODS, task_claim
 from .services import task_release
-from .takeability import takeable_tasks
+from .takeability import held_steps, takeable_tasks
 from .views import FINISHED_TASK_STATUSES, TaskPage, TaskPageView
 
 MENU_COUNT_CAP = 99
@@ -212,16 +211,26 @@ class ScopedTaskListView(KeysetListMixin, ScopedViewMixin, generic.ListView):
         return context
 
 
-def queue_tasks(viewset: ScopedFlowAppViewset, request: HttpRequest) -> QuerySet[Any]:
-    """The queue's rows: tasks the user may claim (workflows.takeability, the whole four-eyes rule), on visible
-    processes, earliest deadline first (``queue_due``: no deadline sorts last), then oldest first."""
-    deadline = viewset.task_deadline_expression()
-    return (
-        viewset.request_takeable_tasks(request)
-        .annotate(queue_deadline=deadline, queue_due=Coalesce(deadline, Value(FAR_FUTURE)))
-        .select_related("process", *viewset.process_related())
-        .order_by("queue_due", "created", "pk")
-    )
+QueueCursor = tuple[datetime, datetime, int]  # (queue_due, created, pk) of the last row shown
+
+
+def queue_key(task: Any) -> QueueCursor:
+    """A queue row's place: earliest deadline first (no deadline: ``FAR_FUTURE``, last), then oldest, then id."""
+    return task.queue_due, task.created, task.pk
+
+
+def undated_queue_rows(tasks: QuerySet[Any], *, after: QueueCursor | None, limit: int) -> list[Any]:
+    """The first ``limit`` of ``tasks``, steps without a deadline, in queue order after ``after``: oldest first."""
+    if after is not None:
+        due, created, pk = after
+        if due > FAR_FUTURE:
+            return []
+        if due == FAR_FUTURE:
+            tasks = tasks.filter(Q(created__gt=created) | Q(created=created, pk__gt=pk))
+    rows = list(tasks.order_by("created", "pk")[:limit])
+    for task in rows:
+        task.queue_deadline, task.queue_due = None, FAR_FUTURE
+    return rows
 
 
 def inbox_tasks(viewset: ScopedFlowAppViewset, user: Any) -> QuerySet[Any]:
@@ -310,21 +319,13 @@ class DeadlineQueueView(ScopedViewMixin, generic.TemplateView):
 
     def page(self) -> tuple[list[Any], str]:
         """The page's tasks and the ``after`` cursor of the next page ("" on the last page)."""
-        tasks = queue_tasks(self.viewset, self.request)
         after = _parse_queue_cursor(self.request.GET.get("after", ""))
-        if after is not None:
-            due, created, pk = after
-            tasks = tasks.filter(
-                Q(queue_due__gt=due)
-                | Q(queue_due=due, created__gt=created)
-                | Q(queue_due=due, created=created, pk__gt=pk)
-            )
-        rows = list(tasks[: self.paginate_by + 1])
+        rows = self.viewset.queue_rows(self.request, after=after, limit=self.paginate_by + 1)
         if len(rows) <= self.paginate_by:
             return rows, ""
         rows = rows[: self.paginate_by]
-        last = rows[-1]
-        return rows, f"{_micros(last.queue_due)}.{_micros(last.created)}.{last.pk}"
+        due, created, pk = queue_key(rows[-1])
+        return rows, f"{_micros(due)}.{_micros(created)}.{pk}"
 
     def rows(self) -> list[dict[str, Any]]:
         now = timezone.now()
@@ -454,12 +455,27 @@ class ScopedFlowAppViewset(FlowAppViewset):
     def task_deadline(self, task: Any) -> datetime | None:
         return None
 
-    def task_deadline_expression(self) -> Any:
-        """``task_deadline`` as an SQL expression over a task row (the queue sorts and pages by it)."""
-        return Value(None, output_field=DateTimeField())
+    def queue_rows(self, request: HttpRequest, *, after: QueueCursor | None, limit: int) -> list[Any]:
+        """The queue's first ``limit`` tasks after ``after`` (``queue_key`` order), each with ``queue_deadline``
+        (None: no deadline) and ``queue_due`` (the deadline or ``FAR_FUTURE``). Here no step has a deadline."""
+        steps = held_steps(self._flow_class, request.user)
+        if not steps:
+            return []
+        tasks = self.queue_tasks(request)
+        return undated_queue_rows(tasks.filter(flow_task__in=steps), after=after, limit=limit)
+
+    def queue_tasks(self, request: HttpRequest) -> QuerySet[Any]:
+        """The tasks the queue may show, with what its rows read (``process_related``) and nothing it does not:
+        a procedure's encrypted fields are deferred (``process_deferred``)."""
+        tasks = self.request_takeable_tasks(request).select_related("process", *self.process_related())
+        return tasks.defer(*self.process_deferred())
 
     def process_related(self) -> list[str]:
         """select_related paths that load the procedure's process (and what task_summary reads) with a task."""
+        return []
+
+    def process_deferred(self) -> list[str]:
+        """Paths under ``process_related`` that a list of tasks never reads (the procedure's patient data)."""
         return []
 
     def task_summary(self, task: Any) -> str:

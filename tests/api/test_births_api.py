@@ -85,6 +85,8 @@ def test_a_late_entry_needs_its_reason_and_is_flagged(world: Any, system: Any) -
         ({"outcome": ""}, "outcome"),
         ({"mother_resident_id": "110101199506150000"}, "mother_resident_id"),
         ({"mother_township": "999999999"}, "mother_township"),
+        ({"mother_township": "92010\x00001"}, "mother_township"),  # refused, not a database error
+        ({"mother_township": 920101001}, "mother_township"),
         ({"sex": "unknown"}, "sex"),
         ({"kind": "infant_death", "outcome": ""}, "cause"),
     ],

@@ -12,6 +12,7 @@ of an entry that could tell who she is (time, sex, weight: the register's pages 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.utils import timezone
@@ -37,6 +38,19 @@ from .models import (
     report_is_late,
 )
 
+TOWNSHIP_CODE = re.compile(r"[0-9]{9}")
+
+
+class TownshipCodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """A township by its 9-digit code. Anything else is refused before the lookup: a NUL character in the value
+    would make PostgreSQL raise rather than find nothing."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not (isinstance(data, str) and TOWNSHIP_CODE.fullmatch(data)):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:20])
+        return super().to_internal_value(data)
+
+
 MAX_BATCH = 500  # rows in one batch: a month of a large maternity ward; a bigger file goes through the page
 
 
@@ -58,7 +72,7 @@ class EntryFileSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True, default="")
     gestation_weeks = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0, max_value=50)
     cause = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-    mother_township = serializers.SlugRelatedField(
+    mother_township = TownshipCodeField(
         slug_field="code",
         queryset=townships(),
         help_text=gettext_lazy("The 9-digit code of the township where the mother lives."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Window
@@ -187,29 +188,53 @@ def workspace_section(
     return Section(rows=rows(first), total=first[0].section_total if first else 0, **fields)
 
 
-def tasks_by_case_deadline(tasks: QuerySet[Any], *, cases: QuerySet[Any], due_field: str, limit: int) -> list[Any]:
-    """The first ``limit`` of ``tasks`` in the order of their cases' ``due_field`` (unset last), found by walking
-    ``cases`` in that order, a batch at a time.
+def tasks_by_case_deadline(
+    tasks: QuerySet[Any],
+    *,
+    cases: QuerySet[Any],
+    due_field: str,
+    limit: int,
+    after: tuple[datetime, datetime, int] | None = None,
+) -> list[Any]:
+    """The first ``limit`` of ``tasks`` in the order of their case's ``due_field``, then their creation and id
+    (after ``after``, such a triple, if given), found by walking ``cases`` in deadline order, a batch at a time.
+    Each task found carries its case's deadline as ``case_due``.
 
-    ``cases`` must hold every case such a task can wait on (a procedure's ``DECISION_STAGE`` for its decision
-    steps), and an index on the scope's column and ``due_field`` for that stage serves the walk. Ranking the
-    tasks themselves would first check every candidate against the takeability rule (its four-eyes subqueries)
-    and join it to its case, then sort them all to keep ten: a county's 2,694 open decisions at a million tasks,
-    over 100 ms. Here the first batch is an index range of cases and the rule is checked for their tasks only;
-    another batch, twice as large, is read only while the rows found fall short (cases refused to the user).
+    ``cases`` must hold every case such a task can wait on (a procedure's stage for the step: ``StepDeadline``),
+    and an index on the scope's column and ``due_field`` for that stage serves the walk. A task whose case has
+    no deadline is not found here: a step with a deadline has it set while its task is open (``case_due``, the
+    step's timer, asserts it). Ranking the tasks themselves would first check every candidate against the
+    takeability rule (its four-eyes subqueries) and join it to its case, then sort them all to keep ten: a
+    county's 2,694 open decisions at a million tasks, over 100 ms. Here the first batch is an index range of
+    cases and the rule is checked for their tasks only; another batch, twice as large, is read only while the
+    rows found fall short (cases refused to the user). A batch ends on a whole deadline (every case sharing the
+    last one's deadline is in it), so tasks of cases due at the same moment are ordered among themselves.
     """
     case_name = cases.model._meta.model_name
-    case_order: list[Any] = [F(due_field).asc(nulls_last=True), "pk"]
-    task_order: list[Any] = [F(f"process__{case_name}__{due_field}").asc(nulls_last=True), "process_id", "created"]
+    tasks = tasks.annotate(case_due=F(f"process__{case_name}__{due_field}")).order_by("case_due", "created", "pk")
+    cases = cases.filter(**{f"{due_field}__isnull": False}).order_by(due_field, "pk")
+    if after is not None:
+        due, created, pk = after
+        cases = cases.filter(**{f"{due_field}__gte": due})
+        tasks = tasks.filter(
+            Q(case_due__gt=due) | Q(case_due=due, created__gt=created) | Q(case_due=due, created=created, pk__gt=pk)
+        )
     rows: list[Any] = []
-    start, batch = 0, 4 * limit
+    batch = 4 * limit
     while len(rows) < limit:
-        page = list(cases.order_by(*case_order).values_list("pk", flat=True)[start : start + batch])
-        if page:
-            rows += tasks.filter(process_id__in=page).order_by(*task_order)[: limit - len(rows)]
-        if len(page) < batch:
+        found = list(cases.values_list("pk", due_field)[:batch])
+        whole = len(found) < batch  # the rest of the walk is in this batch
+        pks = [pk for pk, _due in found]
+        if not whole:
+            last = found[-1][1]
+            pks = [pk for pk, due in found if due != last]
+            pks += cases.filter(**{due_field: last}).values_list("pk", flat=True)
+            cases = cases.filter(**{f"{due_field}__gt": last})
+        if pks:
+            rows += tasks.filter(process_id__in=pks)[: limit - len(rows)]
+        if whole:
             break
-        start, batch = start + batch, 2 * batch
+        batch *= 2
     return rows
 
 

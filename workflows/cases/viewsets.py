@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Case, DateTimeField, F, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path
 
+from core.fields import encrypted_fields
 from permissions.access import access_case_for_user, cases_for_user, user_roles
 from permissions.roles import Role
 
-from ..viewsets import READ_ONLY_URL_NAMES, ScopedFlowAppViewset
+from ..takeability import held_steps
+from ..viewsets import READ_ONLY_URL_NAMES, QueueCursor, ScopedFlowAppViewset, queue_key, undated_queue_rows
 from .registry import procedure_of
-from .selectors import case_page_context, case_read_audit
+from .selectors import case_page_context, case_read_audit, tasks_by_case_deadline
 from .views import CaseDetailView, CaseDocumentView, CaseWithdrawView, CertificateView
+
+
+class StepDeadline(NamedTuple):
+    """A step's deadline: the case's datetime ``field``, set while the step's task is open (a step's timer,
+    ``case_due(field)``, asserts it), and the ``stage`` the case is at meanwhile (an index on the scope, the
+    field and that stage serves the queue's walk: ``tasks_by_case_deadline``)."""
+
+    field: str
+    stage: str
 
 
 class CaseViewset(ScopedFlowAppViewset):
@@ -26,8 +37,8 @@ class CaseViewset(ScopedFlowAppViewset):
     """
 
     flow_class: Any = None
-    # {node name: the case's datetime field}: a task's deadline at that step (the queue sorts and pages by it).
-    task_deadlines: dict[str, str] = {}
+    # {node name: its deadline}: the queue sorts and pages by it; a step not named here has none.
+    task_deadlines: dict[str, StepDeadline] = {}
     icon = "assignment"
     process_detail_view_class = CaseDetailView
     read_only_url_names = READ_ONLY_URL_NAMES | {"document", "certificate"}
@@ -52,19 +63,38 @@ class CaseViewset(ScopedFlowAppViewset):
     def may_act(self, user: Any) -> bool:
         return bool(user.is_superuser or user_roles(user) - {Role.INSPECTOR})
 
-    def task_deadline(self, task: Any) -> datetime | None:
-        field = self.task_deadlines.get(task.flow_task.name)
-        return getattr(task.process.coerced, field) if field else None
+    def process_related(self) -> list[str]:
+        return [f"process__{self.case_model._meta.model_name}"]
 
-    def task_deadline_expression(self) -> Any:
-        if not self.task_deadlines:
-            return super().task_deadline_expression()
-        case = self.case_model._meta.model_name
-        steps = [
-            When(flow_task=getattr(self.flow_class, node), then=F(f"process__{case}__{field}"))
-            for node, field in self.task_deadlines.items()
-        ]
-        return Case(*steps, default=Value(None, output_field=DateTimeField()), output_field=DateTimeField())
+    def process_deferred(self) -> list[str]:
+        return encrypted_fields(self.case_model, prefix=f"process__{self.case_model._meta.model_name}__")
+
+    def task_deadline(self, task: Any) -> datetime | None:
+        deadline = self.task_deadlines.get(task.flow_task.name)
+        return getattr(task.process.coerced, deadline.field) if deadline else None
+
+    def queue_rows(self, request: HttpRequest, *, after: QueueCursor | None, limit: int) -> list[Any]:
+        """The queue's rows, merged from one walk per step with a deadline (its cases in deadline order:
+        ``tasks_by_case_deadline``) and the other steps' tasks, oldest first. Each part is the exact first
+        ``limit`` of its own tasks in queue order, so the first ``limit`` of the merge are the queue's.
+        Only the steps whose permission the user holds somewhere are read (``held_steps``)."""
+        user = request.user
+        steps = held_steps(self.flow_class, user)
+        tasks = self.queue_tasks(request)
+        undated = [node for node in steps if node.name not in self.task_deadlines]
+        rows = undated_queue_rows(tasks.filter(flow_task__in=undated), after=after, limit=limit) if undated else []
+        for node in steps:
+            deadline = self.task_deadlines.get(node.name)
+            if deadline is None:
+                continue
+            cases = self.visible_processes(user).filter(stage=deadline.stage)
+            found = tasks_by_case_deadline(
+                tasks.filter(flow_task=node), cases=cases, due_field=deadline.field, limit=limit, after=after
+            )
+            for task in found:
+                task.queue_deadline = task.queue_due = task.case_due
+            rows += found
+        return sorted(rows, key=queue_key)[:limit]
 
     @property
     def summary_template_name(self) -> str:  # type: ignore[override]

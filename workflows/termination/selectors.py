@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import encrypted_fields
 from permissions.access import (
     bureau_county_ids,
     case_roles_by_scope,
@@ -153,8 +154,10 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
     sections: list[Section] = []
 
     if roles & {Role.FACILITY_CLERK, Role.FACILITY_DIRECTOR}:
-        staff_cases = TerminationCase.objects.filter(facility_id__in=staff_facility_ids(user)).select_related(
-            "facility"
+        staff_cases = (
+            TerminationCase.objects.filter(facility_id__in=staff_facility_ids(user))
+            .select_related("facility")
+            .defer(*encrypted_fields(TerminationCase))
         )
         returned = staff_cases.filter(stage=Stage.RETURNED).order_by("-created")
         sections.append(
@@ -186,7 +189,9 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
 
     # Tasks the user holds or may claim, on cases the user may see, four-eyes applied in bulk.
     tasks = kit_selectors.case_tasks_waiting(flow_class=TerminationFlow, case_model=TerminationCase, user=user)
-    tasks = tasks.select_related("process__terminationcase__facility")
+    tasks = tasks.select_related("process__terminationcase__facility").defer(
+        *encrypted_fields(TerminationCase, prefix="process__terminationcase__")
+    )
     bureau_steps = [TerminationFlow.decide, TerminationFlow.escalate]
 
     def task_rows(tasks: Any) -> list[list[Cell]]:
@@ -234,6 +239,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
         flagged = (
             TerminationCase.objects.filter(county_id__in=inspected_county_ids(user), flagged_for_inspection=True)
             .select_related("facility")
+            .defer(*encrypted_fields(TerminationCase))
             .order_by("-created")
         )
         sections.append(

@@ -6,10 +6,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from workflows.cases.viewsets import CaseViewset
+from core.fields import encrypted_fields
+from workflows.cases.viewsets import CaseViewset, StepDeadline
 from workflows.viewsets import ScopedProcessListView
 
 from .flows import TerminationFlow
+from .models import Stage, TerminationCase
 
 
 class CaseListView(ScopedProcessListView):
@@ -17,13 +19,14 @@ class CaseListView(ScopedProcessListView):
 
     def get_queryset(self) -> QuerySet[Any]:
         # The list shows the masked ID only: the encrypted fields are neither read nor decrypted.
-        return super().get_queryset().select_related("facility").defer("patient_name", "resident_id", "fetal_sex")
+        return super().get_queryset().select_related("facility").defer(*encrypted_fields(TerminationCase))
 
 
 class TerminationViewset(CaseViewset):
     flow_class = TerminationFlow
     process_list_view_class = CaseListView
-    task_deadlines = {"decide": "decision_due_at", "record_procedure": "certificate_valid_until"}
-
-    def process_related(self) -> list[str]:
-        return ["process__terminationcase"]
+    task_deadlines = {
+        "decide": StepDeadline("decision_due_at", stage=Stage.BUREAU_REVIEW),
+        "escalate": StepDeadline("decision_due_at", stage=Stage.BUREAU_REVIEW),  # passed: first in the queue
+        "record_procedure": StepDeadline("certificate_valid_until", stage=Stage.APPROVED),
+    }
