@@ -355,9 +355,26 @@ def unread_count(user_id: int) -> int:
     return Notification.objects.filter(recipient_id=user_id).unread().count()
 
 
-def unread_push_after_commit(*, user_id: int) -> None:
-    """Tell the user's other tabs the unread count changed (marking as read in one tab)."""
-    transaction.on_commit(lambda: _group_send([(user_id, {"type": "unread.push", "unread": unread_count(user_id)})]))
+def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    """``unread_count`` of several users, in one query (0 for a user with nothing unread)."""
+    ids = sorted(set(user_ids))
+    unread = Notification.objects.filter(recipient_id__in=ids).unread().order_by().values("recipient_id")
+    found = dict(unread.annotate(n=models.Count("pk")).values_list("recipient_id", "n"))
+    return {user_id: found.get(user_id, 0) for user_id in ids}
+
+
+def unread_push_after_commit(*, user_ids: Iterable[int]) -> None:
+    """Tell the users' other tabs their unread count changed (marking as read in one tab; a closed task's
+    notifications marked read for every officer told of it): after the commit, one query and one send for all."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+
+    def push() -> None:
+        counts = unread_counts(ids)
+        _group_send([(user_id, {"type": "unread.push", "unread": n}) for user_id, n in counts.items()])
+
+    transaction.on_commit(push)
 
 
 def sockets_close(*, user_id: int, code: int) -> None:

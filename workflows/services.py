@@ -44,7 +44,7 @@ def notification_mark_read(*, user: Any, notification: Notification) -> None:
         raise ValueError("a notification can only be marked read by its recipient")
     updated = Notification.objects.filter(pk=notification.pk).unread().update(read_at=timezone.now())
     if updated:
-        unread_push_after_commit(user_id=user.pk)
+        unread_push_after_commit(user_ids=[user.pk])
 
 
 @transaction.atomic
@@ -52,7 +52,7 @@ def notification_mark_all_read(*, user: Any) -> int:
     """Mark every unread notification of the user as read. Returns how many changed."""
     updated = Notification.objects.filter(recipient_id=user.pk).unread().update(read_at=timezone.now())
     if updated:
-        unread_push_after_commit(user_id=user.pk)
+        unread_push_after_commit(user_ids=[user.pk])
     return updated
 
 
@@ -79,8 +79,7 @@ def notifications_of_closed_tasks_mark_read(*, process: Any) -> int:
     rows = Notification.objects.filter(object_id=str(process.pk), url__in=urls).unread()
     recipients = set(rows.values_list("recipient_id", flat=True))
     updated = rows.update(read_at=timezone.now())
-    for user_id in recipients:
-        unread_push_after_commit(user_id=user_id)
+    unread_push_after_commit(user_ids=recipients)
     return updated
 
 

@@ -135,3 +135,31 @@ def test_session_cookie_helper_signs_in(world: Any, client: Any) -> None:
     """The helper the socket tests rely on yields a session that Django accepts."""
     client.cookies["sessionid"] = login_cookie(world.inspector)
     assert client.get(reverse("notifications:index")).status_code == 200
+
+
+def test_the_new_counts_of_many_users_go_out_after_commit_from_one_query(
+    world: Any, memory_layer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A decision marks its task's notifications read for every officer told of it: each officer's tabs hear
+    their own new count, all read in one query after the commit (not one per officer)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflows.events import unread_push_after_commit
+
+    from .test_events import Pushes
+
+    notify(recipients=[world.clerk, world.director], kind="task.available")
+    notify(recipients=[world.clerk], kind="process.approved")
+    pushes = Pushes(memory_layer)
+    pushes.listen(world.clerk, world.director, world.officer)
+    with django_capture_on_commit_callbacks() as callbacks:
+        unread_push_after_commit(user_ids=[world.clerk.pk, world.director.pk, world.officer.pk, world.clerk.pk])
+    assert pushes(world.clerk) == []  # nothing before the commit
+    with CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:
+            callback()
+    assert len(queries) == 1
+    assert pushes(world.clerk) == [{"type": "unread.push", "unread": 2}]
+    assert pushes(world.director) == [{"type": "unread.push", "unread": 1}]
+    assert pushes(world.officer) == [{"type": "unread.push", "unread": 0}]
