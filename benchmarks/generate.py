@@ -14,7 +14,12 @@ hash chain, sealed, computed by audit.services' own functions (verify_audit pass
 cases are in the demo county (county 0), whose ten officers ``bench_officer1..10`` the load driver
 logs in as; the demo county also holds enough open decisions for the approve measurements.
 
-Not generated: scanned documents (the case page lists none) and expert opinions' text.
+The two registries are filled too (``generate_registries``): ten ultrasound devices per facility and three
+retired practitioners per facility's county, in every status, with their encrypted fields; their pages read
+these tables, not the procedures' filing processes, which are not generated.
+
+Not generated: scanned documents (the case page lists none), expert opinions' text, and the filing processes
+and tasks of the procedures other than termination.
 """
 
 from __future__ import annotations
@@ -69,6 +74,81 @@ def reset_sequences(*models: Any) -> None:
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), list(models)):
             cursor.execute(sql)
+
+
+def generate_registries(*, rng: random.Random, now: datetime) -> tuple[int, int]:
+    """Fill the ultrasound registry and the retired practitioners' register of every county (bulk inserts, the
+    encrypted fields through the model's own field). Returns (devices, practitioners)."""
+    from core.fields import identifier_digest
+    from permissions.models import Facility, Jurisdiction
+    from workflows.retired_practitioners.models import Activity, PractitionerStatus, RetiredPractitioner
+    from workflows.ultrasound.models import DeviceStatus, DeviceType, UltrasoundDevice
+
+    counties = list(Jurisdiction.objects.filter(level="county").order_by("pk"))
+    Jurisdiction.objects.bulk_create(
+        [Jurisdiction(code=f"{c.code}001", name=f"Town {c.code}", level="township", parent=c) for c in counties],
+        ignore_conflicts=True,
+    )
+    townships = {t.parent_id: t for t in Jurisdiction.objects.filter(level="township")}
+    facilities = list(Facility.objects.select_related("county").order_by("pk"))
+    today = now.date()
+    device_statuses = [
+        (DeviceStatus.REGISTERED, 70), (DeviceStatus.FILED, 10), (DeviceStatus.DECOMMISSIONED, 8),
+        (DeviceStatus.SCRAPPED, 5), (DeviceStatus.REFUSED, 4), (DeviceStatus.WITHDRAWN, 3),
+    ]  # fmt: skip
+    values, weights = zip(*device_statuses, strict=True)
+    out_of_service = (DeviceStatus.DECOMMISSIONED, DeviceStatus.SCRAPPED)
+    devices = []
+    for facility in facilities:
+        for n in range(10):
+            status = rng.choices(values, weights)[0]
+            filed = today - timedelta(days=rng.randint(1, 3 * 365))
+            registered = status in (DeviceStatus.REGISTERED, DeviceStatus.DECOMMISSIONED, DeviceStatus.SCRAPPED)
+            late = rng.random() < 0.1
+            devices.append(
+                UltrasoundDevice(
+                    facility=facility, county_id=facility.county_id, device_type=rng.choice(DeviceType.values),
+                    manufacturer=f"Maker {n % 4}", model=f"US-{n % 7}", serial_number=f"SN-{facility.pk}-{n}",
+                    purchase_date=filed - timedelta(days=10), invoice_number=f"INV-{facility.pk}-{n}",
+                    seller="Bench Medical Supplies", seller_licence="SL-0001", room=f"Room {n + 1}",
+                    responsible_person=f"Operator {n}", status=status, filed_on=filed,
+                    filing_due_on=filed - timedelta(days=rng.randint(0, 30) if late else -20),
+                    days_late=rng.randint(1, 30) if late else 0, late_explanation="Late" if late else "",
+                    registration_number=f"{facility.county.code}-US-{facility.pk:05d}{n:02d}" if registered else None,
+                    certificate_token=secrets.token_urlsafe(24) if registered else None,
+                    registered_at=now - timedelta(days=rng.randint(1, 900)) if registered else None,
+                    pledges_due_on=filed + timedelta(days=365) if status == DeviceStatus.REGISTERED else None,
+                    retired_at=now - timedelta(days=rng.randint(1, 90)) if status in out_of_service else None,
+                )
+            )  # fmt: skip
+    UltrasoundDevice.objects.bulk_create(devices, batch_size=2000)
+    practitioner_statuses = [
+        (PractitionerStatus.ON_FILE, 80), (PractitionerStatus.FILED, 10), (PractitionerStatus.WITHDRAWN, 5),
+        (PractitionerStatus.DECEASED, 5),
+    ]  # fmt: skip
+    values, weights = zip(*practitioner_statuses, strict=True)
+    practitioners = []
+    for index, facility in enumerate(f for f in facilities for _ in range(3)):
+        status = rng.choices(values, weights)[0]
+        resident = f"3401021950{index % 10000:04d}{index // 10000:03d}X"
+        filed = today - timedelta(days=rng.randint(1, 3 * 365))
+        activity = rng.choice(Activity.values)
+        practitioners.append(
+            RetiredPractitioner(
+                name=f"医师 {index}", resident_id=resident, resident_id_digest=identifier_digest(resident),
+                resident_id_masked=resident[:6] + "********" + resident[-4:], former_facility=facility,
+                former_department="Obstetrics", title="chief", physician_licence_number=f"PL-{index:07d}",
+                retirement_date=filed - timedelta(days=30), home_township=townships[facility.county_id],
+                county_id=facility.county_id, address=f"{index} Bench Road", contact=f"138{index:08d}",
+                activity=activity, employer=facility if activity == Activity.REEMPLOYED else None, status=status,
+                filed_on=filed, filing_due_on=filed, pledge_signed_on=filed,
+                verified_at=now - timedelta(days=rng.randint(1, 900)) if status == PractitionerStatus.ON_FILE else None,
+                follow_up_due_on=today + timedelta(days=rng.randint(-30, 365)),
+                closed_at=now if status in (PractitionerStatus.WITHDRAWN, PractitionerStatus.DECEASED) else None,
+            )
+        )  # fmt: skip
+    RetiredPractitioner.objects.bulk_create(practitioners, batch_size=2000)
+    return len(devices), len(practitioners)
 
 
 def main() -> None:
@@ -467,13 +547,15 @@ def main() -> None:
         audit_fields = [f.attname for f in AuditEvent._meta.local_concrete_fields if f.attname != "id"]
         copy_rows(AuditEvent, audit_fields, [tuple(getattr(e, name) for name in audit_fields) for e in audit_rows])
         reset_sequences(Process, Task, Signature, Notification, AuditEvent)
+        devices_n, practitioners_n = generate_registries(rng=rng, now=now)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     done = time.perf_counter()
     print(
         f"scale {SCALE}: {counties_n} counties, {len(facilities)} facilities, {len(users) + 1} users, "
         f"{cases_n:,} cases, {task_id:,} tasks, {len(signature_rows):,} signatures, {len(notes):,} notifications, "
-        f"{len(events):,} audit events ({demo_decisions} open decisions in the demo county)"
+        f"{len(events):,} audit events ({demo_decisions} open decisions in the demo county), "
+        f"{devices_n:,} ultrasound devices, {practitioners_n:,} retired practitioners"
     )
     print(
         f"time: migrate {migrated - began:.1f} s, reference data {reference - migrated:.1f} s, "

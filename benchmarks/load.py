@@ -163,8 +163,10 @@ def plan() -> dict[str, Any]:
     from viewflow.workflow.models import Task
 
     from permissions.models import Jurisdiction
+    from workflows.retired_practitioners.flows import RetiredPractitionerFlow as PractitionerFlow
     from workflows.termination.flows import TerminationFlow as F
     from workflows.termination.models import TerminationCase
+    from workflows.ultrasound.flows import UltrasoundRegistrationFlow as UltrasoundFlow
 
     get_resolver().url_patterns  # noqa: B018
     demo = Jurisdiction.objects.filter(level="county").order_by("code").first()
@@ -185,6 +187,8 @@ def plan() -> dict[str, Any]:
             reverse("audit:trail", args=["termination.terminationcase", str(pk)]) for pk in cases
         ],
         "notifications": [reverse("notifications:index")],
+        "ultrasound registry": [f"{UltrasoundFlow.instance.reverse('registry')}?county={demo.pk}"],
+        "retired practitioners' register": [f"{PractitionerFlow.instance.reverse('register')}?county={demo.pk}"],
         "anchor: bare Django view": [reverse("bench_bare")],
         "anchor: viewflow stock process list": [F.instance.reverse("bench_stock")],
     }
