@@ -13,7 +13,7 @@ viewset closes both gaps for every procedure:
   not claim (four-eyes), sorts by deadline and offers bulk claiming.
 
 A procedure subclasses it and sets ``visible_processes``, ``access_process``,
-``task_deadline`` and its ``process_detail_view_class``.
+``queue_rows`` (where steps have deadlines) and its ``process_detail_view_class``.
 """
 
 from __future__ import annotations
@@ -451,9 +451,6 @@ class ScopedFlowAppViewset(FlowAppViewset):
     def may_act(self, user: Any) -> bool:
         """Whether the user holds any role that may change a process (False for read-only roles)."""
         return True
-
-    def task_deadline(self, task: Any) -> datetime | None:
-        return None
 
     def queue_rows(self, request: HttpRequest, *, after: QueueCursor | None, limit: int) -> list[Any]:
         """The queue's first ``limit`` tasks after ``after`` (``queue_key`` order), each with ``queue_deadline``

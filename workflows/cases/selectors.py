@@ -6,7 +6,7 @@ import hmac
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Window
 from django.db.models.functions import Cast
@@ -186,6 +186,22 @@ def workspace_section(
     """
     first = list(records.annotate(section_total=Window(Count("pk")))[:limit])
     return Section(rows=rows(first), total=first[0].section_total if first else 0, **fields)
+
+
+class StepDeadline(NamedTuple):
+    """A step's deadline: the case's datetime ``field``, set while the step's task is open (a step's timer,
+    ``case_due(field)``, asserts it), and the ``stage`` the case is at meanwhile (an index on the scope, the
+    field and that stage serves the queue's walk: ``tasks_by_case_deadline``). A procedure declares its steps'
+    as ``{node name: StepDeadline}`` (its viewset's ``task_deadlines``)."""
+
+    field: str
+    stage: str
+
+
+def step_deadline(task: Any, deadlines: dict[str, StepDeadline]) -> datetime | None:
+    """``task``'s deadline by ``deadlines``: its case's field for its step, None for a step without one."""
+    deadline = deadlines.get(task.flow_task.name)
+    return getattr(task.process.coerced, deadline.field) if deadline else None
 
 
 def tasks_by_case_deadline(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -16,17 +15,8 @@ from permissions.roles import Role
 from ..takeability import held_steps
 from ..viewsets import READ_ONLY_URL_NAMES, QueueCursor, ScopedFlowAppViewset, queue_key, undated_queue_rows
 from .registry import procedure_of
-from .selectors import case_page_context, case_read_audit, tasks_by_case_deadline
+from .selectors import StepDeadline, case_page_context, case_read_audit, tasks_by_case_deadline
 from .views import CaseDetailView, CaseDocumentView, CaseWithdrawView, CertificateView
-
-
-class StepDeadline(NamedTuple):
-    """A step's deadline: the case's datetime ``field``, set while the step's task is open (a step's timer,
-    ``case_due(field)``, asserts it), and the ``stage`` the case is at meanwhile (an index on the scope, the
-    field and that stage serves the queue's walk: ``tasks_by_case_deadline``)."""
-
-    field: str
-    stage: str
 
 
 class CaseViewset(ScopedFlowAppViewset):
@@ -68,10 +58,6 @@ class CaseViewset(ScopedFlowAppViewset):
 
     def process_deferred(self) -> list[str]:
         return encrypted_fields(self.case_model, prefix=f"process__{self.case_model._meta.model_name}__")
-
-    def task_deadline(self, task: Any) -> datetime | None:
-        deadline = self.task_deadlines.get(task.flow_task.name)
-        return getattr(task.process.coerced, deadline.field) if deadline else None
 
     def queue_rows(self, request: HttpRequest, *, after: QueueCursor | None, limit: int) -> list[Any]:
         """The queue's rows, merged from one walk per step with a deadline (its cases in deadline order:

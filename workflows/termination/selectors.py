@@ -130,15 +130,17 @@ def _case_rows(cases: Any) -> list[list[Cell]]:
     ]
 
 
-def _task_deadline(task: Any) -> Any:
-    from .flows import TerminationFlow
+# Each step's deadline (the queue's order, the workspace's deadline column and its decisions' walk). An
+# escalation waits on the decision's deadline, which has passed: first in the queue, marked overdue.
+TASK_DEADLINES = {
+    "decide": kit_selectors.StepDeadline("decision_due_at", stage=Stage.BUREAU_REVIEW),
+    "escalate": kit_selectors.StepDeadline("decision_due_at", stage=Stage.BUREAU_REVIEW),
+    "record_procedure": kit_selectors.StepDeadline("certificate_valid_until", stage=Stage.APPROVED),
+}
 
-    case = task.process.terminationcase
-    if task.flow_task in (TerminationFlow.decide, TerminationFlow.escalate):
-        return case.decision_due_at
-    if task.flow_task is TerminationFlow.record_procedure:
-        return case.certificate_valid_until
-    return None
+
+def _task_deadline(task: Any) -> Any:
+    return kit_selectors.step_deadline(task, TASK_DEADLINES)
 
 
 def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
@@ -211,7 +213,8 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
             )
         )
     # The cases a decision waits on, walked by deadline (the index termination_decision_due_idx).
-    open_decisions = cases_visible(user).filter(stage=TerminationCase.DECISION_STAGE)
+    decision = TASK_DEADLINES["decide"]
+    open_decisions = cases_visible(user).filter(stage=decision.stage)
     bureau_sections = [
         (Role.BUREAU_OFFICER, TerminationFlow.decide, "termination-decisions", _("Decisions due, overdue first"),
          _("No decision is waiting for you.")),
@@ -222,7 +225,7 @@ def workspace_sections(*, user: Any, roles: set[str]) -> list[Section]:
         if role in roles:
             waiting_step = tasks.filter(flow_task=step)
             first = kit_selectors.tasks_by_case_deadline(
-                waiting_step, cases=open_decisions, due_field="decision_due_at", limit=SECTION_LIMIT
+                waiting_step, cases=open_decisions, due_field=decision.field, limit=SECTION_LIMIT
             )
             sections.append(
                 Section(

@@ -7,11 +7,12 @@ from typing import Any
 from django.db.models import QuerySet
 
 from core.fields import encrypted_fields
-from workflows.cases.viewsets import CaseViewset, StepDeadline
+from workflows.cases.viewsets import CaseViewset
 from workflows.viewsets import ScopedProcessListView
 
 from .flows import TerminationFlow
-from .models import Stage, TerminationCase
+from .models import TerminationCase
+from .selectors import TASK_DEADLINES
 
 
 class CaseListView(ScopedProcessListView):
@@ -25,8 +26,4 @@ class CaseListView(ScopedProcessListView):
 class TerminationViewset(CaseViewset):
     flow_class = TerminationFlow
     process_list_view_class = CaseListView
-    task_deadlines = {
-        "decide": StepDeadline("decision_due_at", stage=Stage.BUREAU_REVIEW),
-        "escalate": StepDeadline("decision_due_at", stage=Stage.BUREAU_REVIEW),  # passed: first in the queue
-        "record_procedure": StepDeadline("certificate_valid_until", stage=Stage.APPROVED),
-    }
+    task_deadlines = TASK_DEADLINES

@@ -6,17 +6,18 @@ device's registration certificate (the registration number lives on the device, 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import path
 
+from workflows.cases.selectors import StepDeadline
 from workflows.cases.viewsets import CaseViewset
 from workflows.viewsets import ScopedProcessListView
 
 from . import views
 from .flows import UltrasoundRegistrationFlow
+from .models import Stage
 
 
 class CaseListView(ScopedProcessListView):
@@ -46,10 +47,11 @@ class UltrasoundViewset(CaseViewset):
     process_list_view_class = CaseListView
     read_only_url_names = CaseViewset.read_only_url_names | {"registry", "device"}
 
-    def task_deadline(self, task: Any) -> datetime | None:
-        if task.flow_task in (UltrasoundRegistrationFlow.decide, UltrasoundRegistrationFlow.escalate):
-            return task.process.coerced.decision_due_at
-        return None
+    # The bureau's decision and its escalation wait on the decision clock; the queue sorts and pages by it.
+    task_deadlines = {
+        "decide": StepDeadline("decision_due_at", stage=Stage.BUREAU_DECISION),
+        "escalate": StepDeadline("decision_due_at", stage=Stage.BUREAU_DECISION),
+    }
 
     @property
     def withdraw_path(self) -> Any:
