@@ -161,6 +161,11 @@ def panel_county_ids(user: Any) -> set[int]:
     return _jurisdiction_ids(user, {Role.EXPERT})
 
 
+def supervised_county_ids(user: Any) -> set[int]:
+    """Counties where the user makes the bureau's on-site checks."""
+    return _jurisdiction_ids(user, {Role.SUPERVISOR})
+
+
 def access_facility_for_user(*, user: Any, pk: int, write: bool = False) -> Facility:
     """A facility is visible to its own staff and to the bureau and inspectors of its county."""
     try:

@@ -38,13 +38,6 @@ def facilities_for_user(user: Any, *, role: str | None = None) -> QuerySet[Facil
     return Facility.objects.filter(pk__in=qs.values("facility_id"))
 
 
-def jurisdictions_for_user(user: Any, *, roles: set[str] | frozenset[str] | None = None) -> QuerySet[Jurisdiction]:
-    qs = active_assignments(user).filter(jurisdiction__isnull=False)
-    if roles:
-        qs = qs.filter(role__in=roles)
-    return Jurisdiction.objects.filter(pk__in=qs.values("jurisdiction_id"))
-
-
 def counties_within(jurisdictions: QuerySet[Jurisdiction]) -> QuerySet[Jurisdiction]:
     """Counties that are, or lie inside, the given jurisdictions (a city covers its counties)."""
     ids = list(jurisdictions.values_list("pk", flat=True))

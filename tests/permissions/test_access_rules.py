@@ -34,6 +34,7 @@ from permissions.access import (
     access_notification_for_user,
     audit_county_ids_for_user,
     audit_events_for_user,
+    bureau_county_ids,
     case_access_register,
     case_roles_by_scope,
     case_roles_for_user,
@@ -46,6 +47,7 @@ from permissions.access import (
     oversight_county_ids,
     scope_changed,
     staff_facility_ids,
+    supervised_county_ids,
     user_assignments,
     user_roles,
 )
@@ -154,6 +156,22 @@ def test_during_a_request_the_resolved_route_wins_the_urls_ids_fill_in_and_only_
 
 
 # --- The per-request scope cache ------------------------------------------------------------
+
+
+def test_within_a_request_a_supervisor_s_counties_come_from_the_assignments_already_read(
+    world: Any, django_assert_num_queries: Any
+) -> None:
+    """The registries, the bulletins and the ultrasound cases ask for a supervisor's counties several times a page."""
+    supervisor = fresh(make_person("supervisor_q", Role.SUPERVISOR, jurisdiction=world.county_a))
+    with serving_request():
+        with django_assert_num_queries(1):  # the assignments
+            assert supervised_county_ids(supervisor) == {world.county_a.pk}
+        with django_assert_num_queries(0):
+            assert supervised_county_ids(supervisor) == {world.county_a.pk}
+            assert oversight_county_ids(supervisor) == {world.county_a.pk}
+            assert bureau_county_ids(supervisor) == set()
+    officer = fresh(world.officer)
+    assert supervised_county_ids(officer) == set()  # a bureau officer makes no on-site checks by that role
 
 
 def test_outside_a_request_the_scope_is_read_afresh_each_time(world: Any, django_assert_num_queries: Any) -> None:

@@ -131,6 +131,20 @@ def test_badge_counts_with_one_query(world: Any, rf: Any, django_assert_num_quer
     assert context["unread"] == 0 and context["enabled"]
 
 
+def test_the_notification_page_counts_the_unread_once_for_its_heading_and_the_badge(world: Any, login: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notify(recipients=[world.clerk], kind="process.approved")
+    notify(recipients=[world.clerk_b], kind="process.approved")  # another user's: not counted
+    client = login(world.clerk)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("notifications:index")).content.decode()
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "workflows_notification" in q["sql"]]
+    assert len(counts) == 1, counts
+    assert 'data-unread="1"' in body  # the badge shows the count the page read
+
+
 def test_session_cookie_helper_signs_in(world: Any, client: Any) -> None:
     """The helper the socket tests rely on yields a session that Django accepts."""
     client.cookies["sessionid"] = login_cookie(world.inspector)

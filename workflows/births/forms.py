@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from permissions.models import Facility, Jurisdiction
+from workflows.cases.forms import offer_facilities
 
 from .models import MAX_PLURALITY, MAX_WEIGHT_GRAMS, BirthEntry, EntryKind, Outcome, Sex
 
@@ -64,10 +65,8 @@ class EntryForm(forms.Form):
 
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
+        offer_facilities(self, facilities)
         cast(forms.ModelChoiceField, self.fields["mother_township"]).queryset = townships()
-        if len(facilities) == 1:
-            self.fields["facility"].initial = facilities[0].pk
 
 
 class UploadForm(forms.Form):
@@ -76,7 +75,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
+        offer_facilities(self, facilities)
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -106,7 +105,7 @@ class PrepareForm(forms.Form):
 
     def __init__(self, *args: Any, facilities: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
+        offer_facilities(self, facilities)
         cast(forms.ChoiceField, self.fields["month"]).choices = month_choices(today)
 
     def clean_month(self) -> dt.date:

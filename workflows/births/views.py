@@ -106,7 +106,8 @@ class CorrectView(ActivationMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
+        if "form" not in context:  # a refused POST brings its own
+            context["form"] = self.make_form()
         try:
             services.correctable_report(report=self.report)
         except ValidationError as refusal:
@@ -213,7 +214,8 @@ class EntryCreateView(FacilityStaffMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", EntryForm(facilities=self.facilities()))
+        if "form" not in context:  # a refused POST brings its own
+            context["form"] = EntryForm(facilities=self.facilities())
         context["entries_url"] = self.flow_class.instance.reverse("entries")
         return context
 
@@ -243,7 +245,8 @@ class UploadView(FacilityStaffMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", UploadForm(facilities=self.facilities()))
+        if "form" not in context:  # a refused POST brings its own
+            context["form"] = UploadForm(facilities=self.facilities())
         context.update(
             columns=[upload.COLUMN_LABELS[code] for code in upload.COLUMNS],
             choices=[

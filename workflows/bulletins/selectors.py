@@ -22,10 +22,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from permissions.access import bureau_county_ids, inspected_county_ids, staff_facility_ids
+from permissions import access
+from permissions.access import (
+    bureau_county_ids,
+    inspected_county_ids,
+    staff_facility_ids,
+)
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import Role
-from permissions.selectors import jurisdictions_for_user
 from workflows.cases import statistics
 
 from . import charts, srb
@@ -63,19 +67,13 @@ def _active(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
-def supervised_county_ids(user: Any) -> set[int]:
-    return set(jurisdictions_for_user(user, roles={Role.SUPERVISOR}).values_list("pk", flat=True))
-
-
 def directed_facility_ids(user: Any) -> set[int]:
     return staff_facility_ids(user, roles={Role.FACILITY_DIRECTOR})
 
 
 def oversight_county_ids(user: Any) -> set[int]:
     """Counties whose bulletins (every stage) and analysis the user reads: bureau, supervisors, inspectors."""
-    if not _active(user):
-        return set()
-    return bureau_county_ids(user) | supervised_county_ids(user) | inspected_county_ids(user)
+    return access.oversight_county_ids(user) if _active(user) else set()
 
 
 def bulletins_for_user(user: Any, *, write: bool = False) -> QuerySet[Bulletin]:

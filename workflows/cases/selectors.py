@@ -44,10 +44,13 @@ def case_page_context(*, case: Any, user: Any) -> dict[str, Any]:
     flow = case.flow_class.instance
     see = case_visible_fields(user=user, case=case)
     documents = getattr(case, "documents", None)
+    documents = list(documents.select_related("uploaded_by__profile").order_by("pk")) if documents else []
+    for document in documents:
+        document.url = flow.reverse("document", args=[case.pk, document.pk])
     context = {
         "case": case,
         "procedure": procedure,
-        "documents": list(documents.select_related("uploaded_by__profile").order_by("pk")) if documents else [],
+        "documents": documents,
         "signatures": trail.signatures,
         # The timeline shows each change; a restricted field's value only to those the table allows.
         "events": redact_changes(

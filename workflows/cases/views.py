@@ -100,7 +100,8 @@ class CaseFormView(ActivationMixin, generic.TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", self.make_form())
+        if "form" not in context:  # a refused POST brings its own: build the blank one only when it does not
+            context["form"] = self.make_form()
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

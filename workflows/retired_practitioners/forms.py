@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.validators import resident_id_normalise, validate_resident_id
 from permissions.models import Facility, Profile
-from workflows.cases.forms import DATE_WIDGET, ScanField, SignatureForm, fact_choices, not_in_future
+from workflows.cases.forms import DATE_WIDGET, ScanField, SignatureForm, fact_choices, not_in_future, offer_facilities
 
 from . import selectors
 from .models import Activity, CaseKind, PractitionerStatus, RetiredPractitioner
@@ -92,9 +92,7 @@ class FileForm(EntryForm):
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.order_fields(["facility", "name", "resident_id"])
-        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
-        if facilities.count() == 1:
-            self.fields["facility"].initial = facilities.first()
+        offer_facilities(self, facilities)
 
     def clean_resident_id(self) -> str:
         value = resident_id_normalise(self.cleaned_data["resident_id"])

@@ -47,13 +47,9 @@ def page_context(*, case: Any, user: Any) -> dict[str, Any]:
     from .flows import RetiredPractitionerFlow
 
     flow = RetiredPractitionerFlow.instance
-    documents = list(case.documents.order_by("pk"))
-    for document in documents:
-        document.url = flow.reverse("document", args=[case.pk, document.pk])
     return {
         "entry": case.practitioner,
         "entry_url": flow.reverse("practitioner", args=[case.practitioner_id]),
-        "documents": documents,
     }
 
 

@@ -19,7 +19,10 @@ def notification_badge(context: dict[str, Any]) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"enabled": False}
-    unread = unread_count(user.pk)
+    # A page that shows the count itself (the notification list) has read it already.
+    unread = context.get("unread_total")
+    if unread is None:
+        unread = unread_count(user.pk)
     # Translated here, in the page's language, so the script needs no catalogue of its own.
     words = {
         "kinds": {kind: str(label) for kind, label in KIND_LABELS.items()},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,6 +20,7 @@ from workflows.cases.forms import (
     contradiction,
     fact_choices,
     not_in_future,
+    offer_facilities,
 )
 from workflows.cases.forms import DecisionForm as DecisionForm  # re-exported: the termination steps' forms
 from workflows.cases.forms import WithdrawForm as WithdrawForm
@@ -96,10 +97,7 @@ class SubmitForm(RequestFieldsForm):
 
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
-        # The only facility one works at is the only true answer: choosing it for the clerk records nothing wrong.
-        if facilities.count() == 1:
-            self.fields["facility"].initial = facilities.first()
+        offer_facilities(self, facilities)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.fields import identifier_digest
 from core.validators import resident_id_mask, resident_id_normalise, validate_resident_id
 from permissions.models import Facility
-from workflows.cases.forms import DATE_WIDGET, ScanField, SignatureForm, fact_choices, not_in_future
+from workflows.cases.forms import DATE_WIDGET, ScanField, SignatureForm, fact_choices, not_in_future, offer_facilities
 
 from .models import AMENDMENT_KINDS, CaseKind, Decision, DeviceType, OnsiteCheck, UltrasoundDevice
 
@@ -64,9 +64,7 @@ class FileForm(DeviceFieldsForm):
 
     def __init__(self, *args: Any, facilities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["facility"]).queryset = facilities
-        if facilities.count() == 1:
-            self.fields["facility"].initial = facilities.first()
+        offer_facilities(self, facilities)
 
 
 class OperatorForm(forms.Form):

@@ -19,9 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from permissions.access import bureau_county_ids, deny, inspected_county_ids, staff_facility_ids
+from permissions.access import (
+    bureau_county_ids,
+    deny,
+    inspected_county_ids,
+    oversight_county_ids,
+    staff_facility_ids,
+    supervised_county_ids,
+)
 from permissions.roles import Role
-from permissions.selectors import jurisdictions_for_user
 from workflows.cases.persons import PersonRecord
 
 from .models import SERIAL_HOLDING_STATUSES, CaseKind, DeviceOperator, DeviceStatus, UltrasoundCase, UltrasoundDevice
@@ -94,10 +100,6 @@ STEP_LABELS = {
 }
 
 
-def supervised_county_ids(user: Any) -> set[int]:
-    return set(jurisdictions_for_user(user, roles={Role.SUPERVISOR}).values_list("pk", flat=True))
-
-
 def _active(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
@@ -120,7 +122,7 @@ def ultrasound_devices_for_user(user: Any) -> QuerySet[UltrasoundDevice]:
     """Devices the user may see: where they stand now, plus those whose history passed through the user's county."""
     if not _active(user):
         return UltrasoundDevice.objects.none()
-    counties = bureau_county_ids(user) | supervised_county_ids(user) | inspected_county_ids(user)
+    counties = oversight_county_ids(user)
     handled = UltrasoundCase.objects.filter(
         Q(county_id__in=counties) | Q(target_county_id__in=counties), device_id=OuterRef("pk")
     )
@@ -273,7 +275,7 @@ def registry_rows(devices: Iterable[UltrasoundDevice]) -> list[list[Any]]:
 
 def registry_county_ids(user: Any) -> set[int]:
     """Counties whose registry page the user may open."""
-    return bureau_county_ids(user) | supervised_county_ids(user) | inspected_county_ids(user)
+    return oversight_county_ids(user)
 
 
 def registry_counties(*, user: Any) -> QuerySet[Any]:

@@ -71,14 +71,10 @@ def page_context(*, case: UltrasoundCase, user: Any) -> dict[str, Any]:
 
     flow = UltrasoundRegistrationFlow.instance
     device = case.device
-    documents = list(case.documents.select_related("uploaded_by__profile").order_by("pk"))
-    for document in documents:
-        document.url = flow.reverse("document", args=[case.pk, document.pk])
     return {
         "device": device,
         "operators": list(device.active_operators()),
         "proposed_operators": case.proposed.get("operators", []),
-        "documents": documents,
         "check": getattr(case, "onsite_check", None),
         "device_url": flow.reverse("device", args=[device.pk]),
     }

@@ -52,6 +52,17 @@ def test_a_scan_is_kept_in_the_database_not_on_the_web_host(driver: Any, world: 
         assert response.content == PDF
 
 
+def test_the_case_page_links_each_scan_to_its_download(driver: Any, world: Any) -> None:
+    """The kit gives every document its download address (cases.selectors.case_page_context), reversed, not pasted."""
+    case = driver.submit(pathway="divorced")
+    body = driver.client(world.officer).get(case_url(case.pk)).content.decode()
+    documents = list(case.documents.order_by("pk"))
+    assert documents
+    for document in documents:
+        assert f'href="{download_url(document)}"' in body
+    assert 'href=""' not in body
+
+
 def test_identical_scans_are_stored_once(driver: Any, world: Any) -> None:
     first = driver.submit(pathway="divorced")  # two documents, same bytes
     second = driver.submit(pathway="widowed")

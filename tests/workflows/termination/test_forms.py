@@ -204,3 +204,24 @@ def test_unused_document_rows_as_a_browser_posts_them_are_skipped(driver: Any, w
     response = driver.client(world.clerk).post(F.submit.reverse("execute"), data)
     assert response.status_code == 302
     assert TerminationDocument.objects.count() == 2
+
+
+def test_a_refused_request_is_shown_again_with_its_own_form_and_no_blank_one_built(
+    driver: Any, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kit's start pages (cases.views.CaseStartView) build the form once: a blank one beside the refused
+    one would cost its queries for nothing (the facilities, twice) and could be shown by mistake."""
+    from workflows.termination.views import SubmitView
+
+    built: list[bool] = []
+    make_form = SubmitView.make_form
+
+    def counted(self: Any, data: Any = None, files: Any = None) -> Any:
+        built.append(data is not None)
+        return make_form(self, data, files)
+
+    monkeypatch.setattr(SubmitView, "make_form", counted)
+    assert_refused(submit(driver, world, weeks=12), "this county&#x27;s threshold is 14 weeks")
+    assert built == [True]
+    driver.client(world.clerk).get(F.submit.reverse("execute"))
+    assert built == [True, False]
