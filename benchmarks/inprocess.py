@@ -4,7 +4,8 @@
 
 Run benchmarks/generate.py first. Every page is requested through Django's test client (the whole
 middleware stack, production settings from benchmarks/benchenv.py, project.asgi's startup) as the demo
-county's first officer, the anchors as bench_root, after one warm-up request each. The table gives the
+county's first officer, the anchors as bench_root and a facility's own pages as the clerk of the demo
+county's first facility (load.login_of), after one warm-up request each. The table gives the
 median, the p95 and the best time of each page, the ratios of the first two to the bare view's in the
 same run, the CPU time of this process (the Python work: what the load of other processes inflates
 least) and the time its queries took as seen from the connection (round trips included: on a loaded
@@ -25,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchenv import setup
-from load import OFFICERS, plan
+from load import login_of, plan
 
 
 class QueryTimer:
@@ -63,14 +64,13 @@ def main() -> None:
 
     data = plan()
     User = get_user_model()
-    officer, root = User.objects.get(username=OFFICERS[0]), User.objects.get(username="bench_root")
     wanted = {name.strip() for name in args.pages.split(",") if name.strip()}
     rows: list[tuple[str, float, float, float, float, float, int]] = []
     for page, urls in data["pages"].items():
         if wanted and page not in wanted and not page.startswith("anchor: bare"):
             continue
         client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="zh-hans")
-        client.force_login(root if page.startswith("anchor") else officer)
+        client.force_login(User.objects.get(username=login_of(page, data)))
         client.get(urls[0])  # warm the session and the per-process caches
         times: list[float] = []
         sql_times: list[float] = []

@@ -30,6 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchenv import BENCH_PASSWORD, ENV, ROOT, setup
 
 OFFICERS = [f"bench_officer{n}" for n in range(1, 11)]
+CLERK_PAGE = "facility clerk: "  # pages requested as a clerk of the demo county's first facility, not an officer
+
+
+def login_of(page: str, data: dict[str, Any]) -> str:
+    """Who requests a page: bench_root the anchors, the demo county's clerk the facility's pages, else officers."""
+    if page.startswith("anchor"):
+        return "bench_root"
+    return str(data["clerk"]) if page.startswith(CLERK_PAGE) else OFFICERS[0]
 
 
 class Browser:
@@ -153,6 +161,17 @@ def run_approve(browsers: list[Browser], decisions: list[tuple[str, str]], per_u
     return result
 
 
+def procedure_pages(name: str, flow: Any, county: Any) -> dict[str, list[str]]:
+    """A procedure's case list, queue and case pages (several of the county's cases) for the demo officer."""
+    model = flow.process_class
+    cases = list(model.objects.filter(county=county).order_by("-pk").values_list("pk", flat=True)[:200:10])
+    return {
+        f"{name}: case list": [flow.instance.reverse("index")],
+        f"{name}: queue": [flow.instance.reverse("queue")],
+        f"{name}: case page": [flow.instance.reverse("process_detail", args=[pk]) for pk in cases],
+    }
+
+
 def plan() -> dict[str, Any]:
     """The pages' URLs (several cases, so that no single row is measured) and their query counts."""
     from django.contrib.auth import get_user_model
@@ -163,6 +182,8 @@ def plan() -> dict[str, Any]:
     from viewflow.workflow.models import Task
 
     from permissions.models import Jurisdiction
+    from workflows.births.flows import MonthlyBirthReportFlow as BirthsFlow
+    from workflows.bulletins.flows import BulletinFlow
     from workflows.retired_practitioners.flows import RetiredPractitionerFlow as PractitionerFlow
     from workflows.termination.flows import TerminationFlow as F
     from workflows.termination.models import TerminationCase
@@ -189,6 +210,14 @@ def plan() -> dict[str, Any]:
         "notifications": [reverse("notifications:index")],
         "ultrasound registry": [f"{UltrasoundFlow.instance.reverse('registry')}?county={demo.pk}"],
         "retired practitioners' register": [f"{PractitionerFlow.instance.reverse('register')}?county={demo.pk}"],
+        # The other procedures' lists, queues and case pages (benchmarks/generate.py fills them all).
+        **procedure_pages("ultrasound", UltrasoundFlow, demo),
+        **procedure_pages("retired practitioners", PractitionerFlow, demo),
+        **procedure_pages("birth reports", BirthsFlow, demo),
+        "births register": [BirthsFlow.instance.reverse("register")],
+        f"{CLERK_PAGE}births entries": [BirthsFlow.instance.reverse("entries")],  # the facility's own register
+        **procedure_pages("bulletins", BulletinFlow, demo),
+        "bulletins analysis": [BulletinFlow.instance.reverse("analysis")],
         "anchor: bare Django view": [reverse("bench_bare")],
         "anchor: viewflow stock process list": [F.instance.reverse("bench_stock")],
     }
@@ -202,15 +231,19 @@ def plan() -> dict[str, Any]:
     ]
     queries: dict[str, int] = {}
     User = get_user_model()
-    officer, root = User.objects.get(username=OFFICERS[0]), User.objects.get(username="bench_root")
+    clerk = User.objects.filter(username__startswith="clerk_", profile__facility__county=demo).order_by("pk").first()
+    users = {"clerk": clerk.username if clerk else ""}
     for page, urls in pages.items():
         client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(root if page.startswith("anchor") else officer)
+        client.force_login(User.objects.get(username=login_of(page, users)))
         client.get(urls[0])  # warm the session and the per-process caches
         with CaptureQueriesContext(connection) as captured:
             status = client.get(urls[0]).status_code
         queries[page] = len(captured) if status == 200 else -status
-    return {"pages": pages, "decisions": decisions, "queries": queries, "demo": demo.name, "cases": len(cases)}
+    return {
+        "pages": pages, "decisions": decisions, "queries": queries, "demo": demo.name, "cases": len(cases),
+        "clerk": users["clerk"],
+    }  # fmt: skip
 
 
 def machine() -> str:
@@ -296,9 +329,13 @@ def main() -> None:
             roots = [Browser(args.port) for _ in range(users)]
             for browser in roots:
                 browser.login("bench_root")
+            clerks = [Browser(args.port) for _ in range(users)]  # one account, a session each
+            for browser in clerks:
+                browser.login(data["clerk"])
             per_user = max(3, args.requests // users) if users > 1 else args.requests
             for page, urls in data["pages"].items():
-                browsers = roots if page.startswith("anchor") else officers
+                login = login_of(page, data)
+                browsers = roots if login == "bench_root" else clerks if login == data["clerk"] else officers
                 result = run_page(browsers, page, urls, per_user)
                 results.append(result)
                 say(result)
