@@ -277,7 +277,8 @@ def sizes() -> str:
     counts = []
     with connection.cursor() as cursor:
         for label, table in [
-            ("cases", "termination_terminationcase"),
+            ("cases of every procedure", "viewflow_process"),
+            ("of them termination's", "termination_terminationcase"),
             ("tasks", "viewflow_task"),
             ("audit events", "audit_auditevent"),
             ("notifications", "workflows_notification"),
