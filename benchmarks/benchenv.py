@@ -30,6 +30,9 @@ def setup() -> None:
     """Set the environment and start Django in this process."""
     for key, value in ENV.items():
         os.environ.setdefault(key, value)
+    # Always the benchmark's database (BENCH_DATABASE_URL), never one a DATABASE_URL of the shell names: the
+    # daphne that load.py starts gets ENV's, and the two must read the same data.
+    os.environ["DATABASE_URL"] = BENCH_DATABASE
     sys.path.insert(0, str(ROOT))
     import django
 

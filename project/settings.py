@@ -493,7 +493,7 @@ API_WEBHOOK_ALLOW_PRIVATE = env_bool("API_WEBHOOK_ALLOW_PRIVATE", False)
 # process) so that an event of a facility without any costs no query; "" asks the database at each event.
 API_WEBHOOK_FLAGS_CACHE = "shared" if REDIS_URL else ""
 
-# Where a bulletin's drawn charts are kept (workflows.bulletins.selectors.bulletin_charts): every process shares
+# Where the bulletins' drawn charts are kept (workflows.bulletins.charts.render): every process shares
 # them through Redis when there is one; each process keeps its own otherwise.
 BULLETIN_CHARTS_CACHE = "shared" if REDIS_URL else "default"
 

@@ -10,12 +10,20 @@ drawing at once do not share a figure.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
+import json
+import logging
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
 
 from . import srb
 
@@ -156,7 +164,57 @@ def series_figure(points: Sequence[SeriesPoint], texts: Texts) -> Any:
 _XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
+def _drawing_version() -> str:
+    """What a chart of given points and words looks like depends on this module and on matplotlib."""
+    import matplotlib
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(matplotlib.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+DRAWING_VERSION = _drawing_version()
+KEPT_SECONDS = 24 * 60 * 60
+log = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    """A chart's inputs as JSON: its points and words (dataclasses, translated strings) by value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
 def render(build: Callable[..., Any], *args: Any, fmt: str, title: str = "") -> Any:
+    """``draw``, for a page (``fmt="svg"``), drawn once per points, words and drawing version.
+
+    matplotlib takes about a tenth of a second a chart, and the same chart is asked for again and again (a
+    bulletin's, whose content never changes once compiled; the analysis of a county's last months). The
+    key is what is drawn, so a kept chart is never stale: new births or another language are other points
+    or other words. Charts are kept a day in ``BULLETIN_CHARTS_CACHE`` (Redis, shared by every process,
+    when ``REDIS_URL`` is set); a cache that cannot answer costs a drawing, never the page.
+    """
+    if fmt != "svg":
+        return draw(build, *args, fmt=fmt, title=title)
+    inputs = json.dumps([build.__module__, build.__qualname__, title, args], default=_plain, sort_keys=True)
+    key = f"bulletins:chart:{DRAWING_VERSION}:{hashlib.sha256(inputs.encode()).hexdigest()}"
+    cache: Any = caches[settings.BULLETIN_CHARTS_CACHE]
+    try:
+        kept = cache.get(key)
+    except Exception as error:  # a cache that cannot answer is a miss
+        log.warning("chart cache unavailable (%s): drawing", type(error).__name__)
+        return draw(build, *args, fmt=fmt, title=title)
+    if kept is not None:
+        return kept
+    drawn = draw(build, *args, fmt=fmt, title=title)
+    try:
+        cache.set(key, drawn, KEPT_SECONDS)
+    except Exception as error:  # nor one that cannot keep
+        log.warning("chart cache unavailable (%s): not kept", type(error).__name__)
+    return drawn
+
+
+def draw(build: Callable[..., Any], *args: Any, fmt: str, title: str = "") -> Any:
     """Draw ``build(*args)`` under the chart settings (fonts are chosen as the texts are made) and save it:
     ``fmt="svg"`` gives markup to embed in a page (no XML prologue, a title for screen readers), "png" bytes."""
     import matplotlib

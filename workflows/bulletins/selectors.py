@@ -13,15 +13,10 @@ Scope:
 from __future__ import annotations
 
 import datetime
-import hashlib
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import caches
 from django.db.models import Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -482,51 +477,13 @@ def bulletin_chart_figures(view: BulletinView) -> list[tuple[str, Any, tuple[Any
     ]
 
 
-def _drawing_version() -> str:
-    """What the charts of a given content look like depends on this code and on the catalogues (their labels)."""
-    digest = hashlib.sha256()
-    for path in sorted(
-        [Path(charts.__file__), Path(srb.__file__), Path(__file__)]
-        + [path for base in settings.LOCALE_PATHS for path in Path(base).glob("*/LC_MESSAGES/django.mo")]
-    ):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-DRAWING_VERSION = _drawing_version()
-CHARTS_KEPT_SECONDS = 24 * 60 * 60
-log = logging.getLogger(__name__)
-
-
-def bulletin_charts(view: BulletinView, *, digest: str = "") -> dict[str, Any]:
-    """The bulletin's two charts as SVG, and how many units the funnel leaves out.
-
-    Drawing them takes matplotlib a fifth of a second, and a bulletin's content never changes once compiled
-    (a recompilation is a new digest): they are drawn once per content digest, language and drawing version,
-    and kept in BULLETIN_CHARTS_CACHE for a day. An unreachable cache costs a drawing, never the page.
-    """
-    key = f"bulletins:charts:{DRAWING_VERSION}:{digest}:{translation.get_language()}" if digest else ""
-    cache = caches[settings.BULLETIN_CHARTS_CACHE] if key else None
-    kept = None
-    if cache is not None:
-        try:
-            kept = cache.get(key)
-        except Exception as error:  # a cache that cannot answer is a miss
-            log.warning("bulletin charts cache unavailable (%s): drawing them", type(error).__name__)
-            cache = None
-    if kept is None:
-        rendered = [
-            charts.render(build, *args, fmt="svg", title=title)
-            for title, build, args, _ratio in bulletin_chart_figures(view)
-        ]
-        kept = {"funnel_svg": rendered[0], "series_svg": rendered[1]}
-        if cache is not None:
-            try:
-                cache.set(key, kept, CHARTS_KEPT_SECONDS)
-            except Exception as error:  # nor one that cannot keep
-                log.warning("bulletin charts cache unavailable (%s): not kept", type(error).__name__)
+def bulletin_charts(view: BulletinView) -> dict[str, Any]:
+    rendered = [
+        charts.render(build, *args, fmt="svg", title=title)
+        for title, build, args, _ratio in bulletin_chart_figures(view)
+    ]
     _points, left_out = funnel_points(view.funnel_rows(), published=True)
-    return {**kept, "funnel_left_out": left_out}
+    return {"funnel_svg": rendered[0], "funnel_left_out": left_out, "series_svg": rendered[1]}
 
 
 def page_context(*, case: Bulletin, user: Any) -> dict[str, Any]:
@@ -543,7 +500,7 @@ def page_context(*, case: Bulletin, user: Any) -> dict[str, Any]:
         "flag_labels": FLAG_LABELS,
         "export_urls": exports,
         "small_cell": srb.SMALL_CELL,
-        **bulletin_charts(view, digest=case.content_sha256),
+        **bulletin_charts(view),
     }
 
 

@@ -43,50 +43,44 @@ def test_charts_render_as_png_for_the_pdf() -> None:
     assert image[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-# --- Drawn once per content and language ------------------------------------------------------------
+# --- Drawn once per points and words ------------------------------------------------------------------
 
 
 @pytest.fixture
 def drawings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The titles of the charts matplotlib draws from here on."""
+    """The titles of the charts matplotlib draws from here on. A drawing version of the test's own, so that no
+    chart kept by an earlier test or run (the shared cache outlives both) answers for it."""
+    monkeypatch.setattr(charts, "DRAWING_VERSION", uuid.uuid4().hex)
     drawn: list[str] = []
-    render = charts.render
+    draw = charts.draw
 
     def counted(build: Any, *args: Any, fmt: str, title: str = "") -> Any:
         drawn.append(title)
-        return render(build, *args, fmt=fmt, title=title)
+        return draw(build, *args, fmt=fmt, title=title)
 
-    monkeypatch.setattr(charts, "render", counted)
+    monkeypatch.setattr(charts, "draw", counted)
     return drawn
 
 
+def charts_of(page: str) -> list[str]:
+    return [part.split("</svg>")[0] for part in page.split('class="bulletin-chart"')[1:]]
+
+
 @pytest.mark.django_db
-def test_a_bulletin_s_charts_are_drawn_once_per_content_and_language(
+def test_a_bulletin_s_charts_are_drawn_once_per_language_and_a_dead_cache_costs_a_drawing(
     driver: Any, births: Any, drawings: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workflows.bulletins.models import Bulletin
-
     from .test_paths import compiled
 
     w = driver.world
-    bulletin = compiled(births, w)
-    # A digest no earlier run can have kept (the shared cache outlives a test run).
-    unique = Bulletin.digest({**bulletin.content, "test": str(uuid.uuid4())})
-    Bulletin.objects.filter(pk=bulletin.pk).update(content_sha256=unique)
-    url = driver.url("process_detail", bulletin)
-
+    url = driver.url("process_detail", compiled(births, w))
     first = driver.client(w.officer).get(url).content.decode()
     assert len(drawings) == 2 and first.count('class="bulletin-chart"') == 2
     again = driver.client(w.inspector).get(url).content.decode()
-    assert len(drawings) == 2  # kept: another reader, the same drawing
+    assert len(drawings) == 2  # kept: another reader, the same charts
     assert charts_of(again) == charts_of(first)
-
     chinese = driver.client(w.officer).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert len(drawings) == 4 and charts_of(chinese) != charts_of(first)  # its own labels
-
-    Bulletin.objects.filter(pk=bulletin.pk).update(content_sha256=Bulletin.digest({"recompiled": str(uuid.uuid4())}))
-    driver.client(w.officer).get(url)
-    assert len(drawings) == 6  # a new content digest is drawn afresh
+    assert len(drawings) == 4 and charts_of(chinese) != charts_of(first)  # other words, other charts
 
     def unreachable(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("cache down")
@@ -97,8 +91,27 @@ def test_a_bulletin_s_charts_are_drawn_once_per_content_and_language(
     monkeypatch.setattr(caches[settings.BULLETIN_CHARTS_CACHE], "get", unreachable)
     down = driver.client(w.officer).get(url)
     assert down.status_code == 200 and down.content.decode().count('class="bulletin-chart"') == 2
-    assert len(drawings) == 8  # drawn, not lost
+    assert len(drawings) == 6  # drawn, not lost
 
 
-def charts_of(page: str) -> list[str]:
-    return [part.split("</svg>")[0] for part in page.split('class="bulletin-chart"')[1:]]
+@pytest.mark.django_db
+def test_the_analysis_draws_a_chart_again_only_when_its_points_change(
+    driver: Any, births: Any, drawings: list[str]
+) -> None:
+    from workflows.bulletins.flows import BulletinFlow
+
+    from .conftest import MONTH, a_month_of_births
+
+    w = driver.world
+    a_month_of_births(births, w)
+    url = BulletinFlow.instance.reverse("analysis")
+    march = {"start": "2026-03", "end": "2026-03", "unit": "facility"}
+    first = driver.client(w.officer).get(url, march).content.decode()
+    assert len(drawings) == 2 and first.count('class="bulletin-chart"') == 2
+    driver.client(w.officer).get(url, march)
+    assert len(drawings) == 2  # the same points and words: kept
+    driver.client(w.officer).get(url, {**march, "unit": "township"})
+    assert len(drawings) == 2  # another table, but the charts' points are the same: kept
+    births.add(w.hospital_a, MONTH, 10, 30)  # more births recorded: the same filters, other points
+    driver.client(w.officer).get(url, march)
+    assert drawings[2:] == drawings[:2]  # both drawn afresh: never a stale chart
