@@ -38,3 +38,24 @@ def test_every_persona_gets_django_s_answer_from_one_query(world: Any) -> None:
     assert ModelPermissionBackend().has_perm(fresh(root), "termination.view_terminationcase")
     assert not ModelPermissionBackend().has_perm(fresh(inactive), "audit.view_auditevent")
     assert ModelPermissionBackend().get_all_permissions(fresh(own), obj=world.hospital_a) == set()
+
+
+def test_the_request_s_user_comes_with_their_profile_in_one_query(world: Any, client: Any) -> None:
+    backend = ModelPermissionBackend()
+    with CaptureQueriesContext(connection) as queries:
+        user = backend.get_user(world.officer.pk)
+        name = user.profile.printed_name
+    assert len(queries) == 1 and name == world.officer.profile.printed_name
+    assert backend.get_user(999_999) is None
+    world.clerk.is_active = False
+    world.clerk.save(update_fields=["is_active"])
+    assert backend.get_user(world.clerk.pk) is None  # as ModelBackend: an inactive user is nobody
+
+    # A page's header shows the printed name without reading the profile again.
+    from django.urls import reverse
+
+    client.force_login(world.officer)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("notifications:index")).content.decode()
+    assert world.officer.profile.printed_name in body
+    assert not [q["sql"] for q in queries if 'FROM "permissions_profile"' in q["sql"]]

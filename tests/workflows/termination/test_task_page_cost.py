@@ -27,9 +27,10 @@ from .conftest import scan
 
 pytestmark = pytest.mark.django_db
 
-# The officer's page of the decision step, an oversight read (its record.read event written in the request).
-CLAIM_PAGE_QUERIES = 25
-EXECUTE_PAGE_QUERIES = 25
+# The officer's page of the decision step, an oversight read (its record.read event written in the request;
+# the user read with their profile, permissions.backends.ModelPermissionBackend.get_user).
+CLAIM_PAGE_QUERIES = 24
+EXECUTE_PAGE_QUERIES = 24
 MANY = 12
 
 
