@@ -310,7 +310,10 @@ OVERSIGHT_BUREAU_ROLES = frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, R
 
 
 def oversight_county_ids(user: Any) -> set[int]:
-    """Counties whose records the user reads for the bureau (officers, directors, its supervisors) or inspects."""
+    """Counties whose records the user reads for the bureau (officers, directors, its supervisors) or inspects;
+    none for an inactive user."""
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
     return bureau_county_ids(user, roles=set(OVERSIGHT_BUREAU_ROLES)) | inspected_county_ids(user)
 
 

@@ -278,6 +278,7 @@ def test_oversight_counties_include_the_bureaus_supervisors_and_its_inspectors(w
     assert oversight_county_ids(world.inspector) == {world.county_a.pk}
     assert oversight_county_ids(world.clerk) == set()
     assert oversight_county_ids(world.expert1) == set()
+    assert oversight_county_ids(deactivated(supervisor)) == set()  # the bulletins and registries ask it too
 
 
 # --- Facilities, counties, notifications --------------------------------------------------------

@@ -22,12 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from permissions import access
-from permissions.access import (
-    bureau_county_ids,
-    inspected_county_ids,
-    staff_facility_ids,
-)
+from permissions.access import bureau_county_ids, inspected_county_ids, oversight_county_ids, staff_facility_ids
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import Role
 from workflows.cases import statistics
@@ -69,11 +64,6 @@ def _active(user: Any) -> bool:
 
 def directed_facility_ids(user: Any) -> set[int]:
     return staff_facility_ids(user, roles={Role.FACILITY_DIRECTOR})
-
-
-def oversight_county_ids(user: Any) -> set[int]:
-    """Counties whose bulletins (every stage) and analysis the user reads: bureau, supervisors, inspectors."""
-    return access.oversight_county_ids(user) if _active(user) else set()
 
 
 def bulletins_for_user(user: Any, *, write: bool = False) -> QuerySet[Bulletin]:
