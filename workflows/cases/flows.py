@@ -12,6 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+
+from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU
+from workflows.nodes import SigningView
 
 from .notifications import notify_escalation_to_bureau_directors, notify_task_created
 from .services import case_decision_open, case_escalate, case_expire
@@ -50,6 +55,31 @@ def case_due(field: str) -> Callable[[Any], datetime]:
         return value
 
     return due
+
+
+def bureau_decision_steps(view_class: Any, *, then: Any) -> tuple[Any, Any]:
+    """A flow's ``decide`` and ``escalate`` nodes: ``decide, escalate = bureau_decision_steps(...)``.
+
+    A bureau officer of the case's county signs the decision (``view_class``'s form) before the case's
+    ``decision_due_at``; when it passes, the step escalates to the county's bureau directors, who sign the same
+    decision. Both go on to ``then`` (the flow's gateway on the decision). The handlers are CaseFlowMixin's.
+    """
+    decide = (
+        SigningView(view_class.as_view(), step="bureau_decision", bureau=True, repeatable=True)
+        .Annotation(title=_("Bureau decision"))
+        .Permission(ACT_FOR_BUREAU, obj=case_county)
+        .onCreate(this.on_decision_created)
+        .OnTimeout(case_due("decision_due_at"), this.escalate, title=_("Decision deadline"))
+        .Next(then)
+    )
+    escalate = (
+        SigningView(view_class.as_view(), step="bureau_decision", bureau=True, repeatable=True)
+        .Annotation(title=_("Escalated decision"))
+        .Permission(DIRECT_BUREAU, obj=case_county)
+        .onCreate(this.on_escalated)
+        .Next(then)
+    )
+    return decide, escalate
 
 
 # viewflow's administrative task actions (undo a finished step, revive a failed one, cancel an open one) change a

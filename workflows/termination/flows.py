@@ -18,8 +18,15 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from permissions.roles import ACT_FOR_BUREAU, DIRECT_BUREAU, DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
-from workflows.cases.flows import CaseFlowMixin, case_county, case_decided, case_due, case_facility
+from permissions.roles import DIRECT_FACILITY, SIT_ON_PANEL, WORK_AT_FACILITY
+from workflows.cases.flows import (
+    CaseFlowMixin,
+    bureau_decision_steps,
+    case_county,
+    case_decided,
+    case_due,
+    case_facility,
+)
 from workflows.locks import flow_lock
 from workflows.nodes import If, RegflowView, SigningView
 
@@ -119,22 +126,7 @@ class TerminationFlow(CaseFlowMixin, flow.Flow):
     )
 
     # --- Bureau officer, and the bureau director on escalation --------------------
-    decide = (
-        SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
-        .Annotation(title=_("Bureau decision"))
-        .Permission(ACT_FOR_BUREAU, obj=case_county)
-        .onCreate(this.on_decision_created)
-        .OnTimeout(case_due("decision_due_at"), this.escalate, title=_("Decision deadline"))
-        .Next(this.check_decision)
-    )
-
-    escalate = (
-        SigningView(views.DecideView.as_view(), step="bureau_decision", bureau=True, repeatable=True)
-        .Annotation(title=_("Escalated decision"))
-        .Permission(DIRECT_BUREAU, obj=case_county)
-        .onCreate(this.on_escalated)
-        .Next(this.check_decision)
-    )
+    decide, escalate = bureau_decision_steps(views.DecideView, then=this.check_decision)
 
     check_decision = (
         flow.Switch()
