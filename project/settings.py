@@ -187,6 +187,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything below runs on a frame-stack chunk of its own (CPython 3.11's chunk churn, project/frames.py).
+    "project.frames.WideFrameMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Its process_exception runs last: a database that cannot be reached is a 503 of ours.
     "project.middleware.DatabaseUnavailableMiddleware",
