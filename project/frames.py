@@ -5,8 +5,8 @@ the current chunk and returned with munmap as soon as the first frame in a chunk
 the depth of a chunk's edge (Django's template rendering does, many times a page) maps and unmaps a chunk at
 every call: CPython issue gh-142183, fixed by caching a chunk in the 3.13 and 3.14 releases after March 2026,
 not in 3.11. Measured here (docs/performance.md, "The interpreter's frame stack"): about 390 such mmap/munmap
-pairs per request of the authorization matrix and 70-4,000 per page under daphne, about 30 % of a matrix request's
-time in the matrix.
+pairs per request of the authorization matrix and 70-4,000 per page under daphne, about 30 % of the time
+of a request in the matrix.
 
 ``call_in_wide_frame`` calls a function from a frame with ``WIDE_FRAME_LOCALS`` locals that are never bound.
 Such a frame needs more than a chunk, so the interpreter gives it a chunk of its own of 256 KiB, and everything
