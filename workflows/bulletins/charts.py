@@ -165,10 +165,12 @@ _XML_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
 def _drawing_version() -> str:
-    """What a chart of given points and words looks like depends on this module and on matplotlib."""
+    """What a chart of given points and words looks like depends on this module, on the control limits and
+    natural range it draws (srb) and on matplotlib."""
     import matplotlib
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(srb.__file__).read_bytes())
     digest.update(matplotlib.__version__.encode())
     return digest.hexdigest()[:16]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,3 +116,12 @@ def test_the_analysis_draws_a_chart_again_only_when_its_points_change(
     births.add(w.hospital_a, MONTH, 10, 30)  # more births recorded: the same filters, other points
     driver.client(w.officer).get(url, march)
     assert drawings[2:] == drawings[:2]  # both drawn afresh: never a stale chart
+
+
+def test_the_drawing_version_follows_the_limits_the_charts_draw(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """A change of the control limits or the natural range (srb) is a new drawing: no kept chart shows the old."""
+    assert charts._drawing_version() == charts.DRAWING_VERSION
+    changed = tmp_path / "srb.py"
+    changed.write_text(Path(srb.__file__).read_text(encoding="utf-8") + "\nNATURAL_HIGH = 108.0\n", encoding="utf-8")
+    monkeypatch.setattr(srb, "__file__", str(changed))
+    assert charts._drawing_version() != charts.DRAWING_VERSION
