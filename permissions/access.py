@@ -98,6 +98,11 @@ def scope_changed() -> None:
         state.scope_cache.clear()
 
 
+def is_active_user(user: Any) -> bool:
+    """A signed-in user whose account is active: anyone else has no scope at all."""
+    return bool(user and user.is_authenticated and user.is_active)
+
+
 def user_assignments(user: Any) -> list[RoleAssignment]:
     """The user's active role assignments (facility and jurisdiction joined), read once per request.
 
@@ -118,7 +123,7 @@ def _assignments(user: Any) -> list[tuple[str, int | None, int | None]]:
 
 
 def user_roles(user: Any) -> set[str]:
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return set()
     return {role for role, _facility, _jurisdiction in _assignments(user)}
 
@@ -254,7 +259,7 @@ def _document_rule(document_model: type[Any]) -> tuple[type[Any], CaseAccessRule
 
 def cases_for_user(user: Any, *, model: type[Any], write: bool = False) -> Any:
     """The cases of ``model`` the user may see (or, with write=True, act on); none for an inactive user."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return model._default_manager.none()
     return _rule(model).visible(user, write=write)
 
@@ -282,7 +287,7 @@ def access_case_document_for_user(*, user: Any, model: type[Any], pk: Any, write
 
 def case_roles_for_user(*, user: Any, case: Any) -> set[str]:
     """The roles through which the user sees this case (which fields they may see follows from these)."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return set()
     roles = _rule(type(case)).roles
     return roles(user=user, case=case) if roles is not None else set()
@@ -291,7 +296,7 @@ def case_roles_for_user(*, user: Any, case: Any) -> set[str]:
 def case_roles_by_scope(*, user: Any, case: Any, experts: bool) -> set[str]:
     """The usual rule: staff of the case's facility, the bureau and inspectors of its county, and the
     experts of its county's panel when ``experts`` (the procedure says whether this case goes to its panel)."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return set()
     roles: set[str] = set()
     for role, facility_id, jurisdiction_id in _assignments(user):
@@ -312,7 +317,7 @@ OVERSIGHT_BUREAU_ROLES = frozenset({Role.BUREAU_OFFICER, Role.BUREAU_DIRECTOR, R
 def oversight_county_ids(user: Any) -> set[int]:
     """Counties whose records the user reads for the bureau (officers, directors, its supervisors) or inspects;
     none for an inactive user."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return set()
     return bureau_county_ids(user, roles=set(OVERSIGHT_BUREAU_ROLES)) | inspected_county_ids(user)
 
@@ -331,7 +336,7 @@ def case_read_is_oversight(*, user: Any, case: Any) -> bool:
 
 def audit_county_ids_for_user(user: Any) -> set[int]:
     """Counties whose audit trail the user may read."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not is_active_user(user):
         return set()
     return bureau_county_ids(user) | inspected_county_ids(user)
 

@@ -21,7 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from permissions.access import bureau_county_ids, case_roles_by_scope, inspected_county_ids, staff_facility_ids
+from permissions.access import (
+    bureau_county_ids,
+    case_roles_by_scope,
+    inspected_county_ids,
+    is_active_user,
+    staff_facility_ids,
+)
 from permissions.models import Facility, RoleAssignment
 from permissions.roles import Role
 from workflows.cases.statistics import BirthCount, ReportStatus
@@ -88,10 +94,6 @@ def change_labels() -> dict[str, Any]:
     return {"fields": fields, "values": values}
 
 
-def _active(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
 def centre_facility_ids(user: Any) -> set[int]:
     """The township health centres where the user works."""
     return set(
@@ -103,7 +105,7 @@ def centre_facility_ids(user: Any) -> set[int]:
 
 def reports_for_user(user: Any, *, write: bool = False) -> QuerySet[MonthlyBirthReport]:
     """The reports the user may see (or, with write=True, act on: inspectors never act)."""
-    if not _active(user):
+    if not is_active_user(user):
         return MonthlyBirthReport.objects.none()
     counties = bureau_county_ids(user)
     if not write:
@@ -124,7 +126,7 @@ def report_roles(*, user: Any, case: MonthlyBirthReport) -> set[str]:
 
 def entries_for_user(user: Any) -> QuerySet[BirthEntry]:
     """Individual entries: the facility's own staff only. Everyone else gets none, whatever else they see."""
-    if not _active(user):
+    if not is_active_user(user):
         return BirthEntry.objects.none()
     return BirthEntry.objects.filter(facility_id__in=staff_facility_ids(user))
 

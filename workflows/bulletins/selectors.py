@@ -22,7 +22,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from permissions.access import bureau_county_ids, inspected_county_ids, oversight_county_ids, staff_facility_ids
+from permissions.access import (
+    bureau_county_ids,
+    inspected_county_ids,
+    is_active_user,
+    oversight_county_ids,
+    staff_facility_ids,
+)
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import Role
 from workflows.cases import statistics
@@ -58,17 +64,13 @@ def change_labels() -> dict[str, Any]:
     }
 
 
-def _active(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
 def directed_facility_ids(user: Any) -> set[int]:
     return staff_facility_ids(user, roles={Role.FACILITY_DIRECTOR})
 
 
 def bulletins_for_user(user: Any, *, write: bool = False) -> QuerySet[Bulletin]:
     """The bulletins the user may see (or, with write=True, act on: the county's bureau only)."""
-    if not _active(user):
+    if not is_active_user(user):
         return Bulletin.objects.none()
     if write:
         return Bulletin.objects.filter(county_id__in=bureau_county_ids(user))
@@ -79,7 +81,7 @@ def bulletins_for_user(user: Any, *, write: bool = False) -> QuerySet[Bulletin]:
 
 
 def bulletin_roles(*, user: Any, case: Bulletin) -> set[str]:
-    if not _active(user):
+    if not is_active_user(user):
         return set()
     roles: set[str] = set()
     county_facilities = set(Facility.objects.filter(county_id=case.county_id).values_list("pk", flat=True))
@@ -111,7 +113,7 @@ class AnalysisScope:
 
 
 def analysis_scope(user: Any) -> AnalysisScope:
-    if not _active(user):
+    if not is_active_user(user):
         return AnalysisScope([], [])
     counties = list(Jurisdiction.objects.filter(pk__in=oversight_county_ids(user)).order_by("code"))
     facilities = list(Facility.objects.filter(pk__in=directed_facility_ids(user)).select_related("county"))

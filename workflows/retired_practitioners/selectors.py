@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from audit.services import audit_read
-from permissions.access import bureau_county_ids, deny, inspected_county_ids, staff_facility_ids
+from permissions.access import bureau_county_ids, deny, inspected_county_ids, is_active_user, staff_facility_ids
 from permissions.models import Facility, Jurisdiction
 from permissions.roles import Role
 
@@ -95,13 +95,9 @@ STEP_LABELS = {
 FACILITY_KINDS = (CaseKind.FILING,)
 
 
-def _active(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
 def practitioner_cases_for_user(user: Any, *, write: bool = False) -> QuerySet[PractitionerCase]:
     """The cases the user may see (or, with write=True, act on)."""
-    if not _active(user):
+    if not is_active_user(user):
         return PractitionerCase.objects.none()
     counties = bureau_county_ids(user)
     if not write:
@@ -114,7 +110,7 @@ def practitioner_cases_for_user(user: Any, *, write: bool = False) -> QuerySet[P
 
 def practitioners_for_user(user: Any) -> QuerySet[RetiredPractitioner]:
     """Entries the user may see: the bureau and inspectors of the home county, the former facility's staff."""
-    if not _active(user):
+    if not is_active_user(user):
         return RetiredPractitioner.objects.none()
     counties = bureau_county_ids(user) | inspected_county_ids(user)
     return RetiredPractitioner.objects.filter(
@@ -131,7 +127,7 @@ def access_practitioner_for_user(*, user: Any, pk: Any) -> RetiredPractitioner:
 
 def practitioner_case_roles(*, user: Any, case: PractitionerCase) -> set[str]:
     """The roles through which the user sees this case (the visibility table reads these)."""
-    if not _active(user):
+    if not is_active_user(user):
         return set()
     roles: set[str] = set()
     counties = {case.county_id, case.target_county_id} - {None}

@@ -23,6 +23,7 @@ from permissions.access import (
     bureau_county_ids,
     deny,
     inspected_county_ids,
+    is_active_user,
     oversight_county_ids,
     staff_facility_ids,
     supervised_county_ids,
@@ -100,13 +101,9 @@ STEP_LABELS = {
 }
 
 
-def _active(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
 def ultrasound_cases_for_user(user: Any, *, write: bool = False) -> QuerySet[UltrasoundCase]:
     """The cases the user may see (or, with write=True, act on)."""
-    if not _active(user):
+    if not is_active_user(user):
         return UltrasoundCase.objects.none()
     facilities = staff_facility_ids(user)
     counties = bureau_county_ids(user) | supervised_county_ids(user)
@@ -120,7 +117,7 @@ def ultrasound_cases_for_user(user: Any, *, write: bool = False) -> QuerySet[Ult
 
 def ultrasound_devices_for_user(user: Any) -> QuerySet[UltrasoundDevice]:
     """Devices the user may see: where they stand now, plus those whose history passed through the user's county."""
-    if not _active(user):
+    if not is_active_user(user):
         return UltrasoundDevice.objects.none()
     counties = oversight_county_ids(user)
     handled = UltrasoundCase.objects.filter(
@@ -140,7 +137,7 @@ def access_ultrasound_device_for_user(*, user: Any, pk: Any) -> UltrasoundDevice
 
 def ultrasound_case_roles(*, user: Any, case: UltrasoundCase) -> set[str]:
     """The roles through which the user sees this case (the visibility table reads these)."""
-    if not _active(user):
+    if not is_active_user(user):
         return set()
     roles: set[str] = set()
     counties = {case.county_id, case.target_county_id} - {None}
@@ -159,7 +156,7 @@ def ultrasound_case_roles(*, user: Any, case: UltrasoundCase) -> set[str]:
 
 def device_roles(*, user: Any, device: UltrasoundDevice) -> set[str]:
     """The roles through which the user holds the device now: its facility's staff, its county's bureau."""
-    if not _active(user):
+    if not is_active_user(user):
         return set()
     roles = set()
     for role, facility_id, jurisdiction_id in user.role_assignments.filter(revoked_at__isnull=True).values_list(
