@@ -12,11 +12,11 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import PasswordChangeView
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -64,7 +64,7 @@ class WorkspaceApp(Application):
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a database that cannot be reached is our 503 page; anything else is Django's 500.
+    """handler500: a database that cannot be reached is our 503 page; anything else our 500 page.
 
     Called while the exception is being handled, so sys.exc_info() holds it. Reached
     when the failure was outside a view (loading the session in a middleware, say);
@@ -75,7 +75,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
         assert error is not None
         database_outage.failed(error)
         return database_unavailable_response()
-    return defaults.server_error(request)
+    try:
+        # Without the request: nothing on this page may read the database or need a context processor.
+        body = render_to_string("500.html", {"SITE_NAME": settings.SITE_NAME, "SOURCE_URL": settings.SOURCE_URL})
+    except Exception:  # the page of last resort must not fail in turn: Django's plain one then
+        return HttpResponseServerError("<h1>Server Error (500)</h1>", content_type="text/html")
+    return HttpResponseServerError(body)
 
 
 # --- /healthz ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -182,3 +183,18 @@ def test_a_busy_case_gets_a_try_again_message_not_a_server_error(driver: Any, wo
     assert response.redirect_chain[0] == (url, 302)
     assert "Someone else is working on this case right now" in response.content.decode()
     assert driver.refresh(case).stage == Stage.FACILITY_REVIEW
+
+
+def test_a_hidden_case_and_an_absent_one_get_the_same_page(driver: Any, world: Any) -> None:
+    """An outsider cannot tell a case of another facility from a number that was never used."""
+    case = driver.submit()
+    outsider = driver.client(world.users["clerk_b"])
+    hidden = outsider.get(f"/procedures/termination/{case.pk}/")
+    absent = outsider.get(f"/procedures/termination/{case.pk + 1000}/")
+    assert hidden.status_code == absent.status_code == 404
+
+    def without_tokens(response: Any) -> str:
+        return re.sub(r'value="[^"]*"', 'value=""', response.content.decode())
+
+    assert without_tokens(hidden) == without_tokens(absent)
+    assert "<title>Page not found - Regflow</title>" in hidden.content.decode()

@@ -1,0 +1,108 @@
+"""The error pages are Regflow's, in both languages, wherever the error happens.
+
+viewflow ships 400/403/404/500 pages that take their colours and title from the viewflow Site of the URL;
+outside the Site's routes (a mistyped address, say) they showed another product's name ("Django Material")
+in another colour scheme, and the CSRF refusal was Django's English-only technical page.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from project import views
+
+pytestmark = pytest.mark.django_db
+
+STOCK = ("Django Material", "CSRF verification failed", "Access Forbidden", "could not be found")
+
+
+def page(response: Any) -> str:
+    body = response.content.decode()
+    for stock in STOCK:
+        assert stock not in body, f"viewflow's or Django's stock page: {stock!r}"
+    return body
+
+
+def title(body: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", body, re.S)
+    assert match is not None
+    return " ".join(match.group(1).split())
+
+
+def test_an_unknown_address_gets_regflows_404_in_english_and_chinese(client: Any, world: Any) -> None:
+    client.force_login(world.users["clerk"])
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = page(response)
+    assert title(body) == "Page not found - Regflow"
+    assert "regflow/regflow.css" in body  # the site's colours, not viewflow's default theme
+    assert 'name="language"' in body  # the switcher: the page can be read in the other language
+
+    client.cookies["django_language"] = "zh-hans"
+    body = page(client.get("/no-such-page/"))
+    assert title(body) == "页面不存在 - Regflow"
+    assert "该页面不存在，或您的账户无权查看" in body
+    assert "Page not found" not in body
+
+
+def test_a_refused_page_gets_regflows_403(client: Any, world: Any) -> None:
+    client.force_login(world.users["clerk"])
+    response = client.get("/procedures/bulletin/analysis/")
+    assert response.status_code == 403
+    body = page(response)
+    assert title(body) == "Not allowed - Regflow"
+    assert "not at this stage of the case" in body
+
+
+def test_a_bad_request_gets_regflows_400(client: Any) -> None:
+    response = client.get("/accounts/login/", HTTP_HOST="not-an-allowed-host.example")
+    assert response.status_code == 400
+    body = page(response)
+    assert title(body) == "Bad request - Regflow"
+
+
+def test_a_form_refused_by_the_csrf_check_says_what_to_do(world: Any) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["django_language"] = "zh-hans"
+    response = browser.post("/accounts/login/", {"username": "clerk", "password": "x"})
+    assert response.status_code == 403
+    body = page(response)
+    assert title(body) == "表单已失效 - Regflow"
+    assert "未保存任何内容" in body
+
+
+def server_error_response() -> Any:
+    request = RequestFactory().get("/")
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        assert sys.exc_info()[1] is not None
+        return views.server_error(request)
+
+
+def test_the_500_page_is_regflows_and_reads_no_database() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = server_error_response()
+    assert response.status_code == 500
+    body = page(response)
+    assert title(body) == "Something went wrong - Regflow"
+    assert "a change is saved whole or not at all" in body
+    assert 'name="language"' not in body  # no request, so no switcher (it needs the request's path and token)
+    assert len(queries) == 0
+
+
+def test_a_500_page_that_cannot_render_falls_back_to_djangos_plain_one(monkeypatch: Any) -> None:
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise ValueError("a missing static file in the manifest, say")
+
+    monkeypatch.setattr(views, "render_to_string", broken)
+    response = server_error_response()
+    assert response.status_code == 500
+    assert b"Server Error (500)" in response.content
