@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import authenticate
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 from viewflow.contrib.auth import AuthenticationForm
@@ -38,7 +38,25 @@ class LoginForm(AuthenticationForm):
         field.validators.append(MaxLengthValidator(field.max_length))
 
 
-class ThrottledPasswordChangeForm(PasswordChangeForm):
+class PasswordRulesAsText:
+    """The new password's rules as plain sentences under the field.
+
+    Django gives them as an HTML list, which viewflow's form renderer prints as text: the page showed the tags.
+    """
+
+    fields: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rules = password_validation.password_validators_help_texts()
+        self.fields["new_password1"].help_text = " ".join(str(rule) for rule in rules)
+
+
+class NewPasswordForm(PasswordRulesAsText, SetPasswordForm):
+    """Setting a new password from a reset link."""
+
+
+class ThrottledPasswordChangeForm(PasswordRulesAsText, PasswordChangeForm):
     """Django's password change, with the old password checked the way a login is.
 
     Django's form calls ``user.check_password``, which django-axes never sees, so the

@@ -30,7 +30,7 @@ from workflows.models import DispatcherHeartbeat
 from workflows.outages import is_connection_failure
 from workflows.workspace import workspace_sections
 
-from .forms import LoginForm, ThrottledPasswordChangeForm
+from .forms import LoginForm, NewPasswordForm, ThrottledPasswordChangeForm
 from .middleware import database_outage, database_unavailable_response
 
 
@@ -171,9 +171,12 @@ class ThrottledPasswordChangeView(PasswordChangeView):
 
 
 class AccountsViewset(AuthViewset):
-    """viewflow's login, logout and password pages, with our login form and throttled password change."""
+    """viewflow's login, logout and password pages, with the forms of project.forms."""
 
     pass_change_view_class = ThrottledPasswordChangeView
 
     def get_login_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         return dict(super().get_login_view_kwargs(**{"form_class": LoginForm, **kwargs}))
+
+    def get_pass_reset_confirm_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        return dict(super().get_pass_reset_confirm_view_kwargs(**{"form_class": NewPasswordForm, **kwargs}))

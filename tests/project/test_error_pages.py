@@ -106,3 +106,55 @@ def test_a_500_page_that_cannot_render_falls_back_to_djangos_plain_one(monkeypat
     response = server_error_response()
     assert response.status_code == 500
     assert b"Server Error (500)" in response.content
+
+
+# --- The account pages: Django's admin look replaced too ------------------------------------------------
+
+
+def test_the_user_menu_leads_to_the_password_page_in_regflows_look(client: Any, world: Any) -> None:
+    client.force_login(world.users["clerk"])
+    client.cookies["django_language"] = "zh-hans"
+    workspace = client.get("/workspace/").content.decode()
+    assert 'href="/accounts/password_change/"' in workspace
+    assert "修改密码" in workspace
+    response = client.get("/accounts/password_change/")
+    body = page(response)
+    assert "Django" not in body  # the admin's "Django site admin" pages were served here
+    assert title(body) == "密码修改 - Regflow"
+    assert not re.search(r'help-text="[^"]*<', body)  # the password rules as sentences, not as tags shown as text
+    assert "你的密码必须包含至少 10 个字符" in body
+
+
+@pytest.mark.parametrize(
+    ("path", "expected_title"),
+    [
+        ("/accounts/password_change/done/", "Password change successful - Regflow"),
+        ("/accounts/password_reset/", "Password reset - Regflow"),
+        ("/accounts/password_reset/done/", "Password reset sent - Regflow"),
+        ("/accounts/reset/MQ/not-a-token/", "Password reset unsuccessful - Regflow"),
+        ("/accounts/reset/done/", "Password reset complete - Regflow"),
+    ],
+)
+def test_every_account_page_is_regflows(client: Any, world: Any, path: str, expected_title: str) -> None:
+    client.force_login(world.users["clerk"])
+    body = page(client.get(path))
+    assert "Django" not in body
+    assert title(body) == expected_title
+
+
+def test_a_password_reset_link_sets_the_password_on_regflows_page(client: Any, world: Any, settings: Any) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = world.users["clerk"]
+    link = f"/accounts/reset/{urlsafe_base64_encode(force_bytes(user.pk))}/{default_token_generator.make_token(user)}/"
+    form_page = client.get(link, follow=True)  # Django moves the token out of the address first
+    body = page(form_page)
+    assert title(body) == "Enter new password - Regflow"
+    assert not re.search(r'help-text="[^"]*<', body)
+    new = "a-new-and-long-passphrase-42"
+    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
