@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Blob(models.Model):
@@ -35,7 +36,7 @@ class Blob(models.Model):
 class StoredDocument(models.Model):
     """What every procedure's document row keeps about its content."""
 
-    content_type = models.CharField(_("content type"), max_length=40)
+    content_type = models.CharField(pgettext_lazy("of a file", "content type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     blob: models.ForeignKey[Any, Any] = models.ForeignKey(

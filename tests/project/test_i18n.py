@@ -238,3 +238,59 @@ def test_catalogue_check_refuses_a_missing_required_catalogue(locale_tree: Path)
 
 def test_catalogue_check_passes_the_committed_catalogues() -> None:
     assert _load_checker().main([]) == 0
+
+
+# Words our catalogue translates differently from Django's, guardian's or viewflow's own catalogue, on purpose:
+# a synonym in the bureaus' usage for the same meaning. Our catalogue comes first (LOCALE_PATHS), so every other
+# shared word takes its meaning everywhere, the admin and viewflow's pages included: a word of ours with another
+# meaning takes a context (pgettext) instead. "Home" as a place of residence turned the admin's breadcrumb into it.
+SAME_MEANING_OTHER_WORD = {
+    "Action",
+    "Administration",
+    "Change my password",
+    "Filter",
+    "History",
+    "Page not found",
+    "Remove",
+    "Search",
+    "URL",
+    "object id",
+}
+
+
+def test_no_word_of_ours_changes_the_meaning_of_a_word_django_or_viewflow_show() -> None:
+    from django.apps import apps
+    from django.conf import settings
+
+    base = Path(settings.BASE_DIR)
+    ours = polib.pofile(str(base / "locale/zh_Hans/LC_MESSAGES/django.po"))
+    theirs: dict[tuple[str | None, str], set[str]] = {}
+    dirs = [base / "locale/viewflow", base / "locale/thirdparty"]
+    dirs += [Path(app.path) / "locale" for app in apps.get_app_configs() if not app.path.startswith(str(base))]
+    dirs.append(Path(importlib.util.find_spec("django").origin).parent / "conf/locale")  # type: ignore[arg-type,union-attr]
+    for directory in dirs:
+        catalogue = directory / "zh_Hans/LC_MESSAGES/django.po"
+        if catalogue.exists():
+            for entry in polib.pofile(str(catalogue)):
+                if entry.msgstr and not entry.obsolete:
+                    theirs.setdefault((entry.msgctxt, entry.msgid), set()).add(entry.msgstr)
+    assert len(theirs) > 400, f"Django's and viewflow's catalogues were not found ({len(theirs)} words)"
+    clashes = [
+        f"{entry.msgid!r}: ours {entry.msgstr!r}, theirs {sorted(theirs[(entry.msgctxt, entry.msgid)])}"
+        for entry in ours
+        if (entry.msgctxt, entry.msgid) in theirs
+        and entry.msgstr not in theirs[(entry.msgctxt, entry.msgid)]
+        and entry.msgid not in SAME_MEANING_OTHER_WORD
+    ]
+    assert not clashes, "give these a context (pgettext), or list a true synonym above:\n  " + "\n  ".join(clashes)
+
+
+def test_the_admin_says_home_for_home_in_chinese(client: Any, db: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-passphrase-1")
+    client.force_login(admin)
+    client.cookies["django_language"] = "zh-hans"
+    body = client.get("/admin/auth/group/").content.decode()
+    assert "首页" in body
+    assert "居住地" not in body

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from permissions.models import Facility
 from workflows.cases.forms import (
@@ -141,7 +142,9 @@ DRUG_LINE = re.compile(r"^\s*(?P<name>[^;:|]{2,100}?)\s*[;:|]\s*(?P<batch>[A-Za-
 class RecordForm(SignatureForm):
     resident_id = ResidentIdField(label=_("Patient's resident ID number, checked against her ID card"))
     procedure_date = forms.DateField(label=_("Procedure date"), widget=DATE_WIDGET, validators=[not_in_future])
-    procedure_method = forms.ChoiceField(label=_("Method"), choices=fact_choices(ProcedureMethod.choices))
+    procedure_method = forms.ChoiceField(
+        label=pgettext_lazy("of a procedure", "Method"), choices=fact_choices(ProcedureMethod.choices)
+    )
     physician_name = forms.CharField(label=_("Performing physician"), max_length=100)
     physician_licence = forms.RegexField(
         label=_("Physician licence number"),

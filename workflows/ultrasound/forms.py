@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.fields import identifier_digest
 from core.validators import resident_id_mask, resident_id_normalise, validate_resident_id
@@ -109,7 +110,9 @@ def operator_formset(data: Any = None, *, initial: Any = None) -> Any:
 
 class AmendmentFileForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Change"), choices=BLANK + [(k.value, k.label) for k in AMENDMENT_KINDS], widget=forms.RadioSelect
+        label=pgettext_lazy("a change to a registration", "Change"),
+        choices=BLANK + [(k.value, k.label) for k in AMENDMENT_KINDS],
+        widget=forms.RadioSelect,
     )
     room = forms.CharField(label=_("New place of use (room)"), max_length=100, required=False, validators=[printable])
     responsible_person = forms.CharField(
