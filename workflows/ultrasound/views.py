@@ -50,6 +50,7 @@ from .models import (
     Decision,
     DeviceStatus,
     DocumentType,
+    OnsiteCheck,
     UltrasoundCase,
     UltrasoundDevice,
 )
@@ -71,11 +72,14 @@ def page_context(*, case: UltrasoundCase, user: Any) -> dict[str, Any]:
 
     flow = UltrasoundRegistrationFlow.instance
     device = case.device
+    if case.supervisor_id is not None:  # the summary names the supervisor: the user and profile in one read
+        case.supervisor = get_user_model().objects.select_related("profile").get(pk=case.supervisor_id)
     return {
         "device": device,
         "operators": list(device.active_operators()),
         "proposed_operators": case.proposed.get("operators", []),
-        "check": getattr(case, "onsite_check", None),
+        # With the signature it shows, or None: a case has one check at most.
+        "check": OnsiteCheck.objects.filter(case=case).select_related("signature").first(),
         "device_url": flow.reverse("device", args=[device.pk]),
     }
 
