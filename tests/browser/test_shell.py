@@ -194,3 +194,25 @@ def test_viewflows_inline_back_handlers_run_under_the_policy_and_other_handlers_
     tab.page.wait_for_timeout(200)
     assert tab.page.evaluate("() => window.probeRan === true") is False
     assert any("inline event handler" in error for error in tab.console_errors)
+
+
+# Every element that shows text, with the face the browser chose for it.
+SERIF_TEXT_JS = """() => {
+  const serif = [];
+  for (const element of document.querySelectorAll('body *')) {
+    const own = [...element.childNodes].some(node => node.nodeType === 3 && node.nodeValue.trim());
+    if (!own || element.closest('script, style, .material-icons')) continue;
+    const family = getComputedStyle(element).fontFamily;
+    if (!/roboto|sans|arial|helvetica/i.test(family)) serif.push(element.tagName + ': ' + family);
+  }
+  return serif;
+}"""
+
+
+@pytest.mark.parametrize("path", ["/workspace/", "/accounts/password_change/", "/procedures/termination/queue/"])
+def test_no_text_falls_back_to_the_browsers_serif_face(open_tab: Any, path: str) -> None:
+    """viewflow sets its font on its own components only: our cards, tables and footers were in Times."""
+    tab = open_tab("en")
+    tab.log_in("officer")
+    tab.goto(path)
+    assert tab.page.evaluate(SERIF_TEXT_JS) == []

@@ -175,12 +175,13 @@ def _admin_entries() -> dict[str, Entry]:
         name: Entry(get=ADMIN_RULE, post=ADMIN_RULE)
         for name in (
             "admin:index",
-            "admin:password_change",
             "admin:password_change_done",
             "admin:autocomplete",
             "admin:jsi18n",
         )
     }
+    # The admin's password page sends its users to the one throttled page (project/urls.py).
+    entries["admin:password_change"] = Entry(get=rule(302), post=rule(302))
     entries["admin:logout"] = Entry(get=ADMIN_RULE, post=ADMIN_RULE, inspector_post_allowed="ends the own session")
     entries["admin:login"] = Entry(
         get=rule(200, superuser=302), post=rule(200), inspector_post_allowed="shows the form's errors"

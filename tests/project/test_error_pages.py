@@ -158,3 +158,15 @@ def test_a_password_reset_link_sets_the_password_on_regflows_page(client: Any, w
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new)
+
+
+def test_the_admins_password_link_leads_to_the_one_throttled_page(client: Any, db: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-passphrase-1")
+    client.force_login(root)
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password_change/"
+    body = page(client.get(response["Location"]))
+    assert not re.search(r'help-text="[^"]*<', body)
