@@ -162,7 +162,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "guardian",
-    "axes",
+    "project.apps.AxesConfig",  # django-axes, named for the admin
     "csp",
     "viewflow",
     "viewflow.workflow",

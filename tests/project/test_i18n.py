@@ -294,3 +294,20 @@ def test_the_admin_says_home_for_home_in_chinese(client: Any, db: Any) -> None:
     body = client.get("/admin/auth/group/").content.decode()
     assert "首页" in body
     assert "居住地" not in body
+
+
+def test_every_section_of_the_chinese_admin_is_named_in_chinese(client: Any, db: Any) -> None:
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+
+    from project.apps import ProjectConfig
+
+    assert isinstance(apps.get_app_config("project"), ProjectConfig)  # a second config in apps.py must not win
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-passphrase-1")
+    client.force_login(admin)
+    client.cookies["django_language"] = "zh-hans"
+    body = client.get("/admin/").content.decode()
+    captions = re.findall(r"<caption>\s*<a[^>]*>(.*?)</a>", body, re.S)
+    assert captions, "the admin index lists no app"
+    assert "登录尝试记录" in captions
+    assert not [caption for caption in captions if re.fullmatch(r"[A-Za-z ]+", caption.strip())]
