@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 STOCK = ("Django Material", "CSRF verification failed", "Access Forbidden", "could not be found")
 
 
-def page(response: Any) -> str:
+def page(response: Any, status: int = 200) -> str:
+    """The body of a page that answered ``status`` and is none of the stock pages."""
+    assert response.status_code == status
     body = response.content.decode()
     for stock in STOCK:
         assert stock not in body, f"viewflow's or Django's stock page: {stock!r}"
@@ -39,14 +41,13 @@ def title(body: str) -> str:
 def test_an_unknown_address_gets_regflows_404_in_english_and_chinese(client: Any, world: Any) -> None:
     client.force_login(world.users["clerk"])
     response = client.get("/no-such-page/")
-    assert response.status_code == 404
-    body = page(response)
+    body = page(response, 404)
     assert title(body) == "Page not found - Regflow"
     assert "regflow/regflow.css" in body  # the site's colours, not viewflow's default theme
     assert 'name="language"' in body  # the switcher: the page can be read in the other language
 
     client.cookies["django_language"] = "zh-hans"
-    body = page(client.get("/no-such-page/"))
+    body = page(client.get("/no-such-page/"), 404)
     assert title(body) == "页面不存在 - Regflow"
     assert "该页面不存在，或您的账户无权查看" in body
     assert "Page not found" not in body
@@ -55,16 +56,14 @@ def test_an_unknown_address_gets_regflows_404_in_english_and_chinese(client: Any
 def test_a_refused_page_gets_regflows_403(client: Any, world: Any) -> None:
     client.force_login(world.users["clerk"])
     response = client.get("/procedures/bulletin/analysis/")
-    assert response.status_code == 403
-    body = page(response)
+    body = page(response, 403)
     assert title(body) == "Not allowed - Regflow"
     assert "not at this stage of the case" in body
 
 
 def test_a_bad_request_gets_regflows_400(client: Any) -> None:
     response = client.get("/accounts/login/", HTTP_HOST="not-an-allowed-host.example")
-    assert response.status_code == 400
-    body = page(response)
+    body = page(response, 400)
     assert title(body) == "Bad request - Regflow"
 
 
@@ -72,8 +71,7 @@ def test_a_form_refused_by_the_csrf_check_says_what_to_do(world: Any) -> None:
     browser = Client(enforce_csrf_checks=True)
     browser.cookies["django_language"] = "zh-hans"
     response = browser.post("/accounts/login/", {"username": "clerk", "password": "x"})
-    assert response.status_code == 403
-    body = page(response)
+    body = page(response, 403)
     assert title(body) == "表单已失效 - Regflow"
     assert "未保存任何内容" in body
 
@@ -90,8 +88,7 @@ def server_error_response() -> Any:
 def test_the_500_page_is_regflows_and_reads_no_database() -> None:
     with CaptureQueriesContext(connection) as queries:
         response = server_error_response()
-    assert response.status_code == 500
-    body = page(response)
+    body = page(response, 500)
     assert title(body) == "Something went wrong - Regflow"
     assert "a change is saved whole or not at all" in body
     assert 'name="language"' not in body  # no request, so no switcher (it needs the request's path and token)
@@ -160,13 +157,9 @@ def test_a_password_reset_link_sets_the_password_on_regflows_page(client: Any, w
     assert user.check_password(new)
 
 
-def test_the_admins_password_link_leads_to_the_one_throttled_page(client: Any, db: Any) -> None:
-    from django.contrib.auth import get_user_model
-
-    root = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-passphrase-1")
-    client.force_login(root)
-    response = client.get("/admin/password_change/")
+def test_the_admins_password_link_leads_to_the_one_throttled_page(admin_client: Any) -> None:
+    response = admin_client.get("/admin/password_change/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password_change/"
-    body = page(client.get(response["Location"]))
+    body = page(admin_client.get(response["Location"]))
     assert not re.search(r'help-text="[^"]*<', body)

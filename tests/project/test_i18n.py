@@ -285,28 +285,21 @@ def test_no_word_of_ours_changes_the_meaning_of_a_word_django_or_viewflow_show()
     assert not clashes, "give these a context (pgettext), or list a true synonym above:\n  " + "\n  ".join(clashes)
 
 
-def test_the_admin_says_home_for_home_in_chinese(client: Any, db: Any) -> None:
-    from django.contrib.auth import get_user_model
-
-    admin = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-passphrase-1")
-    client.force_login(admin)
-    client.cookies["django_language"] = "zh-hans"
-    body = client.get("/admin/auth/group/").content.decode()
+def test_the_admin_says_home_for_home_in_chinese(admin_client: Any) -> None:
+    admin_client.cookies["django_language"] = "zh-hans"
+    body = admin_client.get("/admin/auth/group/").content.decode()
     assert "首页" in body
     assert "居住地" not in body
 
 
-def test_every_section_of_the_chinese_admin_is_named_in_chinese(client: Any, db: Any) -> None:
+def test_every_section_of_the_chinese_admin_is_named_in_chinese(admin_client: Any) -> None:
     from django.apps import apps
-    from django.contrib.auth import get_user_model
 
     from project.apps import ProjectConfig
 
     assert isinstance(apps.get_app_config("project"), ProjectConfig)  # a second config in apps.py must not win
-    admin = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-passphrase-1")
-    client.force_login(admin)
-    client.cookies["django_language"] = "zh-hans"
-    body = client.get("/admin/").content.decode()
+    admin_client.cookies["django_language"] = "zh-hans"
+    body = admin_client.get("/admin/").content.decode()
     captions = re.findall(r"<caption>\s*<a[^>]*>(.*?)</a>", body, re.S)
     assert captions, "the admin index lists no app"
     assert "登录尝试记录" in captions
