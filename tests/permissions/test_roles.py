@@ -56,3 +56,34 @@ def test_a_role_is_refused_at_the_wrong_kind_of_scope(world: Any, role: str, sco
     kwargs = {"facility": target} if scope.startswith("hospital") else {"jurisdiction": target}
     with pytest.raises(ValidationError):
         role_grant(actor=None, user=UserFactory(username="x"), role=role, **kwargs)
+
+
+def group_permissions(role: str) -> set[str]:
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name=role)
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+
+
+@pytest.mark.django_db
+def test_after_a_migrate_each_role_group_holds_exactly_its_declared_permissions(monkeypatch: Any) -> None:
+    """Django sends post_migrate once per app: the groups are synchronised once, after the last, and exactly."""
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from permissions import services
+    from permissions.roles import ROLE_MODEL_PERMISSIONS
+
+    officers = Group.objects.get(name=Role.BUREAU_OFFICER)
+    stray = Permission.objects.get(content_type__app_label="auth", codename="delete_user")
+    officers.permissions.add(stray)
+    Group.objects.get(name=Role.INSPECTOR).permissions.clear()
+
+    calls: list[str] = []
+    sync = services.role_groups_sync
+    monkeypatch.setattr(services, "role_groups_sync", lambda **kwargs: calls.append("sync") or sync(**kwargs))
+    emit_post_migrate_signal(0, False, "default")
+
+    assert calls == ["sync"]
+    for role in Role.values:
+        assert group_permissions(role) == set(ROLE_MODEL_PERMISSIONS.get(role, set())), role
